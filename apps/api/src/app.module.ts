@@ -1,0 +1,65 @@
+import { DynamicModule, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
+import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
+import { LoggerModule } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
+import { AuditLogModule } from '@huanxin/audit-log';
+import { ApiAuthGuard, AuthModule } from '@huanxin/auth';
+import { AppConfig, ConfigModule } from '@huanxin/config';
+import { CoreModule } from '@huanxin/core';
+import { DatabaseModule } from '@huanxin/database';
+import { IdempotencyInterceptor, IdempotencyModule } from '@huanxin/idempotency';
+import { AuthController } from './auth/auth.controller';
+import { HealthController } from './health/health.controller';
+import { loggerParams } from './http/logging';
+import { MetricsController, MetricsMiddleware } from './http/metrics';
+import { ProblemFilter } from './http/problem.filter';
+import { throttlers } from './http/rate-limit';
+import { DOMAIN_MODULES, ROLE_CONTROLLERS } from './modules';
+
+export interface AppOptions {
+  config: AppConfig;
+  databaseUrl: string;
+  /** Tests capture log lines here to prove nothing secret is written. */
+  logStream?: DestinationStream;
+}
+
+@Module({})
+export class AppModule implements NestModule {
+  static register(opts: AppOptions): DynamicModule {
+    const { config } = opts;
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        CoreModule,
+        LoggerModule.forRoot(loggerParams(config.logLevel, opts.logStream)),
+        DatabaseModule.forRoot({
+          url: opts.databaseUrl,
+          poolSize: config.dbPoolSize,
+          statementTimeoutMs: config.dbStatementTimeoutMs,
+          applicationName: 'huanxin-api',
+        }),
+        ThrottlerModule.forRoot({ throttlers: throttlers(config) }),
+        TerminusModule,
+        AuditLogModule,
+        AuthModule,
+        IdempotencyModule,
+        ...DOMAIN_MODULES,
+      ],
+      controllers: [AuthController, HealthController, MetricsController, ...ROLE_CONTROLLERS],
+      providers: [
+        { provide: APP_FILTER, useClass: ProblemFilter },
+        // order matters: rate limits first, then authentication, so floods never reach argon2
+        { provide: APP_GUARD, useClass: ThrottlerGuard },
+        { provide: APP_GUARD, useClass: ApiAuthGuard },
+        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
+      ],
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(MetricsMiddleware).forRoutes('*path');
+  }
+}

@@ -1,0 +1,43 @@
+import { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import helmet from 'helmet';
+import { Logger } from 'nestjs-pino';
+import { AppModule, AppOptions } from './app.module';
+import { createValidationPipe } from './http/validation';
+import { enableDefaultMetrics } from './http/metrics';
+import { bodyParserErrors } from './http/body-errors';
+
+export function buildOpenApi(app: INestApplication) {
+  const doc = new DocumentBuilder()
+    .setTitle('Huanxin API')
+    .setDescription('Old-for-new subsidies on 4K/8K televisions: the HTTP contract of API.md')
+    .setVersion('1')
+    .addBearerAuth()
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Api-Key' }, 'api-key')
+    .build();
+  return SwaggerModule.createDocument(app, doc);
+}
+
+/** The API as one Nest application, shared by `main.ts` and the end-to-end tests. */
+export async function createApp(opts: AppOptions): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(opts), {
+    bufferLogs: true,
+    rawBody: true,
+    bodyParser: false,
+  });
+  app.useLogger(app.get(Logger));
+  app.set('trust proxy', opts.config.trustProxy);
+  app.disable('x-powered-by');
+  app.use(helmet({ contentSecurityPolicy: false }));
+  app.useBodyParser('json', { limit: opts.config.bodyLimit });
+  app.use(bodyParserErrors);
+  app.useGlobalPipes(createValidationPipe());
+  app.enableShutdownHooks();
+  if (opts.config.metricsEnabled) enableDefaultMetrics();
+  const document = buildOpenApi(app);
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  await app.init();
+  return app;
+}

@@ -1,0 +1,40 @@
+import { Injectable } from '@nestjs/common';
+import { Actor, actorRef } from '@huanxin/core';
+import type { Tx } from '@huanxin/database';
+
+export interface AuditRecord {
+  action: string;
+  subjectType: string;
+  subjectId?: string | null;
+  details?: Record<string, unknown>;
+}
+
+const FORBIDDEN_KEYS = /password|secret|token|apikey|api_key|idnumber|id_number|privatekey|^key$/i;
+
+/** Drops anything that looks like a secret, so a careless caller cannot put one in the permanent log. */
+function scrub(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(scrub);
+  if (value && typeof value === 'object' && !(value instanceof Date)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      if (FORBIDDEN_KEYS.test(k) && !/last4$/i.test(k)) continue;
+      out[k] = scrub(v);
+    }
+    return out;
+  }
+  return value;
+}
+
+/**
+ * Appends an audit event inside the caller's transaction: the change and its entry commit together or
+ * not at all. The sealer (worker) later gives each event its leaf in the Merkle log.
+ */
+@Injectable()
+export class AuditService {
+  async append(tx: Tx, actor: Actor, record: AuditRecord): Promise<void> {
+    await tx.query(
+      `INSERT INTO audit_events (actor, action, subject_type, subject_id, details) VALUES ($1, $2, $3, $4, $5)`,
+      [actorRef(actor), record.action, record.subjectType, record.subjectId ?? null, scrub(record.details ?? {})],
+    );
+  }
+}

@@ -1,0 +1,157 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@huanxin/config';
+import { Actor, ANONYMOUS_ACTOR, DomainError, newId, normaliseResidentId, residentIdLast4, Role } from '@huanxin/core';
+import { isUniqueViolation, pgConstraint, TransactionService, Tx } from '@huanxin/database';
+import { AuditService } from '@huanxin/audit-log';
+import { PasswordService } from './password.service';
+import { hashIdNumber } from './secrets';
+import { TokenPair, TokensService } from './tokens.service';
+import { UserRow, UsersRepository } from './users.repository';
+
+export interface RegisterInput {
+  phone: string;
+  password: string;
+  name: string;
+  idNumber: string;
+  city: string;
+}
+
+export interface RegisteredHousehold {
+  id: string;
+  phone: string;
+  city: string;
+  idNumberLast4: string;
+}
+
+export interface StaffInput {
+  email: string;
+  password: string;
+  name: string;
+  role: Extract<Role, 'auditor' | 'admin' | 'retailer'>;
+  retailerId?: string;
+}
+
+export interface StaffUser {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+  retailerId?: string;
+}
+
+@Injectable()
+export class AuthService {
+  private readonly logger = new Logger(AuthService.name);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly db: TransactionService,
+    private readonly users: UsersRepository,
+    private readonly passwords: PasswordService,
+    private readonly tokens: TokensService,
+    private readonly audit: AuditService,
+  ) {}
+
+  idNumberHash(idNumber: string): string {
+    return hashIdNumber(this.config.idHashSecret, normaliseResidentId(idNumber));
+  }
+
+  async register(actor: Actor, input: RegisterInput): Promise<RegisteredHousehold> {
+    const id = newId();
+    const idNumber = normaliseResidentId(input.idNumber);
+    const passwordHash = await this.passwords.hash(input.password);
+    try {
+      await this.db.run(async (tx) => {
+        await this.users.insert(tx, {
+          id, role: 'household', phone: input.phone, passwordHash, name: input.name, city: input.city,
+          idNumberHash: this.idNumberHash(idNumber), idNumberLast4: residentIdLast4(idNumber),
+        });
+        await this.audit.append(tx, { ...actor, kind: 'user', id, role: 'household' }, {
+          action: 'household.registered', subjectType: 'user', subjectId: id, details: { city: input.city },
+        });
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) {
+        const c = pgConstraint(err) ?? '';
+        if (c.includes('phone')) throw new DomainError('phone_taken', 'This phone number is already registered');
+        if (c.includes('id_number')) throw new DomainError('id_number_taken', 'A household is already registered with this ID number');
+      }
+      throw err;
+    }
+    return { id, phone: input.phone, city: input.city, idNumberLast4: residentIdLast4(idNumber) };
+  }
+
+  /** Checks a username (phone or e-mail) and password; records failures in the audit log. */
+  async validateCredentials(username: string, password: string): Promise<UserRow> {
+    const user = await this.users.findByUsername(username.trim());
+    const ok = await this.passwords.verify(user?.password_hash, password);
+    if (!user || !ok || user.disabled_at) {
+      await this.db.run((tx) =>
+        this.audit.append(tx, user ? { kind: 'user', id: user.id, role: user.role } : ANONYMOUS_ACTOR, {
+          action: 'auth.login_failed', subjectType: 'user', subjectId: user?.id ?? null,
+          details: { reason: !user ? 'unknown_user' : user.disabled_at ? 'disabled' : 'bad_password' },
+        }),
+      );
+      throw new DomainError('unauthorized', 'Wrong username or password');
+    }
+    return user;
+  }
+
+  async login(user: UserRow): Promise<TokenPair> {
+    return this.db.run(async (tx) => {
+      const pair = await this.tokens.issue(tx, user);
+      await this.audit.append(tx, { kind: 'user', id: user.id, role: user.role }, {
+        action: 'auth.login', subjectType: 'user', subjectId: user.id,
+      });
+      return pair;
+    });
+  }
+
+  refresh(refreshToken: string): Promise<TokenPair> {
+    return this.tokens.rotate(refreshToken, (id, tx) => this.users.findById(id, tx));
+  }
+
+  async logout(actor: Actor, familyId: string | undefined): Promise<void> {
+    if (actor.kind !== 'user' || !familyId) throw new DomainError('forbidden', 'Only a signed-in person can log out');
+    await this.db.run(async (tx) => {
+      await this.tokens.revokeFamily(tx, actor.id, familyId);
+      await this.audit.append(tx, actor, { action: 'auth.logout', subjectType: 'user', subjectId: actor.id });
+    });
+  }
+
+  /** Staff accounts: auditors and admins (by an admin) and retailer staff. Runs inside the caller's transaction. */
+  async createStaff(tx: Tx, actor: Actor, input: StaffInput): Promise<StaffUser> {
+    const id = newId();
+    const passwordHash = await this.passwords.hash(input.password);
+    try {
+      await this.users.insert(tx, {
+        id, role: input.role, email: input.email.toLowerCase(), passwordHash, name: input.name, retailerId: input.retailerId,
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) {
+        throw new DomainError('email_taken', 'This e-mail address is already in use');
+      }
+      throw err;
+    }
+    await this.audit.append(tx, actor, {
+      action: 'user.created', subjectType: 'user', subjectId: id,
+      details: { role: input.role, retailerId: input.retailerId ?? null },
+    });
+    return { id, email: input.email.toLowerCase(), name: input.name, role: input.role, ...(input.retailerId ? { retailerId: input.retailerId } : {}) };
+  }
+
+  /** BOOTSTRAP_ADMIN_EMAIL/PASSWORD: create that admin when there is no admin yet. */
+  async bootstrapAdmin(): Promise<boolean> {
+    const { bootstrapAdminEmail: email, bootstrapAdminPassword: password } = this.config;
+    if (!email || !password) return false;
+    if (await this.users.anyAdmin()) return false;
+    await this.db.run(async (tx) => {
+      await tx.query(`SELECT pg_advisory_xact_lock(727275)`);
+      const exists = await tx.query(`SELECT 1 FROM users WHERE role = 'admin' LIMIT 1`);
+      if (exists.length) return;
+      await this.createStaff(tx, { kind: 'system', id: 'bootstrap' }, { email, password, name: 'Bootstrap admin', role: 'admin' });
+    });
+    this.logger.log('bootstrap admin created');
+    return true;
+  }
+}

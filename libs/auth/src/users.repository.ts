@@ -1,0 +1,66 @@
+import { Injectable } from '@nestjs/common';
+import type { Role } from '@huanxin/core';
+import type { Tx } from '@huanxin/database';
+import { TransactionService } from '@huanxin/database';
+
+export interface UserRow {
+  id: string;
+  role: Role;
+  email: string | null;
+  phone: string | null;
+  password_hash: string;
+  name: string;
+  city: string | null;
+  id_number_last4: string | null;
+  retailer_id: string | null;
+  disabled_at: Date | null;
+}
+
+export interface NewUser {
+  id: string;
+  role: Role;
+  email?: string | null;
+  phone?: string | null;
+  passwordHash: string;
+  name: string;
+  city?: string | null;
+  idNumberHash?: string | null;
+  idNumberLast4?: string | null;
+  retailerId?: string | null;
+}
+
+const COLUMNS = `id, role, email, phone, password_hash, name, city, id_number_last4, retailer_id, disabled_at`;
+
+@Injectable()
+export class UsersRepository {
+  constructor(private readonly db: TransactionService) {}
+
+  async insert(tx: Tx, u: NewUser): Promise<void> {
+    await tx.query(
+      `INSERT INTO users (id, role, email, phone, password_hash, name, city, id_number_hash, id_number_last4, retailer_id)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
+      [u.id, u.role, u.email ?? null, u.phone ?? null, u.passwordHash, u.name, u.city ?? null, u.idNumberHash ?? null,
+        u.idNumberLast4 ?? null, u.retailerId ?? null],
+    );
+  }
+
+  async findByUsername(username: string): Promise<UserRow | undefined> {
+    const rows = await this.db.manager.query(`SELECT ${COLUMNS} FROM users WHERE phone = $1 OR email = $1::citext LIMIT 1`, [username]);
+    return rows[0];
+  }
+
+  async findById(id: string, tx?: Tx): Promise<UserRow | undefined> {
+    const rows = await (tx ?? this.db.manager).query(`SELECT ${COLUMNS} FROM users WHERE id = $1`, [id]);
+    return rows[0];
+  }
+
+  async findByIdNumberHash(hash: string, tx?: Tx): Promise<UserRow | undefined> {
+    const rows = await (tx ?? this.db.manager).query(`SELECT ${COLUMNS} FROM users WHERE id_number_hash = $1`, [hash]);
+    return rows[0];
+  }
+
+  async anyAdmin(): Promise<boolean> {
+    const rows = await this.db.manager.query(`SELECT 1 FROM users WHERE role = 'admin' LIMIT 1`);
+    return rows.length > 0;
+  }
+}

@@ -1,0 +1,144 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+/**
+ * Every knob of the platform, read and validated once at boot. Nothing outside this module reads
+ * process.env (STYLE.md). A malformed value stops the process with a message naming the variable.
+ */
+export interface AppConfig {
+  nodeEnv: string;
+  port: number;
+  host: string;
+  publicUrl: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  embeddedPgPort: number;
+  dbPoolSize: number;
+  dbStatementTimeoutMs: number;
+  migrateOnStart: boolean;
+  seedDemo: boolean;
+  logLevel: string;
+  bodyLimit: string;
+  jwtSecret: string;
+  jwtAccessTtlSeconds: number;
+  refreshTtlSeconds: number;
+  idHashSecret: string;
+  bootstrapAdminEmail: string | undefined;
+  bootstrapAdminPassword: string | undefined;
+  rateLimitWindowMs: number;
+  rateLimitLogin: number;
+  rateLimitRegister: number;
+  rateLimitVoucher: number;
+  rateLimitDefault: number;
+  idempotencyTtlHours: number;
+  idempotencyWaitMs: number;
+  argon2MemoryKib: number;
+  argon2TimeCost: number;
+  trustProxy: boolean;
+  metricsEnabled: boolean;
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, def: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be an integer, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function bool(env: Env, name: string, def: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+function str(env: Env, name: string, def: string): string {
+  const raw = env[name];
+  return raw === undefined || raw === '' ? def : raw;
+}
+
+/**
+ * Secrets that must survive a restart (the ID-number hash key above all: change it and no household
+ * can be found again). In production they must come from the environment; on a developer's machine they
+ * are generated once and kept under the data folder so `npm start` works with no set-up.
+ */
+function secret(env: Env, name: string, production: boolean, dataDir: string): string {
+  const raw = env[name];
+  if (raw) {
+    if (raw.length < 32) throw new ConfigError(`${name} must be at least 32 characters`);
+    return raw;
+  }
+  if (production) throw new ConfigError(`${name} is required when NODE_ENV=production`);
+  const file = join(dataDir, 'dev-secrets.json');
+  let stored: Record<string, string> = {};
+  if (existsSync(file)) stored = JSON.parse(readFileSync(file, 'utf8'));
+  if (!stored[name]) {
+    stored[name] = randomBytes(32).toString('base64url');
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, JSON.stringify(stored, null, 2), { mode: 0o600 });
+  }
+  return stored[name];
+}
+
+export function loadConfig(env: Env = process.env): AppConfig {
+  const nodeEnv = str(env, 'NODE_ENV', 'development');
+  const production = nodeEnv === 'production';
+  const dataDir = resolve(str(env, 'DATA_DIR', './.data'));
+  const port = int(env, 'PORT', 3000, 0, 65535);
+  const host = str(env, 'HOST', '127.0.0.1');
+  const databaseUrl = env.DATABASE_URL || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL must be a postgres:// URL');
+  }
+  const logLevel = str(env, 'LOG_LEVEL', 'info');
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of fatal,error,warn,info,debug,trace,silent`);
+  }
+  const bootstrapAdminEmail = env.BOOTSTRAP_ADMIN_EMAIL || undefined;
+  const bootstrapAdminPassword = env.BOOTSTRAP_ADMIN_PASSWORD || undefined;
+  if (!!bootstrapAdminEmail !== !!bootstrapAdminPassword) {
+    throw new ConfigError('BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD go together');
+  }
+  return {
+    nodeEnv,
+    port,
+    host,
+    publicUrl: str(env, 'PUBLIC_URL', `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`),
+    databaseUrl,
+    dataDir,
+    embeddedPgPort: int(env, 'EMBEDDED_PG_PORT', 54320, 1024, 65535),
+    dbPoolSize: int(env, 'DB_POOL_SIZE', 20, 1, 1000),
+    dbStatementTimeoutMs: int(env, 'DB_STATEMENT_TIMEOUT_MS', 30000, 0),
+    migrateOnStart: bool(env, 'MIGRATE_ON_START', true),
+    seedDemo: bool(env, 'SEED_DEMO', !production),
+    logLevel,
+    bodyLimit: str(env, 'BODY_LIMIT', '100kb'),
+    jwtSecret: secret(env, 'JWT_SECRET', production, dataDir),
+    jwtAccessTtlSeconds: int(env, 'JWT_ACCESS_TTL_SECONDS', 900, 30),
+    refreshTtlSeconds: int(env, 'REFRESH_TTL_SECONDS', 30 * 24 * 3600, 60),
+    idHashSecret: secret(env, 'ID_HASH_SECRET', production, dataDir),
+    bootstrapAdminEmail,
+    bootstrapAdminPassword,
+    rateLimitWindowMs: int(env, 'RATE_LIMIT_WINDOW_MS', 60000, 1000),
+    rateLimitLogin: int(env, 'RATE_LIMIT_LOGIN', 10, 1),
+    rateLimitRegister: int(env, 'RATE_LIMIT_REGISTER', 5, 1),
+    rateLimitVoucher: int(env, 'RATE_LIMIT_VOUCHER', 10, 1),
+    rateLimitDefault: int(env, 'RATE_LIMIT_DEFAULT', 600, 1),
+    idempotencyTtlHours: int(env, 'IDEMPOTENCY_TTL_HOURS', 24, 1),
+    idempotencyWaitMs: int(env, 'IDEMPOTENCY_WAIT_MS', 5000, 0),
+    argon2MemoryKib: int(env, 'ARGON2_MEMORY_KIB', 19456, 1024),
+    argon2TimeCost: int(env, 'ARGON2_TIME_COST', 2, 1),
+    trustProxy: bool(env, 'TRUST_PROXY', false),
+    metricsEnabled: bool(env, 'METRICS_ENABLED', true),
+  };
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');

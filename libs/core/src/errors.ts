@@ -1,0 +1,79 @@
+/**
+ * Domain errors carry a stable machine-readable code (API.md "Errors"). The domain throws them;
+ * one global filter maps them to application/problem+json. Nothing else decides HTTP status.
+ */
+export const ERROR_STATUS = {
+  validation_failed: 400,
+  receipt_malformed: 400,
+  idempotency_key_required: 400,
+  bad_request: 400,
+  payload_too_large: 413,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  voucher_not_found: 404,
+  model_not_found: 404,
+  conflict: 409,
+  quota_exhausted: 409,
+  budget_exhausted: 409,
+  voucher_already_open: 409,
+  household_limit_reached: 409,
+  voucher_used: 409,
+  serial_already_subsidised: 409,
+  invoice_duplicate: 409,
+  receipt_already_used: 409,
+  claim_already_decided: 409,
+  idempotency_in_progress: 409,
+  phone_taken: 409,
+  id_number_taken: 409,
+  email_taken: 409,
+  duplicate: 409,
+  claim_not_cancellable: 409,
+  claim_not_paid: 409,
+  voucher_expired: 422,
+  voucher_not_owned: 422,
+  retailer_not_active: 422,
+  store_not_in_city: 422,
+  model_not_eligible: 422,
+  sale_outside_program: 422,
+  sale_in_future: 422,
+  price_invalid: 422,
+  receipt_signature_invalid: 422,
+  receipt_key_unknown: 422,
+  receipt_key_revoked: 422,
+  recycler_not_certified: 422,
+  receipt_revoked: 422,
+  receipt_wrong_category: 422,
+  receipt_holder_mismatch: 422,
+  receipt_outside_window: 422,
+  idempotency_key_reused: 422,
+  policy_version_conflict: 422,
+  rate_limited: 429,
+  internal_error: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+export class DomainError extends Error {
+  constructor(
+    public readonly code: ErrorCode,
+    message?: string,
+    public readonly errors?: FieldError[],
+  ) {
+    super(message ?? code.replace(/_/g, ' '));
+    this.name = 'DomainError';
+  }
+
+  get status(): number {
+    return ERROR_STATUS[this.code];
+  }
+}
+
+export function statusOf(code: ErrorCode): number {
+  return ERROR_STATUS[code];
+}

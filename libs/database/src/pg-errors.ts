@@ -1,0 +1,18 @@
+/** PostgreSQL error helpers: constraint names are how the domain learns which promise the database kept. */
+export function pgCode(err: unknown): string | undefined {
+  const e = err as { code?: string; driverError?: { code?: string } };
+  return e?.driverError?.code ?? e?.code;
+}
+
+export function pgConstraint(err: unknown): string | undefined {
+  const e = err as { constraint?: string; driverError?: { constraint?: string } };
+  return e?.driverError?.constraint ?? e?.constraint;
+}
+
+export function isUniqueViolation(err: unknown, constraint?: string): boolean {
+  return pgCode(err) === '23505' && (constraint === undefined || pgConstraint(err) === constraint);
+}
+
+export function isCheckViolation(err: unknown, constraint?: string): boolean {
+  return pgCode(err) === '23514' && (constraint === undefined || pgConstraint(err) === constraint);
+}

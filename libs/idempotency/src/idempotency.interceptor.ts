@@ -1,0 +1,99 @@
+import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor, SetMetadata } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Request, Response } from 'express';
+import { createHash } from 'node:crypto';
+import { from, Observable, of, throwError } from 'rxjs';
+import { catchError, mergeMap } from 'rxjs/operators';
+import canonicalize from 'canonicalize';
+import { APP_CONFIG, AppConfig } from '@huanxin/config';
+import { Actor, DomainError } from '@huanxin/core';
+import { IdempotencyRepository } from './idempotency.repository';
+
+export const IDEMPOTENCY_REQUIRED = 'huanxin:idempotency-required';
+
+/** The route refuses requests without an Idempotency-Key (400 idempotency_key_required). */
+export const IdempotencyRequired = () => SetMetadata(IDEMPOTENCY_REQUIRED, true);
+
+const KEY_RE = /^[A-Za-z0-9_.:-]{8,200}$/;
+const LOCK_MS = 60_000;
+
+/**
+ * Idempotency-Key for every POST (DESIGN.md "Non-functional promises"), one mechanism backed by a table:
+ * - same key and same body → the first answer again (header `Idempotent-Replayed: true`);
+ * - same key, other body → 422 idempotency_key_reused;
+ * - a concurrent duplicate waits up to IDEMPOTENCY_WAIT_MS for the first to finish, then 409 idempotency_in_progress;
+ * - keys are scoped to the caller and kept IDEMPOTENCY_TTL_HOURS.
+ * A request that fails with an error changed nothing (errors roll back), so its key is released and may be
+ * retried; only successful answers are remembered.
+ */
+@Injectable()
+export class IdempotencyInterceptor implements NestInterceptor {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly repo: IdempotencyRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (ctx.getType() !== 'http') return next.handle();
+    const req = ctx.switchToHttp().getRequest<Request>();
+    const res = ctx.switchToHttp().getResponse<Response>();
+    if (req.method !== 'POST') return next.handle();
+    const required = this.reflector.getAllAndOverride<boolean>(IDEMPOTENCY_REQUIRED, [ctx.getHandler(), ctx.getClass()]);
+    const key = req.header('idempotency-key');
+    if (key === undefined) {
+      if (required) return throwError(() => new DomainError('idempotency_key_required', 'This endpoint requires an Idempotency-Key header'));
+      return next.handle();
+    }
+    if (!KEY_RE.test(key)) {
+      return throwError(() => new DomainError('validation_failed', 'Idempotency-Key must be 8-200 characters of letters, digits and _.:-', [
+        { field: 'Idempotency-Key', message: 'must be 8-200 characters of letters, digits and _.:-' },
+      ]));
+    }
+    const actor = req.user as Actor | undefined;
+    const scope = actor ? `${actor.kind}:${actor.id}` : 'anonymous';
+    const hash = createHash('sha256')
+      .update(`${req.method} ${req.baseUrl}${req.path}\n${canonicalize(req.body ?? null) ?? ''}`)
+      .digest('hex');
+
+    return from(this.acquire(scope, key, hash)).pipe(
+      mergeMap((replay) => {
+        if (replay) {
+          res.setHeader('Idempotent-Replayed', 'true');
+          res.status(replay.status);
+          return of(replay.body);
+        }
+        return next.handle().pipe(
+          mergeMap(async (body) => {
+            await this.repo.complete(scope, key, res.statusCode, body);
+            return body;
+          }),
+          catchError((err) => from(this.repo.release(scope, key)).pipe(mergeMap(() => throwError(() => err)))),
+        );
+      }),
+    );
+  }
+
+  /** Owns the key (returns undefined) or returns the stored answer to replay. */
+  private async acquire(scope: string, key: string, hash: string): Promise<{ status: number; body: unknown } | undefined> {
+    const { idempotencyTtlHours: ttl, idempotencyWaitMs: waitMs } = this.config;
+    const deadline = Date.now() + waitMs;
+    for (let delay = 20; ; delay = Math.min(delay * 2, 250)) {
+      if (await this.repo.claim(scope, key, hash, LOCK_MS, ttl)) return undefined;
+      const row = await this.repo.find(scope, key);
+      if (!row) continue; // released between our insert and read: try again
+      if (row.expired || (row.state === 'in_progress' && row.lock_expired)) {
+        if (await this.repo.takeOver(scope, key, hash, LOCK_MS, ttl)) return undefined;
+        if (row.expired) continue;
+      }
+      if (row.request_hash !== hash) {
+        throw new DomainError('idempotency_key_reused', 'This Idempotency-Key was used with a different request');
+      }
+      if (row.state === 'completed') return { status: row.response_status ?? 200, body: row.response_body };
+      if (Date.now() >= deadline) {
+        throw new DomainError('idempotency_in_progress', 'A request with this Idempotency-Key is still being processed');
+      }
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}

@@ -1,0 +1,72 @@
+import { Injectable } from '@nestjs/common';
+import { TransactionService } from '@huanxin/database';
+
+export interface IdempotencyRow {
+  request_hash: string;
+  state: 'in_progress' | 'completed';
+  response_status: number | null;
+  response_body: unknown;
+  lock_expired: boolean;
+  expired: boolean;
+}
+
+@Injectable()
+export class IdempotencyRepository {
+  constructor(private readonly db: TransactionService) {}
+
+  /** True when this caller now owns the key. */
+  async claim(scope: string, key: string, hash: string, lockMs: number, ttlHours: number): Promise<boolean> {
+    const rows = await this.db.manager.query(
+      `INSERT INTO idempotency_keys (scope, key, request_hash, state, locked_until, expires_at)
+       VALUES ($1, $2, $3, 'in_progress', now() + ($4 || ' milliseconds')::interval, now() + ($5 || ' hours')::interval)
+       ON CONFLICT (scope, key) DO NOTHING RETURNING 1`,
+      [scope, key, hash, String(lockMs), String(ttlHours)],
+    );
+    return rows.length > 0;
+  }
+
+  async find(scope: string, key: string): Promise<IdempotencyRow | undefined> {
+    const rows = await this.db.manager.query(
+      `SELECT request_hash, state, response_status, response_body,
+              locked_until < now() AS lock_expired, expires_at < now() AS expired
+         FROM idempotency_keys WHERE scope = $1 AND key = $2`,
+      [scope, key],
+    );
+    return rows[0];
+  }
+
+  /** Takes over a key whose owner died mid-request (its lock ran out), or one past its 24 h life. */
+  async takeOver(scope: string, key: string, hash: string, lockMs: number, ttlHours: number): Promise<boolean> {
+    const rows = await this.db.manager.query(
+      `UPDATE idempotency_keys
+          SET request_hash = $3, state = 'in_progress', response_status = NULL, response_body = NULL,
+              locked_until = now() + ($4 || ' milliseconds')::interval,
+              expires_at = CASE WHEN expires_at < now() THEN now() + ($5 || ' hours')::interval ELSE expires_at END,
+              created_at = CASE WHEN expires_at < now() THEN now() ELSE created_at END
+        WHERE scope = $1 AND key = $2
+          AND (expires_at < now() OR (state = 'in_progress' AND locked_until < now() AND request_hash = $3))
+        RETURNING 1`,
+      [scope, key, hash, String(lockMs), String(ttlHours)],
+    );
+    return rows.length > 0;
+  }
+
+  async complete(scope: string, key: string, status: number, body: unknown): Promise<void> {
+    await this.db.manager.query(
+      `UPDATE idempotency_keys SET state = 'completed', response_status = $3, response_body = $4 WHERE scope = $1 AND key = $2`,
+      [scope, key, status, JSON.stringify(body ?? null)],
+    );
+  }
+
+  async release(scope: string, key: string): Promise<void> {
+    await this.db.manager.query(`DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND state = 'in_progress'`, [scope, key]);
+  }
+
+  async purgeExpired(limit = 10000): Promise<number> {
+    const res = await this.db.manager.query(
+      `DELETE FROM idempotency_keys WHERE ctid IN (SELECT ctid FROM idempotency_keys WHERE expires_at < now() LIMIT $1)`,
+      [limit],
+    );
+    return res[1] ?? 0;
+  }
+}
