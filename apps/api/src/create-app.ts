@@ -34,7 +34,6 @@ export async function createApp(opts: AppOptions): Promise<NestExpressApplicatio
   app.useBodyParser('json', { limit: opts.config.bodyLimit });
   app.use(bodyParserErrors);
   app.useGlobalPipes(createValidationPipe());
-  app.enableShutdownHooks();
   if (opts.config.metricsEnabled) enableDefaultMetrics();
   const document = buildOpenApi(app);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });

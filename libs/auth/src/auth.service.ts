@@ -140,6 +140,11 @@ export class AuthService {
     return { id, email: input.email.toLowerCase(), name: input.name, role: input.role, ...(input.retailerId ? { retailerId: input.retailerId } : {}) };
   }
 
+  /** POST /v1/admin/users: an auditor or admin, in its own transaction. */
+  createStaffUser(actor: Actor, input: Omit<StaffInput, 'retailerId'>): Promise<StaffUser> {
+    return this.db.run((tx) => this.createStaff(tx, actor, input));
+  }
+
   /** BOOTSTRAP_ADMIN_EMAIL/PASSWORD: create that admin when there is no admin yet. */
   async bootstrapAdmin(): Promise<boolean> {
     const { bootstrapAdminEmail: email, bootstrapAdminPassword: password } = this.config;

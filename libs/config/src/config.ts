@@ -15,6 +15,8 @@ export interface AppConfig {
   dataDir: string;
   embeddedPgPort: number;
   dbPoolSize: number;
+  workerPoolSize: number;
+  idempotencyPurgeIntervalMs: number;
   dbStatementTimeoutMs: number;
   migrateOnStart: boolean;
   seedDemo: boolean;
@@ -116,6 +118,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     dataDir,
     embeddedPgPort: int(env, 'EMBEDDED_PG_PORT', 54320, 1024, 65535),
     dbPoolSize: int(env, 'DB_POOL_SIZE', 20, 1, 1000),
+    workerPoolSize: int(env, 'WORKER_DB_POOL_SIZE', 5, 1, 1000),
+    idempotencyPurgeIntervalMs: int(env, 'IDEMPOTENCY_PURGE_INTERVAL_MS', 3600000, 1000),
     dbStatementTimeoutMs: int(env, 'DB_STATEMENT_TIMEOUT_MS', 30000, 0),
     migrateOnStart: bool(env, 'MIGRATE_ON_START', true),
     seedDemo: bool(env, 'SEED_DEMO', !production),

@@ -1,0 +1,22 @@
+import { Body, Controller, Post } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AuthService, CurrentActor, Roles } from '@huanxin/auth';
+import type { Actor } from '@huanxin/core';
+import { ApiAuth, ApiProblems } from '../http/api-docs';
+import { CreateStaffUserDto, StaffUserDto } from './users.dto';
+
+@ApiTags('admin')
+@ApiAuth()
+@Roles('admin')
+@Controller('v1/admin/users')
+export class AdminUsersController {
+  constructor(private readonly auth: AuthService) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create an auditor or admin account' })
+  @ApiCreatedResponse({ type: StaffUserDto })
+  @ApiProblems([409, 'email_taken'])
+  create(@CurrentActor() actor: Actor, @Body() dto: CreateStaffUserDto): Promise<StaffUserDto> {
+    return this.auth.createStaffUser(actor, dto);
+  }
+}

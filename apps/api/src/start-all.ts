@@ -1,0 +1,90 @@
+import { fork } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { AuthService } from '@huanxin/auth';
+import { loadConfig } from '@huanxin/config';
+import { resolveDatabase, runMigrations } from '@huanxin/database';
+import { createApp } from './create-app';
+import { DemoCredentials, DEMO_PROGRAM, seedDemo } from './seed/demo-seed';
+
+/**
+ * `npm start`: the whole platform on one machine — embedded PostgreSQL (unless DATABASE_URL is set),
+ * migrations, the API, the worker beside it, and (outside production) demo data with printed log-ins.
+ */
+async function main(): Promise<void> {
+  const step = (s: string) => console.log(`[huanxin] ${s}`);
+  let config = loadConfig();
+  step(config.databaseUrl ? 'using DATABASE_URL' : `starting embedded PostgreSQL in ${config.dataDir}/pg …`);
+  const db = await resolveDatabase(config);
+  step('applying migrations …');
+  await runMigrations({ url: db.url });
+
+  // The demo needs an admin to seed with: unless one is configured, make one and keep its password.
+  if (config.seedDemo && !config.bootstrapAdminEmail) {
+    const file = join(config.dataDir, 'demo-admin.json');
+    const admin = existsSync(file)
+      ? JSON.parse(readFileSync(file, 'utf8'))
+      : { email: 'admin@huanxin.local', password: randomBytes(9).toString('base64url') };
+    writeFileSync(file, JSON.stringify(admin), { mode: 0o600 });
+    config = { ...config, bootstrapAdminEmail: admin.email, bootstrapAdminPassword: admin.password };
+  }
+
+  const app = await createApp({ config, databaseUrl: db.url });
+  await app.get(AuthService).bootstrapAdmin();
+  await app.listen(config.port, config.host);
+  const base = config.publicUrl;
+  step(`API listening on ${base}`);
+
+  const worker = fork(join(__dirname, '../../worker/src/main.js'), [], {
+    env: { ...process.env, DATABASE_URL: db.url, MIGRATE_ON_START: 'false' },
+    stdio: 'inherit',
+  });
+  step(`worker started (pid ${worker.pid})`);
+
+  let creds: DemoCredentials | undefined;
+  if (config.seedDemo && config.bootstrapAdminEmail && config.bootstrapAdminPassword) {
+    creds = await seedDemo(base, config.dataDir, { email: config.bootstrapAdminEmail, password: config.bootstrapAdminPassword }, step);
+  }
+  printWelcome(base, creds);
+
+  const stop = async () => {
+    step('shutting down …');
+    worker.kill('SIGTERM');
+    await app.close();
+    await db.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+}
+
+function printWelcome(base: string, c: DemoCredentials | undefined): void {
+  const lines = [
+    '',
+    '  Huanxin is running.',
+    `    API            ${base}/v1`,
+    `    OpenAPI        ${base}/docs   (JSON: ${base}/docs-json)`,
+    `    Health         ${base}/health/ready      Metrics ${base}/metrics`,
+  ];
+  if (c) {
+    lines.push(
+      '',
+      `  Demo log-ins (POST ${base}/v1/auth/login {"username": …, "password": …}):`,
+      `    admin          ${c.admin.email} / ${c.admin.password}`,
+      `    auditor        ${c.auditor.email} / ${c.auditor.password}`,
+      `    cashier        ${c.retailerStaff.email} / ${c.retailerStaff.password}   (stores HZ-001, NB-001)`,
+      `    household      ${c.household.phone} / ${c.household.password}   (ID ${c.household.idNumber}, ${c.household.city})`,
+      `    POS API key    X-Api-Key: ${c.posApiKey}`,
+      `    recycler key   X-Api-Key: ${c.recyclerApiKey}`,
+      `    programme      ${DEMO_PROGRAM}`,
+      '  Kept in .data/demo-credentials.json. The README walks a trade-in end to end.',
+    );
+  }
+  console.log(lines.join('\n') + '\n');
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+  process.exit(1);
+});
