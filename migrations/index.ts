@@ -1,4 +1,6 @@
 import { Foundation1764000000000 } from './1764000000000-Foundation';
+import { RecyclerCertifications1764000000400 } from './1764000000400-RecyclerCertifications';
+import { SubsidyCore1764000001000 } from './1764000001000-SubsidyCore';
 
 /** Every migration, in order. Listed explicitly so the compiled app and ts-jest load the same set. */
-export const MIGRATIONS = [Foundation1764000000000];
+export const MIGRATIONS = [Foundation1764000000000, RecyclerCertifications1764000000400, SubsidyCore1764000001000];

@@ -1,5 +1,41 @@
 import type { Type } from '@nestjs/common';
+import { CatalogModule } from '@huanxin/catalog';
+import { LedgerModule } from '@huanxin/ledger';
+import { ProgramsModule } from '@huanxin/programs';
+import { ClaimsModule } from '@huanxin/claims';
+import { ReceiptsModule } from '@huanxin/recycling';
+import { VouchersModule } from '@huanxin/vouchers';
+import { HouseholdController } from './household/household.controller';
+import { PublicController } from './public/public.controller';
+import { RecyclerController } from './recycler/recycler.controller';
+import { RetailerClaimsController } from './retailer/retailer-claims.controller';
+import { RecyclingModule } from '@huanxin/recycling';
+import { RetailersModule } from '@huanxin/retailers';
+import { AdminRecyclersController } from './admin/recyclers.controller';
+import { AdminRetailersController } from './admin/retailers.controller';
+import { AdminUsersController } from './admin/users.controller';
+import { AdminCatalogController } from './admin/catalog.controller';
+import { AdminProgramsController } from './admin/programs.controller';
 
 /** Domain modules and role-facing controllers, one line each, so the app's surface reads in one place. */
-export const DOMAIN_MODULES: Type[] = [];
-export const ROLE_CONTROLLERS: Type[] = [];
+export const DOMAIN_MODULES: Type[] = [
+  CatalogModule,
+  LedgerModule,
+  ProgramsModule,
+  VouchersModule,
+  ClaimsModule,
+  ReceiptsModule,
+  RetailersModule,
+  RecyclingModule,
+];
+export const ROLE_CONTROLLERS: Type[] = [
+  HouseholdController,
+  RetailerClaimsController,
+  RecyclerController,
+  PublicController,
+  AdminRetailersController,
+  AdminRecyclersController,
+  AdminUsersController,
+  AdminCatalogController,
+  AdminProgramsController,
+];

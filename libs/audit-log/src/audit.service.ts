@@ -37,4 +37,18 @@ export class AuditService {
       [actorRef(actor), record.action, record.subjectType, record.subjectId ?? null, scrub(record.details ?? {})],
     );
   }
+
+  /** Many events in one statement, for batch jobs (set-based, no loop of inserts). */
+  async appendMany(tx: Tx, actor: Actor, records: AuditRecord[]): Promise<void> {
+    if (!records.length) return;
+    await tx.query(
+      `INSERT INTO audit_events (actor, action, subject_type, subject_id, details)
+       SELECT $1::jsonb, r.action, r.subject_type, r.subject_id, r.details
+         FROM jsonb_to_recordset($2::jsonb) AS r(action text, subject_type text, subject_id text, details jsonb)`,
+      [
+        actorRef(actor),
+        JSON.stringify(records.map((r) => ({ action: r.action, subject_type: r.subjectType, subject_id: r.subjectId ?? null, details: scrub(r.details ?? {}) }))),
+      ],
+    );
+  }
 }

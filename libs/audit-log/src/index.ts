@@ -1,2 +1,3 @@
 export * from './audit.service';
 export * from './audit-log.module';
+export * from './merkle';

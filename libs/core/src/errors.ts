@@ -48,6 +48,7 @@ export const ERROR_STATUS = {
   receipt_outside_window: 422,
   idempotency_key_reused: 422,
   policy_version_conflict: 422,
+  program_not_active: 422,
   rate_limited: 429,
   internal_error: 500,
 } as const;

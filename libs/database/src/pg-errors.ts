@@ -16,3 +16,12 @@ export function isUniqueViolation(err: unknown, constraint?: string): boolean {
 export function isCheckViolation(err: unknown, constraint?: string): boolean {
   return pgCode(err) === '23514' && (constraint === undefined || pgConstraint(err) === constraint);
 }
+
+/**
+ * TypeORM's postgres driver answers UPDATE/DELETE … RETURNING with `[rows, affectedCount]` and
+ * INSERT/SELECT with `rows`: this gives the rows either way.
+ */
+export function returnedRows<T = any>(result: unknown): T[] {
+  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];
+  return result as T[];
+}

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { TransactionService } from '@huanxin/database';
+import { returnedRows, TransactionService } from '@huanxin/database';
 
 export interface IdempotencyRow {
   request_hash: string;
@@ -37,7 +37,7 @@ export class IdempotencyRepository {
 
   /** Takes over a key whose owner died mid-request (its lock ran out), or one past its 24 h life. */
   async takeOver(scope: string, key: string, hash: string, lockMs: number, ttlHours: number): Promise<boolean> {
-    const rows = await this.db.manager.query(
+    const rows = returnedRows(await this.db.manager.query(
       `UPDATE idempotency_keys
           SET request_hash = $3, state = 'in_progress', response_status = NULL, response_body = NULL,
               locked_until = now() + ($4 || ' milliseconds')::interval,
@@ -47,7 +47,7 @@ export class IdempotencyRepository {
           AND (expires_at < now() OR (state = 'in_progress' AND locked_until < now() AND request_hash = $3))
         RETURNING 1`,
       [scope, key, hash, String(lockMs), String(ttlHours)],
-    );
+    ));
     return rows.length > 0;
   }
 

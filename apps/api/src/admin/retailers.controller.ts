@@ -1,0 +1,93 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CurrentActor, Roles } from '@huanxin/auth';
+import type { Actor } from '@huanxin/core';
+import { RetailersService } from '@huanxin/retailers';
+import { ApiAuth, ApiProblems } from '../http/api-docs';
+import {
+  ApiKeyCreatedDto, ApiKeyRevokedDto, CreateRetailerDto, CreateRetailerStaffDto, ListQueryDto, ReasonDto, RetailerDto, RetailerPageDto,
+  RetailerStaffDto, StoreDto, StoreInputDto,
+} from './retailers.dto';
+
+@ApiTags('admin')
+@ApiAuth()
+@Roles('admin')
+@Controller('v1/admin/retailers')
+export class AdminRetailersController {
+  constructor(private readonly retailers: RetailersService) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Certify a retailer with its stores and payout details' })
+  @ApiCreatedResponse({ type: RetailerDto })
+  @ApiProblems([409, 'duplicate (credit code already certified)'])
+  create(@CurrentActor() actor: Actor, @Body() dto: CreateRetailerDto): Promise<RetailerDto> {
+    return this.retailers.create(actor, dto);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List retailers in certification order (keyset paginated)' })
+  @ApiOkResponse({ type: RetailerPageDto })
+  @ApiProblems()
+  list(@CurrentActor() actor: Actor, @Query() query: ListQueryDto): Promise<RetailerPageDto> {
+    return this.retailers.list(actor, query);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'A retailer with its stores' })
+  @ApiOkResponse({ type: RetailerDto })
+  @ApiProblems([404, 'not_found'])
+  get(@CurrentActor() actor: Actor, @Param('id') id: string): Promise<RetailerDto> {
+    return this.retailers.get(actor, id);
+  }
+
+  @Post(':id/stores')
+  @ApiOperation({ summary: 'Add a store to a retailer' })
+  @ApiCreatedResponse({ type: StoreDto })
+  @ApiProblems([404, 'not_found'], [409, 'duplicate (store code already used by this retailer)'])
+  addStore(@CurrentActor() actor: Actor, @Param('id') id: string, @Body() dto: StoreInputDto): Promise<StoreDto> {
+    return this.retailers.addStore(actor, id, dto);
+  }
+
+  @Post(':id/staff')
+  @ApiOperation({ summary: 'Create a staff account (role retailer) that signs in with its e-mail' })
+  @ApiCreatedResponse({ type: RetailerStaffDto })
+  @ApiProblems([404, 'not_found'], [409, 'email_taken'])
+  addStaff(@CurrentActor() actor: Actor, @Param('id') id: string, @Body() dto: CreateRetailerStaffDto): Promise<RetailerStaffDto> {
+    return this.retailers.addStaff(actor, id, dto);
+  }
+
+  @Post(':id/api-keys')
+  @ApiOperation({ summary: 'Issue a POS API key; the key is shown this once' })
+  @ApiCreatedResponse({ type: ApiKeyCreatedDto })
+  @ApiProblems([404, 'not_found'])
+  createApiKey(@CurrentActor() actor: Actor, @Param('id') id: string): Promise<ApiKeyCreatedDto> {
+    return this.retailers.createApiKey(actor, id);
+  }
+
+  @Post(':id/api-keys/:keyId/revoke')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Revoke a POS API key' })
+  @ApiOkResponse({ type: ApiKeyRevokedDto })
+  @ApiProblems([404, 'not_found'], [409, 'conflict (already revoked)'])
+  revokeApiKey(@CurrentActor() actor: Actor, @Param('id') id: string, @Param('keyId') keyId: string): Promise<ApiKeyRevokedDto> {
+    return this.retailers.revokeApiKey(actor, id, keyId);
+  }
+
+  @Post(':id/suspend')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Suspend a retailer (its trade-ins are refused); idempotent' })
+  @ApiOkResponse({ type: RetailerDto })
+  @ApiProblems([404, 'not_found'])
+  suspend(@CurrentActor() actor: Actor, @Param('id') id: string, @Body() dto: ReasonDto): Promise<RetailerDto> {
+    return this.retailers.suspend(actor, id, dto.reason);
+  }
+
+  @Post(':id/reinstate')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Reinstate a suspended retailer; idempotent' })
+  @ApiOkResponse({ type: RetailerDto })
+  @ApiProblems([404, 'not_found'])
+  reinstate(@CurrentActor() actor: Actor, @Param('id') id: string, @Body() dto: ReasonDto): Promise<RetailerDto> {
+    return this.retailers.reinstate(actor, id, dto.reason);
+  }
+}

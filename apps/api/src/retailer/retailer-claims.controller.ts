@@ -1,0 +1,52 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CurrentActor, Roles } from '@huanxin/auth';
+import { ClaimsService, TradeInService } from '@huanxin/claims';
+import type { Actor } from '@huanxin/core';
+import { IdempotencyRequired } from '@huanxin/idempotency';
+import { ApiAuth, ApiProblems } from '../http/api-docs';
+import { PageQueryDto } from '../http/pagination.dto';
+import { CancelClaimDto, ClaimDto, ClaimPageDto, TradeInDto, TradeInResultDto } from './trade-in.dto';
+
+@ApiTags('retailer')
+@ApiAuth()
+@Roles('retailer')
+@Controller('v1/retailer')
+export class RetailerClaimsController {
+  constructor(private readonly tradeIns: TradeInService, private readonly claims: ClaimsService) {}
+
+  @Post('trade-ins')
+  @IdempotencyRequired()
+  @ApiOperation({ summary: 'Submit a trade-in at the till; answers with the discount to apply' })
+  @ApiHeader({ name: 'Idempotency-Key', required: true, description: 'retries with the same key return the same answer' })
+  @ApiCreatedResponse({ type: TradeInResultDto })
+  @ApiProblems([404, 'voucher_not_found, model_not_found'], [409, 'voucher_used, serial_already_subsidised, invoice_duplicate, receipt_already_used, household_limit_reached, idempotency_in_progress'], [422, 'voucher_expired, voucher_not_owned, retailer_not_active, store_not_in_city, model_not_eligible, sale_outside_program, sale_in_future, price_invalid, receipt_*'])
+  submit(@CurrentActor() actor: Actor, @Body() dto: TradeInDto): Promise<TradeInResultDto> {
+    return this.tradeIns.submit(actor, dto);
+  }
+
+  @Get('claims')
+  @ApiOperation({ summary: "The retailer's own claims, newest first" })
+  @ApiOkResponse({ type: ClaimPageDto })
+  @ApiProblems()
+  list(@CurrentActor() actor: Actor, @Query() q: PageQueryDto): Promise<ClaimPageDto> {
+    return this.claims.list(actor, q);
+  }
+
+  @Get('claims/:id')
+  @ApiOperation({ summary: "One of the retailer's claims; another retailer's is 404" })
+  @ApiOkResponse({ type: ClaimDto })
+  @ApiProblems([404, 'not_found'])
+  get(@CurrentActor() actor: Actor, @Param('id') id: string): Promise<ClaimDto> {
+    return this.claims.get(actor, id);
+  }
+
+  @Post('claims/:id/cancel')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'The TV came back: cancel before payout, or turn into a clawback after' })
+  @ApiOkResponse({ type: ClaimDto })
+  @ApiProblems([404, 'not_found'], [409, 'claim_not_cancellable'])
+  cancel(@CurrentActor() actor: Actor, @Param('id') id: string, @Body() dto: CancelClaimDto): Promise<ClaimDto> {
+    return this.claims.cancel(actor, id, dto.reason);
+  }
+}

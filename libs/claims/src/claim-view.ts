@@ -1,0 +1,76 @@
+import { toShanghaiIso } from '@huanxin/core';
+import type { ClaimRow } from './claims.repository';
+
+export interface SubsidyView {
+  baseFen: number;
+  rateBp: number;
+  capFen: number;
+  amountFen: number;
+  capped: boolean;
+}
+
+export interface ClaimView {
+  id: string;
+  status: string;
+  programCode: string;
+  city: string;
+  retailerId: string;
+  storeCode: string;
+  voucherCode: string;
+  modelCode: string;
+  serialNumber: string;
+  invoiceNumber: string;
+  salePriceFen: number;
+  soldAt: string;
+  subsidy: SubsidyView;
+  payableByCustomerFen: number;
+  policyVersion: number;
+  flags: string[];
+  createdAt: string;
+  cancelReason: string | null;
+}
+
+export function toClaimView(c: ClaimRow): ClaimView {
+  const amount = Number(c.amount_fen);
+  return {
+    id: c.id,
+    status: c.status,
+    programCode: c.program_code,
+    city: c.city,
+    retailerId: c.retailer_id,
+    storeCode: c.store_code,
+    voucherCode: c.voucher_code,
+    modelCode: c.model_code,
+    serialNumber: c.serial_number,
+    invoiceNumber: c.invoice_number,
+    salePriceFen: Number(c.sale_price_fen),
+    soldAt: toShanghaiIso(c.sold_at),
+    subsidy: { baseFen: Number(c.base_fen), rateBp: c.rate_bp, capFen: Number(c.cap_fen), amountFen: amount, capped: c.capped },
+    payableByCustomerFen: Number(c.sale_price_fen) - amount,
+    policyVersion: c.policy_version,
+    flags: c.flags,
+    createdAt: toShanghaiIso(c.created_at),
+    cancelReason: c.cancel_reason,
+  };
+}
+
+export interface Cursor {
+  createdAt: Date;
+  id: string;
+}
+
+export function encodeCursor(c: Cursor): string {
+  return Buffer.from(JSON.stringify([c.createdAt.toISOString(), c.id])).toString('base64url');
+}
+
+export function decodeCursor(s: string | undefined): Cursor | undefined | 'invalid' {
+  if (!s) return undefined;
+  try {
+    const [at, id] = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
+    const createdAt = new Date(at);
+    if (typeof id !== 'string' || Number.isNaN(createdAt.getTime())) return 'invalid';
+    return { createdAt, id };
+  } catch {
+    return 'invalid';
+  }
+}

@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { LedgerModule } from '@huanxin/ledger';
+import { ReceiptsModule } from '@huanxin/recycling';
+import { VouchersModule } from '@huanxin/vouchers';
+import { ClaimsRepository } from './claims.repository';
+import { ClaimsService } from './claims.service';
+import { TradeInService } from './trade-in.service';
+
+@Module({
+  imports: [LedgerModule, VouchersModule, ReceiptsModule],
+  providers: [ClaimsRepository, ClaimsService, TradeInService],
+  exports: [ClaimsRepository, ClaimsService, TradeInService],
+})
+export class ClaimsModule {}

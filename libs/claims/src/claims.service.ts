@@ -1,0 +1,97 @@
+import { Injectable } from '@nestjs/common';
+import { AuditService } from '@huanxin/audit-log';
+import { Actor, Clock, DomainError, isUuid } from '@huanxin/core';
+import { TransactionService } from '@huanxin/database';
+import { LedgerEntryInput, LedgerService } from '@huanxin/ledger';
+import { ClaimView, decodeCursor, encodeCursor, toClaimView } from './claim-view';
+import { ClaimRow, ClaimsRepository } from './claims.repository';
+import { normaliseIdentifier } from './trade-in.service';
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+@Injectable()
+export class ClaimsService {
+  constructor(
+    private readonly db: TransactionService,
+    private readonly claims: ClaimsRepository,
+    private readonly ledger: LedgerService,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+  ) {}
+
+  /** A retailer sees its own claims; a household its own. Another's claim is simply not found. */
+  async list(actor: Actor, q: { limit?: number; cursor?: string }): Promise<Page<ClaimView>> {
+    const scope = this.scope(actor);
+    const limit = Math.min(Math.max(q.limit ?? 50, 1), 200);
+    const after = decodeCursor(q.cursor);
+    if (after === 'invalid') throw new DomainError('validation_failed', 'The cursor is not valid', [{ field: 'cursor', message: 'not a cursor from this list' }]);
+    const rows = await this.claims.page(scope, limit + 1, after);
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1];
+    return { items: items.map(toClaimView), nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null };
+  }
+
+  async get(actor: Actor, id: string): Promise<ClaimView> {
+    const row = isUuid(id) ? await this.claims.findById(id) : undefined;
+    if (!row || !this.owns(actor, row)) throw new DomainError('not_found', 'No such claim');
+    return toClaimView(row);
+  }
+
+  /**
+   * The TV came back (API.md): before payout the claim is cancelled and its money goes back to the pool;
+   * once paid it becomes a clawback, a receivable from the retailer netted from its next payout.
+   */
+  async cancel(actor: Actor, id: string, reason: string): Promise<ClaimView> {
+    if (actor.role !== 'retailer') throw new DomainError('forbidden', 'Only the retailer cancels its claims');
+    const now = this.clock.now();
+    await this.db.run(async (tx) => {
+      const c = isUuid(id) ? await this.claims.findById(id, tx, true) : undefined;
+      if (!c || !this.owns(actor, c)) throw new DomainError('not_found', 'No such claim');
+      const amount = Number(c.amount_fen);
+      const retailer = { kind: 'payable' as const, retailerId: c.retailer_id };
+      let entries: LedgerEntryInput[];
+      let next: 'cancelled' | 'clawed_back';
+      switch (c.status) {
+        case 'pending_review':
+          entries = [{ account: 'reserved', amountFen: -amount }, { account: 'available', amountFen: amount }];
+          next = 'cancelled';
+          break;
+        case 'approved':
+        case 'payout_failed':
+          entries = [{ account: retailer, amountFen: -amount }, { account: 'available', amountFen: amount }];
+          next = 'cancelled';
+          break;
+        case 'paid':
+          entries = [{ account: { kind: 'receivable', retailerId: c.retailer_id }, amountFen: -amount }, { account: 'available', amountFen: amount }];
+          next = 'clawed_back';
+          break;
+        default:
+          throw new DomainError('claim_not_cancellable', `A claim that is ${c.status} cannot be cancelled`);
+      }
+      await this.claims.setStatus(tx, c.id, next, { cancelReason: reason, at: now });
+      await this.ledger.post(tx, { programId: c.program_id, city: c.city, kind: next === 'cancelled' ? 'release' : 'clawback', reference: c.id, actorId: actor.id, note: reason, entries });
+      await this.audit.append(tx, actor, {
+        action: next === 'cancelled' ? 'claim.cancelled' : 'claim.clawed_back', subjectType: 'claim', subjectId: c.id,
+        details: { from: c.status, reason, amountFen: amount },
+      });
+    });
+    return this.get(actor, id);
+  }
+
+  async serialSubsidised(serial: string): Promise<{ subsidised: boolean }> {
+    return { subsidised: await this.claims.liveSerialExists(undefined, normaliseIdentifier(serial)) };
+  }
+
+  private scope(actor: Actor): { retailerId?: string; householdId?: string } {
+    if (actor.role === 'retailer' && actor.retailerId) return { retailerId: actor.retailerId };
+    if (actor.role === 'household') return { householdId: actor.id };
+    throw new DomainError('forbidden', 'Only retailers and households list their claims here');
+  }
+
+  private owns(actor: Actor, c: ClaimRow): boolean {
+    return (actor.role === 'retailer' && actor.retailerId === c.retailer_id) || (actor.role === 'household' && actor.id === c.household_id);
+  }
+}

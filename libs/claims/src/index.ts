@@ -1,0 +1,5 @@
+export * from './claim-view';
+export * from './claims.module';
+export * from './claims.repository';
+export * from './claims.service';
+export * from './trade-in.service';

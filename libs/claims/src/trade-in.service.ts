@@ -1,0 +1,215 @@
+import { Injectable } from '@nestjs/common';
+import { randomInt } from 'node:crypto';
+import { AuditService } from '@huanxin/audit-log';
+import { AuthService } from '@huanxin/auth';
+import { Actor, Clock, DomainError, newId } from '@huanxin/core';
+import { isUniqueViolation, pgConstraint, TransactionService, Tx } from '@huanxin/database';
+import { LedgerService } from '@huanxin/ledger';
+import {
+  computeSubsidy, decideReview, exceedsStoreBurst, FLAG_PRICE_ABOVE_REFERENCE, FLAG_PRIOR_REJECTIONS, FLAG_RECEIPT_AFTER_SALE,
+  FLAG_STORE_BURST, ModelFacts, PolicyViolation, priceAboveReference, selectVersion,
+} from '@huanxin/policy';
+import { parseReceipt, ReceiptVerifier } from '@huanxin/recycling';
+import { normaliseVoucherCode, ProgramFactsRepository, VouchersRepository } from '@huanxin/vouchers';
+import { ClaimsRepository } from './claims.repository';
+
+export interface TradeInInput {
+  voucherCode: string;
+  householdIdNumber: string;
+  storeCode: string;
+  modelCode: string;
+  serialNumber: string;
+  salePriceFen: number;
+  invoiceNumber: string;
+  soldAt: string;
+  recyclingReceipt: string;
+}
+
+export interface TradeInResult {
+  claimId: string;
+  status: 'approved' | 'pending_review';
+  subsidy: { baseFen: number; rateBp: number; capFen: number; amountFen: number; capped: boolean };
+  payableByCustomerFen: number;
+  policyVersion: number;
+  flags: string[];
+}
+
+/** Serial and invoice numbers are compared normalised: a stray space or lower case must not beat uniqueness. */
+export function normaliseIdentifier(s: string): string {
+  return s.trim().toUpperCase();
+}
+
+/** Sales stamped a little ahead of our clock are tills with drifting clocks, not fraud. */
+const CLOCK_SKEW_MS = 5 * 60_000;
+
+const UNIQUE_CODES: Record<string, 'serial_already_subsidised' | 'receipt_already_used' | 'invoice_duplicate' | 'voucher_used'> = {
+  claims_serial_live: 'serial_already_subsidised',
+  claims_receipt_live: 'receipt_already_used',
+  claims_invoice_live: 'invoice_duplicate',
+  claims_voucher: 'voucher_used',
+};
+
+/**
+ * The till's trade-in (DESIGN.md "The flow", step 3): every check of "What a trade-in must pass", the
+ * subsidy from the policy in force at the sale, the voucher consumed and its reservation turned into the
+ * actual amount — one transaction. A failure changes nothing but a row in trade_in_failures, the fraud
+ * signal behind the prior_rejections flag.
+ */
+@Injectable()
+export class TradeInService {
+  constructor(
+    private readonly db: TransactionService,
+    private readonly claims: ClaimsRepository,
+    private readonly vouchers: VouchersRepository,
+    private readonly programs: ProgramFactsRepository,
+    private readonly receipts: ReceiptVerifier,
+    private readonly ledger: LedgerService,
+    private readonly audit: AuditService,
+    private readonly auth: AuthService,
+    private readonly clock: Clock,
+  ) {}
+
+  async submit(actor: Actor, input: TradeInInput): Promise<TradeInResult> {
+    if (actor.role !== 'retailer' || !actor.retailerId) throw new DomainError('forbidden', 'Only retailers submit trade-ins');
+    const serial = normaliseIdentifier(input.serialNumber);
+    const invoice = normaliseIdentifier(input.invoiceNumber);
+    try {
+      return await this.db.run((tx) => this.submitInTx(tx, actor, actor.retailerId!, input, serial, invoice));
+    } catch (err) {
+      const mapped = isUniqueViolation(err) && UNIQUE_CODES[pgConstraint(err) ?? '']
+        ? new DomainError(UNIQUE_CODES[pgConstraint(err)!], 'Another trade-in took this first')
+        : err;
+      if (mapped instanceof DomainError && mapped.status < 500) {
+        const parsed = parseReceipt(input.recyclingReceipt);
+        await this.claims.recordFailure({
+          retailerId: actor.retailerId, serial, code: mapped.code,
+          ...(typeof parsed === 'string' ? {} : { issuer: parsed.payload.iss, rid: parsed.payload.rid }),
+        });
+      }
+      throw mapped;
+    }
+  }
+
+  private async submitInTx(tx: Tx, actor: Actor, retailerId: string, input: TradeInInput, serial: string, invoice: string): Promise<TradeInResult> {
+    const now = this.clock.now();
+    const checks: { check: string; result: string }[] = [];
+    const pass = (check: string, result = 'ok') => checks.push({ check, result });
+
+    const voucher = await this.vouchers.findByCode(normaliseVoucherCode(input.voucherCode), tx, true);
+    if (!voucher) throw new DomainError('voucher_not_found', 'No voucher with this code');
+    const program = await this.programs.byId(voucher.program_id, tx);
+    if (!program) throw new DomainError('voucher_not_found', 'No voucher with this code');
+
+    const [retailer] = await tx.query(`SELECT status FROM retailers WHERE id = $1`, [retailerId]);
+    if (!retailer || retailer.status !== 'active') throw new DomainError('retailer_not_active', 'The retailer is not certified and active');
+    pass('retailer_active');
+    const [store] = await tx.query(`SELECT id, city FROM stores WHERE retailer_id = $1 AND code = $2`, [retailerId, input.storeCode.trim()]);
+    if (!store) throw new DomainError('not_found', `No store ${input.storeCode} for this retailer`);
+
+    const [holder] = await tx.query(`SELECT id_number_hash FROM users WHERE id = $1`, [voucher.household_id]);
+    if (!holder || holder.id_number_hash !== this.auth.idNumberHash(input.householdIdNumber)) {
+      throw new DomainError('voucher_not_owned', 'The voucher belongs to another household');
+    }
+    pass('voucher_owner');
+    if (voucher.status === 'used') throw new DomainError('voucher_used', 'The voucher was used already');
+    if (voucher.status === 'expired' || voucher.expires_at <= now) throw new DomainError('voucher_expired', 'The voucher has expired');
+    pass('voucher_open');
+    if (store.city !== voucher.city) throw new DomainError('store_not_in_city', `Vouchers for ${voucher.city} are redeemed in ${voucher.city} stores only`);
+    pass('store_city');
+
+    const soldAt = new Date(input.soldAt);
+    if (soldAt.getTime() > now.getTime() + CLOCK_SKEW_MS) throw new DomainError('sale_in_future', 'The sale time is in the future');
+    const version = selectVersion(program.versions, soldAt);
+    if (soldAt < program.startsAt || soldAt >= program.endsAt || !version) {
+      throw new DomainError('sale_outside_program', 'The sale is outside the programme period');
+    }
+    pass('sale_time');
+    const rules = version.rules;
+
+    const [model] = await tx.query(
+      `SELECT model_code, category, resolution, energy_grade, reference_price_fen, status FROM catalog_models WHERE model_code = $1`,
+      [input.modelCode.trim().toUpperCase()],
+    );
+    if (!model) throw new DomainError('model_not_found', `Model ${input.modelCode} is not in the catalogue`);
+    const facts: ModelFacts = {
+      category: model.category, resolution: model.resolution, energyGrade: model.energy_grade,
+      referencePriceFen: Number(model.reference_price_fen), approved: model.status === 'approved',
+    };
+    let subsidy;
+    try {
+      subsidy = computeSubsidy(rules, facts, input.salePriceFen);
+    } catch (err) {
+      if (err instanceof PolicyViolation) throw new DomainError(err.code, err.message);
+      throw err;
+    }
+    pass('model_eligible');
+    pass('price');
+
+    if (await this.claims.liveSerialExists(tx, serial)) throw new DomainError('serial_already_subsidised', 'This TV was subsidised already');
+    pass('serial_new');
+    if (await this.claims.liveInvoiceExists(tx, retailerId, invoice)) throw new DomainError('invoice_duplicate', 'This invoice number was used already');
+    pass('invoice_new');
+
+    const receipt = await this.receipts.verify(input.recyclingReceipt, { holderIdNumber: input.householdIdNumber, soldAt, rules }, tx);
+    if (await this.claims.liveReceiptExists(tx, receipt.iss, receipt.rid)) throw new DomainError('receipt_already_used', 'This recycling receipt was used already');
+    pass('receipt', receipt.afterSale ? 'after_sale' : 'ok');
+
+    if ((await this.vouchers.countLiveClaims(tx, program.id, voucher.household_id)) >= program.perHouseholdLimit) {
+      throw new DomainError('household_limit_reached', 'The household has reached its limit for the programme');
+    }
+    pass('household_limit');
+
+    const flags: string[] = [];
+    if (priceAboveReference(rules, input.salePriceFen, facts.referencePriceFen)) flags.push(FLAG_PRICE_ABOVE_REFERENCE);
+    if (receipt.afterSale) flags.push(FLAG_RECEIPT_AFTER_SALE);
+    const inLastHour = await this.claims.storeClaimsSince(tx, store.id, new Date(now.getTime() - 3600_000));
+    if (exceedsStoreBurst(rules, inLastHour + 1)) flags.push(FLAG_STORE_BURST);
+    if (await this.claims.priorRejections(tx, serial, receipt.iss, receipt.rid)) flags.push(FLAG_PRIOR_REJECTIONS);
+    const review = decideReview(rules, {
+      flags, retailerPriorClaims: await this.claims.retailerClaimCount(tx, retailerId), sampleDraw: randomInt(10000),
+    });
+    const reviewReasons = [...flags, ...(review.firstClaims ? ['first_claims'] : []), ...(review.sampled ? ['sample'] : [])];
+
+    const claimId = newId();
+    const reservedFen = Number(voucher.reserved_fen);
+    const amountFen = subsidy.amountFen;
+    await this.claims.insert(tx, {
+      id: claimId, programId: program.id, city: voucher.city, retailerId, storeId: store.id, householdId: voucher.household_id,
+      voucherId: voucher.id, modelCode: model.model_code, serialNumber: serial, invoiceNumber: invoice,
+      salePriceFen: input.salePriceFen, soldAt, receiptIssuer: receipt.iss, receiptRid: receipt.rid, receiptKid: receipt.kid,
+      receiptIssuedAt: receipt.issuedAt, policyVersion: version.version, rateBp: subsidy.rateBp, capFen: subsidy.capFen,
+      baseFen: input.salePriceFen, amountFen, capped: subsidy.capped, reservedFen, status: review.status, flags,
+      reviewReasons, checks, createdAt: now,
+    });
+    await tx.query(`UPDATE vouchers SET status = 'used', used_at = $2 WHERE id = $1`, [voucher.id, now]);
+
+    // The voucher reserved the cap; the claim keeps its amount (reserved while under review, payable to the
+    // retailer once approved) and the rest goes back to the pool. A later policy with a higher cap draws
+    // the difference from `available`, which the database refuses to overdraw.
+    const approved = review.status === 'approved';
+    await this.ledger.post(tx, {
+      programId: program.id, city: voucher.city, kind: 'commit', reference: claimId, actorId: actor.id,
+      entries: [
+        { account: 'reserved', amountFen: -reservedFen + (approved ? 0 : amountFen) },
+        { account: 'available', amountFen: reservedFen - amountFen },
+        ...(approved ? [{ account: { kind: 'payable' as const, retailerId }, amountFen }] : []),
+      ],
+    });
+    await this.audit.append(tx, actor, {
+      action: 'claim.submitted', subjectType: 'claim', subjectId: claimId,
+      details: {
+        status: review.status, voucherCode: voucher.code, storeCode: input.storeCode, modelCode: model.model_code,
+        serialNumber: serial, invoiceNumber: invoice, salePriceFen: input.salePriceFen, amountFen, policyVersion: version.version,
+        flags, reviewReasons, receipt: { iss: receipt.iss, rid: receipt.rid },
+      },
+    });
+    return {
+      claimId,
+      status: review.status,
+      subsidy: { baseFen: input.salePriceFen, rateBp: subsidy.rateBp, capFen: subsidy.capFen, amountFen, capped: subsidy.capped },
+      payableByCustomerFen: subsidy.payableByCustomerFen,
+      policyVersion: version.version,
+      flags,
+    };
+  }
+}

@@ -1,0 +1,3 @@
+export * from './ledger.module';
+export * from './ledger.service';
+export * from './ledger.types';

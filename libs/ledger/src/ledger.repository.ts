@@ -1,0 +1,200 @@
+import { Injectable } from '@nestjs/common';
+import { TransactionService, Tx } from '@huanxin/database';
+import type { AccountKind } from './ledger.types';
+
+/** An account as `post` names it: city accounts have no retailer. */
+export interface AccountKey {
+  kind: AccountKind;
+  retailerId: string | null;
+}
+
+export interface LockedAccount extends AccountKey {
+  id: string;
+  /** bigint as pg returns it; converted where read. */
+  balanceFen: string;
+}
+
+export interface TransactionInsert {
+  programId: string;
+  city: string;
+  kind: string;
+  reference: string | null;
+  note: string | null;
+  actorId: string | null;
+}
+
+export interface Leg {
+  accountId: string;
+  amountFen: number;
+}
+
+export interface KindTotal {
+  city: string;
+  kind: AccountKind;
+  balanceFen: string;
+}
+
+interface AccountRow {
+  id: string;
+  kind: AccountKind;
+  retailer_id: string | null;
+  balance_fen: string;
+}
+
+/** Matches the partial unique indexes ledger_accounts_city and ledger_accounts_retailer. */
+const KEYS_JOIN = `unnest($3::text[], $4::uuid[]) AS k(kind, retailer_id)`;
+const keyParams = (keys: AccountKey[]) => [keys.map((k) => k.kind), keys.map((k) => k.retailerId)];
+
+/**
+ * The ledger's SQL. Balances are only ever changed by `write`, in the same statement that records the
+ * entries, so "balance = sum of entries" holds by construction and `checkInvariants` can prove it.
+ */
+@Injectable()
+export class LedgerRepository {
+  constructor(private readonly db: TransactionService) {}
+
+  /**
+   * Locks the existing accounts among `keys` in id order (one global order, so two movements touching the
+   * same accounts queue instead of deadlocking) and returns them with their balances.
+   */
+  async lockAccounts(tx: Tx, programId: string, city: string, keys: AccountKey[]): Promise<LockedAccount[]> {
+    const rows: AccountRow[] = await tx.query(
+      `SELECT a.id::text AS id, a.kind, a.retailer_id, a.balance_fen::text AS balance_fen
+         FROM ledger_accounts a
+         JOIN ${KEYS_JOIN}
+           ON a.kind = k.kind AND a.retailer_id IS NOT DISTINCT FROM k.retailer_id
+        WHERE a.program_id = $1 AND a.city = $2
+        ORDER BY a.id
+          FOR UPDATE OF a`,
+      [programId, city, ...keyParams(keys)],
+    );
+    return rows.map((r) => ({ id: r.id, kind: r.kind, retailerId: r.retailer_id, balanceFen: r.balance_fen }));
+  }
+
+  /** Creates whichever of `keys` do not exist yet; a concurrent creator wins quietly (the unique indexes decide). */
+  async createAccounts(tx: Tx, programId: string, city: string, keys: AccountKey[]): Promise<void> {
+    await tx.query(
+      `INSERT INTO ledger_accounts (program_id, city, kind, retailer_id)
+       SELECT $1, $2, k.kind, k.retailer_id FROM ${KEYS_JOIN}
+       ON CONFLICT DO NOTHING`,
+      [programId, city, ...keyParams(keys)],
+    );
+  }
+
+  /**
+   * One statement: the transaction, its entries, and one set-based balance update over the (already
+   * locked) accounts. The CHECK constraints on ledger_accounts refuse the whole statement if any guarded
+   * balance would go negative.
+   */
+  async write(tx: Tx, t: TransactionInsert, legs: Leg[]): Promise<string> {
+    const rows: { id: string }[] = await tx.query(
+      `WITH t AS (
+         INSERT INTO ledger_transactions (program_id, city, kind, reference, note, actor_id)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         RETURNING id
+       ), legs AS (
+         SELECT * FROM unnest($7::bigint[], $8::bigint[]) AS l(account_id, amount_fen)
+       ), entries AS (
+         INSERT INTO ledger_entries (transaction_id, account_id, amount_fen)
+         SELECT t.id, legs.account_id, legs.amount_fen FROM t, legs
+       ), balances AS (
+         UPDATE ledger_accounts a
+            SET balance_fen = a.balance_fen + v.delta
+           FROM (SELECT account_id AS id, sum(amount_fen)::bigint AS delta FROM legs GROUP BY account_id) v
+          WHERE a.id = v.id
+       )
+       SELECT id::text AS id FROM t`,
+      [
+        t.programId, t.city, t.kind, t.reference, t.note, t.actorId,
+        legs.map((l) => l.accountId), legs.map((l) => String(l.amountFen)),
+      ],
+    );
+    return rows[0].id;
+  }
+
+  async totals(programId: string, city?: string, tx?: Tx): Promise<KindTotal[]> {
+    const rows: { city: string; kind: AccountKind; balance_fen: string }[] = await (tx ?? this.db.manager).query(
+      `SELECT city, kind, sum(balance_fen)::text AS balance_fen
+         FROM ledger_accounts
+        WHERE program_id = $1 AND ($2::text IS NULL OR city = $2)
+        GROUP BY city, kind
+        ORDER BY city, kind`,
+      [programId, city ?? null],
+    );
+    return rows.map((r) => ({ city: r.city, kind: r.kind, balanceFen: r.balance_fen }));
+  }
+
+  async findTransaction(id: string, tx?: Tx): Promise<
+    | { id: string; program_id: string; city: string; kind: string; reference: string | null; note: string | null; actor_id: string | null; created_at: Date; entries: { account_id: string; kind: AccountKind; retailer_id: string | null; amount_fen: string }[] }
+    | undefined
+  > {
+    if (!/^\d{1,18}$/.test(id)) return undefined;
+    const rows = await (tx ?? this.db.manager).query(
+      `SELECT t.id::text AS id, t.program_id, t.city, t.kind, t.reference, t.note, t.actor_id, t.created_at,
+              coalesce(json_agg(json_build_object(
+                'account_id', e.account_id::text, 'kind', a.kind, 'retailer_id', a.retailer_id,
+                'amount_fen', e.amount_fen::text) ORDER BY e.id) FILTER (WHERE e.id IS NOT NULL), '[]') AS entries
+         FROM ledger_transactions t
+         LEFT JOIN ledger_entries e ON e.transaction_id = t.id
+         LEFT JOIN ledger_accounts a ON a.id = e.account_id
+        WHERE t.id = $1::bigint
+        GROUP BY t.id`,
+      [id],
+    );
+    return rows[0];
+  }
+
+  /**
+   * Every invariant of DESIGN.md "Money" in one statement, so all checks read one snapshot while posts go on:
+   * each transaction's entries sum to zero and stay inside its programme and city; each account's balance is
+   * the sum of its entries and has its sign; each programme-and-city's balances sum to zero (i.e.
+   * available + reserved + payable + paid − receivable = granted).
+   */
+  async invariantProblems(programId: string | undefined, limit: number): Promise<string[]> {
+    const rows: { problem: string }[] = await this.db.manager.query(
+      `WITH tx AS (
+         SELECT t.id, t.program_id, t.city, coalesce(sum(e.amount_fen), 0) AS total
+           FROM ledger_transactions t
+           LEFT JOIN ledger_entries e ON e.transaction_id = t.id
+          WHERE $1::uuid IS NULL OR t.program_id = $1
+          GROUP BY t.id
+       ), acct AS (
+         SELECT a.id, a.program_id, a.city, a.kind, a.retailer_id, a.balance_fen,
+                coalesce((SELECT sum(e.amount_fen) FROM ledger_entries e WHERE e.account_id = a.id), 0) AS entries_sum
+           FROM ledger_accounts a
+          WHERE $1::uuid IS NULL OR a.program_id = $1
+       ), city AS (
+         SELECT program_id, city, sum(balance_fen) AS total,
+                -sum(balance_fen) FILTER (WHERE kind = 'granted') AS granted
+           FROM acct
+          GROUP BY program_id, city
+       )
+       SELECT format('transaction %s: entries sum to %s fen, not 0', id, total) AS problem FROM tx WHERE total <> 0
+
+       UNION ALL
+       SELECT format('transaction %s (programme %s, %s) has an entry on account %s of programme %s, %s',
+                     t.id, t.program_id, t.city, a.id, a.program_id, a.city)
+         FROM tx t
+         JOIN ledger_entries e ON e.transaction_id = t.id
+         JOIN ledger_accounts a ON a.id = e.account_id
+        WHERE a.program_id <> t.program_id OR a.city <> t.city
+       UNION ALL
+       SELECT format('account %s (%s %s%s): balance %s fen but its entries sum to %s fen',
+                     id, city, kind, coalesce(' retailer ' || retailer_id, ''), balance_fen, entries_sum)
+         FROM acct WHERE balance_fen <> entries_sum
+       UNION ALL
+       SELECT format('account %s (%s %s%s): balance %s fen has the wrong sign',
+                     id, city, kind, coalesce(' retailer ' || retailer_id, ''), balance_fen)
+         FROM acct
+        WHERE (kind IN ('granted', 'receivable') AND balance_fen > 0)
+           OR (kind NOT IN ('granted', 'receivable') AND balance_fen < 0)
+       UNION ALL
+       SELECT format('programme %s, %s: available + reserved + payable + paid - receivable = %s fen but granted = %s fen',
+                     program_id, city, total + coalesce(granted, 0), coalesce(granted, 0))
+         FROM city WHERE total <> 0
+       LIMIT $2`,
+      [programId ?? null, limit],
+    );
+    return rows.map((r) => r.problem);
+  }
+}

@@ -1,0 +1,271 @@
+import { Injectable } from '@nestjs/common';
+import { Actor, DomainError, Fen, isCityCode, isUuid } from '@huanxin/core';
+import { isCheckViolation, Tx } from '@huanxin/database';
+import { AccountKey, LedgerRepository, LockedAccount } from './ledger.repository';
+import {
+  AccountKind,
+  AccountRef,
+  AmountMovement,
+  CityBalances,
+  CommitInput,
+  GrantInput,
+  InvariantReport,
+  LedgerPostInput,
+  LedgerTransaction,
+  RetailerMovement,
+} from './ledger.types';
+
+const CITY_KINDS: ReadonlySet<string> = new Set(['granted', 'available', 'reserved', 'paid']);
+const RETAILER_KINDS: ReadonlySet<string> = new Set(['payable', 'receivable']);
+const MAX_PROBLEMS = 1000;
+
+const keyOf = (k: AccountKey) => `${k.kind}:${k.retailerId ?? ''}`;
+
+/** bigint text from pg → number, refusing anything a number cannot hold exactly. */
+function fen(text: string | null | undefined): Fen {
+  const n = Number(text ?? 0);
+  if (!Number.isSafeInteger(n)) throw new RangeError(`ledger amount ${text} is beyond 2^53 fen`);
+  return n === 0 ? 0 : n;
+}
+
+function accountName(k: AccountKey): string {
+  return k.retailerId ? `${k.kind} (retailer ${k.retailerId})` : k.kind;
+}
+
+function toKey(ref: AccountRef): AccountKey {
+  if (typeof ref === 'string') {
+    if (!CITY_KINDS.has(ref)) throw new RangeError(`ledger: unknown city account ${JSON.stringify(ref)}`);
+    return { kind: ref, retailerId: null };
+  }
+  if (!ref || !RETAILER_KINDS.has(ref.kind) || typeof ref.retailerId !== 'string' || !isUuid(ref.retailerId)) {
+    throw new RangeError(`ledger: a ${String(ref?.kind)} account needs a retailer id, got ${JSON.stringify(ref)}`);
+  }
+  return { kind: ref.kind, retailerId: ref.retailerId.toLowerCase() };
+}
+
+function toRef(kind: AccountKind, retailerId: string | null): AccountRef {
+  return kind === 'payable' || kind === 'receivable' ? { kind, retailerId: retailerId! } : (kind as AccountRef);
+}
+
+function positive(amountFen: Fen, what: string): void {
+  if (!Number.isSafeInteger(amountFen) || amountFen <= 0) {
+    throw new RangeError(`ledger: ${what} must be a positive integer number of fen, got ${String(amountFen)}`);
+  }
+}
+
+/**
+ * The budget ledger (DESIGN.md "Money"): double entry in PostgreSQL, one programme and city per
+ * transaction. `post` is the one primitive; the named movements below are the vocabulary the rest of the
+ * platform speaks, so the sign conventions live in one place:
+ *
+ *   grant     granted −X,  available +X        the programme office funds a city
+ *   reserve   available −X, reserved +X        a voucher holds its cap
+ *   release   reserved −X, available +X        a voucher expires
+ *   commit    reserved −R, payable(r) +A, available +(R − A)   a trade-in turns a reservation into a claim
+ *   uncommit  payable(r) −X, available +X      a claim is rejected or cancelled before payout
+ *   pay       payable(r) −X, paid +X           a payout reaches the retailer
+ *   clawback  receivable(r) −X, available +X   a paid claim is reversed: the retailer owes X, the pool gets it back
+ *
+ * Overspending is refused by the database (CHECK ledger_balance_non_negative), whichever process races
+ * whichever; it surfaces as `budget_exhausted`. After that error the caller's transaction is aborted and
+ * must roll back (TransactionService does), so the failed movement changes nothing.
+ */
+@Injectable()
+export class LedgerService {
+  constructor(private readonly repo: LedgerRepository) {}
+
+  /**
+   * Posts one balanced transaction inside `tx` and returns its id. Entries may name an account more than
+   * once and may be zero (dropped). Unbalanced, non-integer or malformed input is a programming error (a
+   * plain Error, a 500), not a client's mistake.
+   */
+  async post(tx: Tx, input: LedgerPostInput): Promise<string> {
+    const { programId, city, kind } = input;
+    if (typeof programId !== 'string' || !isUuid(programId)) throw new RangeError(`ledger: programId must be a UUID, got ${String(programId)}`);
+    if (!isCityCode(city)) throw new RangeError(`ledger: unknown city ${String(city)}`);
+    if (typeof kind !== 'string' || kind.trim() === '') throw new RangeError('ledger: a transaction needs a kind');
+    if (!Array.isArray(input.entries)) throw new RangeError('ledger: entries must be an array');
+
+    const legs: { key: AccountKey; amountFen: Fen }[] = [];
+    let sum = 0n;
+    for (const entry of input.entries) {
+      const amount = entry?.amountFen;
+      if (typeof amount !== 'number' || !Number.isSafeInteger(amount)) {
+        throw new RangeError(`ledger: amounts must be safe integers of fen, got ${String(amount)}`);
+      }
+      const key = toKey(entry.account);
+      sum += BigInt(amount);
+      if (amount !== 0) legs.push({ key, amountFen: amount });
+    }
+    if (input.entries.length < 2) throw new RangeError('ledger: a movement names at least two entries');
+    if (sum !== 0n) throw new RangeError(`ledger: entries must sum to zero, they sum to ${sum} fen`);
+
+    const transaction = { programId, city, kind, reference: input.reference ?? null, note: input.note ?? null, actorId: input.actorId ?? null };
+    // Every leg zero (a claim worth exactly its reservation, say): recorded for the trail, nothing moves.
+    if (legs.length === 0) return this.repo.write(tx, transaction, []);
+
+    const keys = [...new Map(legs.map((l) => [keyOf(l.key), l.key])).values()];
+    const accounts = await this.lockAccounts(tx, programId, city, keys);
+    const idOf = new Map(accounts.map((a) => [keyOf(a), a.id]));
+    try {
+      return await this.repo.write(tx, transaction, legs.map((l) => ({ accountId: idOf.get(keyOf(l.key))!, amountFen: l.amountFen })));
+    } catch (err) {
+      if (isCheckViolation(err, 'ledger_balance_non_negative')) throw this.exhausted(city, accounts, legs);
+      if (isCheckViolation(err, 'ledger_contra_non_positive')) {
+        throw new Error(`ledger: transaction ${kind} would turn a granted or receivable balance positive`, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  grant(tx: Tx, actor: Actor, input: GrantInput): Promise<string> {
+    positive(input.amountFen, 'a grant');
+    return this.move(tx, actor, 'grant', input, [
+      ['granted', -input.amountFen],
+      ['available', input.amountFen],
+    ]);
+  }
+
+  reserve(tx: Tx, actor: Actor, input: AmountMovement): Promise<string> {
+    positive(input.amountFen, 'a reservation');
+    return this.move(tx, actor, 'reserve', input, [
+      ['available', -input.amountFen],
+      ['reserved', input.amountFen],
+    ]);
+  }
+
+  release(tx: Tx, actor: Actor, input: AmountMovement): Promise<string> {
+    positive(input.amountFen, 'a release');
+    return this.move(tx, actor, 'release', input, [
+      ['reserved', -input.amountFen],
+      ['available', input.amountFen],
+    ]);
+  }
+
+  /** A reservation of `reservedFen` becomes a claim of `amountFen` payable to the retailer. */
+  commit(tx: Tx, actor: Actor, input: CommitInput): Promise<string> {
+    positive(input.reservedFen, 'a committed reservation');
+    if (!Number.isSafeInteger(input.amountFen) || input.amountFen < 0) {
+      throw new RangeError(`ledger: a claim amount must be a non-negative integer of fen, got ${String(input.amountFen)}`);
+    }
+    const payable = { kind: 'payable' as const, retailerId: input.retailerId };
+    return this.move(tx, actor, 'commit', input, [
+      ['reserved', -input.reservedFen],
+      [payable, input.amountFen],
+      ['available', input.reservedFen - input.amountFen],
+    ]);
+  }
+
+  uncommit(tx: Tx, actor: Actor, input: RetailerMovement): Promise<string> {
+    positive(input.amountFen, 'an uncommitted claim');
+    return this.move(tx, actor, 'uncommit', input, [
+      [{ kind: 'payable', retailerId: input.retailerId }, -input.amountFen],
+      ['available', input.amountFen],
+    ]);
+  }
+
+  pay(tx: Tx, actor: Actor, input: RetailerMovement): Promise<string> {
+    positive(input.amountFen, 'a payment');
+    return this.move(tx, actor, 'pay', input, [
+      [{ kind: 'payable', retailerId: input.retailerId }, -input.amountFen],
+      ['paid', input.amountFen],
+    ]);
+  }
+
+  clawback(tx: Tx, actor: Actor, input: RetailerMovement): Promise<string> {
+    positive(input.amountFen, 'a clawback');
+    return this.move(tx, actor, 'clawback', input, [
+      [{ kind: 'receivable', retailerId: input.retailerId }, -input.amountFen],
+      ['available', input.amountFen],
+    ]);
+  }
+
+  /**
+   * Each city's position (all cities, or one). Asking for one city that has no accounts yet gives a row of
+   * zeros rather than nothing. Pass `tx` to read inside a transaction.
+   */
+  async balances(programId: string, city?: string, tx?: Tx): Promise<CityBalances[]> {
+    if (!isUuid(programId)) return city ? [emptyCity(city)] : [];
+    const byCity = new Map<string, CityBalances>();
+    for (const row of await this.repo.totals(programId, city, tx)) {
+      const c = byCity.get(row.city) ?? emptyCity(row.city);
+      const v = fen(row.balanceFen);
+      switch (row.kind) {
+        case 'granted': c.grantedFen = -v || 0; break;
+        case 'available': c.availableFen = v; break;
+        case 'reserved': c.reservedFen = v; break;
+        case 'payable': c.payableFen = v; break;
+        case 'paid': c.paidFen = v; break;
+        case 'receivable': c.receivableFen = -v || 0; break;
+      }
+      byCity.set(row.city, c);
+    }
+    const out = [...byCity.values()];
+    for (const c of out) c.balanced = c.availableFen + c.reservedFen + c.payableFen + c.paidFen - c.receivableFen === c.grantedFen;
+    if (city && out.length === 0) out.push(emptyCity(city));
+    return out;
+  }
+
+  /** Checks the whole ledger (or one programme's) with set-based SQL; see LedgerRepository.invariantProblems. */
+  async checkInvariants(programId?: string): Promise<InvariantReport> {
+    if (programId !== undefined && !isUuid(programId)) throw new RangeError(`ledger: programId must be a UUID, got ${programId}`);
+    const problems = await this.repo.invariantProblems(programId, MAX_PROBLEMS);
+    return { balanced: problems.length === 0, problems };
+  }
+
+  async findTransaction(id: string, tx?: Tx): Promise<LedgerTransaction | undefined> {
+    const row = await this.repo.findTransaction(id, tx);
+    if (!row) return undefined;
+    return {
+      id: row.id,
+      programId: row.program_id,
+      city: row.city,
+      kind: row.kind,
+      reference: row.reference,
+      note: row.note,
+      actorId: row.actor_id,
+      createdAt: row.created_at,
+      entries: row.entries.map((e) => ({ accountId: e.account_id, account: toRef(e.kind, e.retailer_id), amountFen: fen(e.amount_fen) })),
+    };
+  }
+
+  private move(tx: Tx, actor: Actor, kind: string, scope: { programId: string; city: string; reference?: string | null; note?: string | null }, legs: [AccountRef, Fen][]): Promise<string> {
+    return this.post(tx, {
+      programId: scope.programId,
+      city: scope.city,
+      kind,
+      reference: scope.reference ?? null,
+      note: scope.note ?? null,
+      actorId: actor.id,
+      entries: legs.map(([account, amountFen]) => ({ account, amountFen })),
+    });
+  }
+
+  /** Gets or creates the accounts, then holds them locked (in id order) until the caller's transaction ends. */
+  private async lockAccounts(tx: Tx, programId: string, city: string, keys: AccountKey[]): Promise<LockedAccount[]> {
+    let accounts = await this.repo.lockAccounts(tx, programId, city, keys);
+    if (accounts.length < keys.length) {
+      const have = new Set(accounts.map(keyOf));
+      await this.repo.createAccounts(tx, programId, city, keys.filter((k) => !have.has(keyOf(k))));
+      accounts = await this.repo.lockAccounts(tx, programId, city, keys);
+    }
+    if (accounts.length !== keys.length) throw new Error('ledger: could not create the accounts of a transaction');
+    return accounts;
+  }
+
+  /** Names what could not be covered, from the balances we hold locked (so they are exact). */
+  private exhausted(city: string, accounts: LockedAccount[], legs: { key: AccountKey; amountFen: Fen }[]): DomainError {
+    const short: string[] = [];
+    for (const a of accounts) {
+      if (a.kind === 'granted' || a.kind === 'receivable') continue;
+      const delta = legs.filter((l) => keyOf(l.key) === keyOf(a)).reduce((s, l) => s + l.amountFen, 0);
+      const balance = fen(a.balanceFen);
+      if (balance + delta < 0) short.push(`${accountName(a)} holds ${balance} fen, the movement needs ${-delta} fen`);
+    }
+    return new DomainError('budget_exhausted', `The ${city} budget cannot cover this: ${short.join('; ') || 'a balance would go negative'}`);
+  }
+}
+
+function emptyCity(city: string): CityBalances {
+  return { city, grantedFen: 0, availableFen: 0, reservedFen: 0, payableFen: 0, paidFen: 0, receivableFen: 0, balanced: true };
+}

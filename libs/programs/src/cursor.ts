@@ -1,0 +1,22 @@
+import { DomainError } from '@huanxin/core';
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 200;
+
+/** The page size asked for, kept within 1..MAX_PAGE_SIZE. */
+export function pageSize(limit: number | undefined): number {
+  return Math.min(Math.max(limit ?? DEFAULT_PAGE_SIZE, 1), MAX_PAGE_SIZE);
+}
+
+/** Opaque keyset cursors: the last key of a page, base64url-encoded so clients do not build them. */
+export function encodeCursor(key: string): string {
+  return Buffer.from(key, 'utf8').toString('base64url');
+}
+
+export function decodeCursor(cursor: string): string {
+  const key = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!cursor || encodeCursor(key) !== cursor) {
+    throw new DomainError('validation_failed', 'The cursor is not one this API gave out', [{ field: 'cursor', message: 'cursor is not valid' }]);
+  }
+  return key;
+}

@@ -1,0 +1,161 @@
+import { Injectable } from '@nestjs/common';
+import { isUuid } from '@huanxin/core';
+import { TransactionService, Tx } from '@huanxin/database';
+import type { PolicyRules } from '@huanxin/policy';
+import type { Program, PublishedPolicyVersion, Quota } from './programs.types';
+
+interface ProgramRow {
+  id: string;
+  code: string;
+  name: string;
+  starts_at: Date;
+  ends_at: Date;
+  voucher_validity_days: number;
+  per_household_limit: number;
+  created_at: Date;
+}
+
+interface VersionRow {
+  program_id: string;
+  version: number;
+  effective_from: Date;
+  rules: PolicyRules;
+  created_at: Date;
+}
+
+interface QuotaRow {
+  program_id: string;
+  city: string;
+  daily_vouchers: number;
+  release_time: string;
+  updated_at: Date;
+}
+
+const PROGRAM_COLUMNS = `id, code, name, starts_at, ends_at, voucher_validity_days, per_household_limit, created_at`;
+const VERSION_COLUMNS = `program_id, version, effective_from, rules, created_at`;
+const QUOTA_COLUMNS = `program_id, city, daily_vouchers, release_time, updated_at`;
+
+function toProgram(r: ProgramRow): Program {
+  return {
+    id: r.id,
+    code: r.code,
+    name: r.name,
+    startsAt: r.starts_at,
+    endsAt: r.ends_at,
+    voucherValidityDays: Number(r.voucher_validity_days),
+    perHouseholdLimit: Number(r.per_household_limit),
+    createdAt: r.created_at,
+  };
+}
+
+function toVersion(r: VersionRow): PublishedPolicyVersion {
+  return { programId: r.program_id, version: Number(r.version), effectiveFrom: r.effective_from, rules: r.rules, createdAt: r.created_at };
+}
+
+function toQuota(r: QuotaRow): Quota {
+  return { programId: r.program_id, city: r.city, dailyVouchers: Number(r.daily_vouchers), releaseTime: r.release_time, updatedAt: r.updated_at };
+}
+
+/** Programmes, their policy versions (append-only) and their daily quotas per city. */
+@Injectable()
+export class ProgramsRepository {
+  constructor(private readonly db: TransactionService) {}
+
+  async insert(tx: Tx, p: Program): Promise<void> {
+    await tx.query(
+      `INSERT INTO programs (id, code, name, starts_at, ends_at, voucher_validity_days, per_household_limit, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [p.id, p.code, p.name, p.startsAt, p.endsAt, p.voucherValidityDays, p.perHouseholdLimit, p.createdAt],
+    );
+  }
+
+  /**
+   * The programme by code; `lock` holds its row FOR UPDATE until the transaction ends, which is what
+   * serialises policy publications of one programme (each numbers its version from the latest).
+   */
+  async findByCode(code: string, opts: { tx?: Tx; lock?: boolean } = {}): Promise<Program | undefined> {
+    const rows: ProgramRow[] = await (opts.tx ?? this.db.manager).query(
+      `SELECT ${PROGRAM_COLUMNS} FROM programs WHERE code = $1${opts.lock ? ' FOR UPDATE' : ''}`,
+      [code],
+    );
+    return rows[0] ? toProgram(rows[0]) : undefined;
+  }
+
+  async findById(id: string, tx?: Tx): Promise<Program | undefined> {
+    if (!isUuid(id)) return undefined;
+    const rows: ProgramRow[] = await (tx ?? this.db.manager).query(`SELECT ${PROGRAM_COLUMNS} FROM programs WHERE id = $1::uuid`, [id]);
+    return rows[0] ? toProgram(rows[0]) : undefined;
+  }
+
+  /** Keyset page by code (one extra row tells whether another page follows). */
+  async list(q: { after?: string; limit: number }): Promise<Program[]> {
+    const rows: ProgramRow[] = await this.db.manager.query(
+      `SELECT ${PROGRAM_COLUMNS} FROM programs WHERE ($1::text IS NULL OR code > $1) ORDER BY code LIMIT $2`,
+      [q.after ?? null, q.limit],
+    );
+    return rows.map(toProgram);
+  }
+
+  async insertVersion(tx: Tx, v: { programId: string; version: number; effectiveFrom: Date; rules: PolicyRules }): Promise<PublishedPolicyVersion> {
+    const rows: VersionRow[] = await tx.query(
+      `INSERT INTO policy_versions (program_id, version, effective_from, rules) VALUES ($1, $2, $3, $4)
+       RETURNING ${VERSION_COLUMNS}`,
+      [v.programId, v.version, v.effectiveFrom, JSON.stringify(v.rules)],
+    );
+    return toVersion(rows[0]);
+  }
+
+  async latestVersion(tx: Tx, programId: string): Promise<PublishedPolicyVersion | undefined> {
+    const rows: VersionRow[] = await tx.query(
+      `SELECT ${VERSION_COLUMNS} FROM policy_versions WHERE program_id = $1 ORDER BY version DESC LIMIT 1`,
+      [programId],
+    );
+    return rows[0] ? toVersion(rows[0]) : undefined;
+  }
+
+  /** The versions of several programmes, oldest first. */
+  async versions(programIds: string[], tx?: Tx): Promise<PublishedPolicyVersion[]> {
+    if (programIds.length === 0) return [];
+    const rows: VersionRow[] = await (tx ?? this.db.manager).query(
+      `SELECT ${VERSION_COLUMNS} FROM policy_versions WHERE program_id = ANY($1::uuid[]) ORDER BY program_id, version`,
+      [programIds],
+    );
+    return rows.map(toVersion);
+  }
+
+  /** The quota as it was, locked, so the audit event can say what changed. */
+  async lockQuota(tx: Tx, programId: string, city: string): Promise<Quota | undefined> {
+    const rows: QuotaRow[] = await tx.query(
+      `SELECT ${QUOTA_COLUMNS} FROM quotas WHERE program_id = $1 AND city = $2 FOR UPDATE`,
+      [programId, city],
+    );
+    return rows[0] ? toQuota(rows[0]) : undefined;
+  }
+
+  async upsertQuota(tx: Tx, q: { programId: string; city: string; dailyVouchers: number; releaseTime: string; at: Date }): Promise<Quota> {
+    const rows: QuotaRow[] = await tx.query(
+      `INSERT INTO quotas (program_id, city, daily_vouchers, release_time, updated_at) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (program_id, city)
+       DO UPDATE SET daily_vouchers = EXCLUDED.daily_vouchers, release_time = EXCLUDED.release_time, updated_at = EXCLUDED.updated_at
+       RETURNING ${QUOTA_COLUMNS}`,
+      [q.programId, q.city, q.dailyVouchers, q.releaseTime, q.at],
+    );
+    return toQuota(rows[0]);
+  }
+
+  async quotas(programId: string, tx?: Tx): Promise<Quota[]> {
+    const rows: QuotaRow[] = await (tx ?? this.db.manager).query(
+      `SELECT ${QUOTA_COLUMNS} FROM quotas WHERE program_id = $1 ORDER BY city`,
+      [programId],
+    );
+    return rows.map(toQuota);
+  }
+
+  async quota(programId: string, city: string, tx?: Tx): Promise<Quota | undefined> {
+    const rows: QuotaRow[] = await (tx ?? this.db.manager).query(
+      `SELECT ${QUOTA_COLUMNS} FROM quotas WHERE program_id = $1 AND city = $2`,
+      [programId, city],
+    );
+    return rows[0] ? toQuota(rows[0]) : undefined;
+  }
+}

@@ -1,0 +1,131 @@
+import type { Fen } from '@huanxin/core';
+import type { PolicyRules, PolicyVersion } from '@huanxin/policy';
+
+export const PROGRAM_CODE_RE = /^[a-z0-9-]{2,40}$/;
+/** HH:MM, Asia/Shanghai. */
+export const RELEASE_TIME_RE = /^([01]\d|2[0-3]):[0-5]\d$/;
+export const MAX_VOUCHER_VALIDITY_DAYS = 365;
+export const MAX_PER_HOUSEHOLD_LIMIT = 100;
+export const MAX_DAILY_VOUCHERS = 1_000_000;
+/** 100 billion yuan: far above any city's pool, and keeps every ledger sum far below 2^53 fen. */
+export const MAX_GRANT_FEN: Fen = 10_000_000_000_000;
+export const MAX_NOTE_LENGTH = 500;
+
+/** What the programme office sends (POST /v1/admin/programs); `rules` are checked by `parsePolicyRules`. */
+export interface NewProgram {
+  code: string;
+  name: string;
+  startsAt: Date;
+  endsAt: Date;
+  voucherValidityDays: number;
+  perHouseholdLimit: number;
+  rules: unknown;
+}
+
+export interface Program {
+  id: string;
+  code: string;
+  name: string;
+  startsAt: Date;
+  endsAt: Date;
+  voucherValidityDays: number;
+  perHouseholdLimit: number;
+  createdAt: Date;
+}
+
+/** A published version: immutable (the database refuses UPDATE and DELETE on policy_versions). */
+export interface PublishedPolicyVersion extends PolicyVersion {
+  programId: string;
+  createdAt: Date;
+}
+
+export interface NewPolicyVersion {
+  effectiveFrom: Date;
+  rules: unknown;
+}
+
+export interface Quota {
+  programId: string;
+  city: string;
+  dailyVouchers: number;
+  /** HH:MM in Asia/Shanghai. */
+  releaseTime: string;
+  updatedAt: Date;
+}
+
+export interface QuotaInput {
+  dailyVouchers: number;
+  releaseTime: string;
+}
+
+export interface BudgetGrantInput {
+  city: string;
+  amountFen: Fen;
+  note?: string | null;
+}
+
+export interface ProgramListQuery {
+  limit?: number;
+  cursor?: string;
+}
+
+// API answers: camelCase, times as RFC 3339 in Asia/Shanghai.
+
+export interface PolicyVersionSummaryView {
+  version: number;
+  effectiveFrom: string;
+}
+
+export interface PolicyVersionView extends PolicyVersionSummaryView {
+  rules: PolicyRules;
+}
+
+export interface ProgramView {
+  id: string;
+  code: string;
+  name: string;
+  startsAt: string;
+  endsAt: string;
+  voucherValidityDays: number;
+  perHouseholdLimit: number;
+  createdAt: string;
+  policyVersions: PolicyVersionSummaryView[];
+}
+
+export interface QuotaView {
+  programCode: string;
+  city: string;
+  dailyVouchers: number;
+  releaseTime: string;
+}
+
+export interface CityBudgetView {
+  city: string;
+  grantedFen: Fen;
+  availableFen: Fen;
+  reservedFen: Fen;
+  payableFen: Fen;
+  paidFen: Fen;
+  receivableFen: Fen;
+}
+
+export interface ProgramDetailView extends Omit<ProgramView, 'policyVersions'> {
+  policyVersions: PolicyVersionView[];
+  quotas: QuotaView[];
+  budgets: CityBudgetView[];
+}
+
+export interface BudgetGrantView {
+  /** The ledger transaction's id. */
+  id: string;
+  programCode: string;
+  city: string;
+  amountFen: Fen;
+  note: string | null;
+  createdAt: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}

@@ -1,0 +1,59 @@
+import { Injectable } from '@nestjs/common';
+import { AuditService } from '@huanxin/audit-log';
+import { Actor, Clock, DomainError, FieldError, isCityCode } from '@huanxin/core';
+import { TransactionService, Tx } from '@huanxin/database';
+import { quotaView } from './program-views';
+import { ProgramsRepository } from './programs.repository';
+import { MAX_DAILY_VOUCHERS, Quota, QuotaInput, QuotaView, RELEASE_TIME_RE } from './programs.types';
+
+function check(city: string, input: QuotaInput): FieldError[] {
+  const errors: FieldError[] = [];
+  if (!isCityCode(city)) errors.push({ field: 'city', message: 'city must be one of Zhejiang\'s city codes' });
+  if (!Number.isInteger(input.dailyVouchers) || input.dailyVouchers < 0 || input.dailyVouchers > MAX_DAILY_VOUCHERS) {
+    errors.push({ field: 'dailyVouchers', message: `dailyVouchers must be an integer from 0 to ${MAX_DAILY_VOUCHERS}` });
+  }
+  if (typeof input.releaseTime !== 'string' || !RELEASE_TIME_RE.test(input.releaseTime)) {
+    errors.push({ field: 'releaseTime', message: 'releaseTime must be HH:MM from 00:00 to 23:59 (Asia/Shanghai)' });
+  }
+  return errors;
+}
+
+/**
+ * Daily voucher quotas per programme and city: `dailyVouchers` released each day at `releaseTime`
+ * (Asia/Shanghai). Setting one replaces the previous values; 0 stops issuing in that city.
+ */
+@Injectable()
+export class QuotasService {
+  constructor(
+    private readonly db: TransactionService,
+    private readonly programs: ProgramsRepository,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+  ) {}
+
+  async set(actor: Actor, programCode: string, city: string, input: QuotaInput): Promise<QuotaView> {
+    const errors = check(city, input);
+    if (errors.length) throw new DomainError('validation_failed', 'The quota has invalid fields', errors);
+    return this.db.run(async (tx) => {
+      const program = await this.programs.findByCode(programCode, { tx });
+      if (!program) throw new DomainError('not_found', `No programme ${programCode}`);
+      const before = await this.programs.lockQuota(tx, program.id, city);
+      const quota = await this.programs.upsertQuota(tx, { programId: program.id, city, dailyVouchers: input.dailyVouchers, releaseTime: input.releaseTime, at: this.clock.now() });
+      await this.audit.append(tx, actor, {
+        action: 'quota.set',
+        subjectType: 'program',
+        subjectId: program.id,
+        details: {
+          programCode: program.code, city, dailyVouchers: quota.dailyVouchers, releaseTime: quota.releaseTime,
+          previous: before ? { dailyVouchers: before.dailyVouchers, releaseTime: before.releaseTime } : null,
+        },
+      });
+      return quotaView(program.code, quota);
+    });
+  }
+
+  /** For the voucher service: a city's quota, or undefined when none is set (no vouchers are issued). */
+  find(programId: string, city: string, tx?: Tx): Promise<Quota | undefined> {
+    return this.programs.quota(programId, city, tx);
+  }
+}

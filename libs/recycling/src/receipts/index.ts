@@ -1,0 +1,5 @@
+export * from './receipt-format';
+export * from './receipt-verifier.service';
+export * from './sign-receipt';
+export * from './receipt-revocations.service';
+export * from './receipts.module';

@@ -1,0 +1,76 @@
+import { Injectable } from '@nestjs/common';
+import { compactVerify, importJWK, JWK } from 'jose';
+import { DomainError } from '@huanxin/core';
+import { TransactionService, Tx } from '@huanxin/database';
+import { checkReceiptWindow, PolicyRules } from '@huanxin/policy';
+import { parseReceipt, RECEIPT_TYP, ReceiptDevice, receiptHolderHash } from './receipt-format';
+
+export interface VerifiedReceipt {
+  iss: string;
+  rid: string;
+  kid: string;
+  issuedAt: Date;
+  device: ReceiptDevice;
+  /** Issued after the sale: valid, but the claim is flagged for review. */
+  afterSale: boolean;
+}
+
+export interface ReceiptContext {
+  holderIdNumber: string;
+  soldAt: Date;
+  rules: PolicyRules;
+}
+
+/**
+ * Verifies a recycler's receipt (DESIGN.md "What a trade-in must pass"), each failure with its own code:
+ * malformed → receipt_malformed; any alg but EdDSA (none, HS*, RS*) or a bad signature →
+ * receipt_signature_invalid; unknown recycler or kid → receipt_key_unknown; a compromised key, or a retired
+ * key for receipts signed after retirement → receipt_key_revoked; a recycler not certified when it signed →
+ * recycler_not_certified; revoked receipt, wrong device, wrong holder, outside the policy's window.
+ */
+@Injectable()
+export class ReceiptVerifier {
+  constructor(private readonly db: TransactionService) {}
+
+  async verify(jws: string, ctx: ReceiptContext, tx?: Tx): Promise<VerifiedReceipt> {
+    const q = tx ?? this.db.manager;
+    const parsed = parseReceipt(jws);
+    if (typeof parsed === 'string') throw new DomainError('receipt_malformed', `The recycling receipt is malformed: ${parsed}`);
+    const { header, payload } = parsed;
+    if (header.typ !== RECEIPT_TYP) throw new DomainError('receipt_malformed', `The receipt's typ must be ${RECEIPT_TYP}`);
+    if (header.alg !== 'EdDSA') throw new DomainError('receipt_signature_invalid', 'Receipts must be signed with EdDSA (Ed25519)');
+    if (typeof header.kid !== 'string' || !header.kid) throw new DomainError('receipt_malformed', 'The receipt has no kid');
+    if (header.crit !== undefined) throw new DomainError('receipt_malformed', 'Critical header parameters are not supported');
+    const kid = header.kid;
+
+    const [key] = await q.query(
+      `SELECT public_key_jwk, revoked_at, revoke_reason FROM recycler_keys WHERE recycler_id = $1 AND kid = $2`,
+      [payload.iss, kid],
+    );
+    if (!key) throw new DomainError('receipt_key_unknown', 'The receipt was signed with a key that is not registered for its recycler');
+    try {
+      const publicKey = await importJWK(key.public_key_jwk as JWK, 'EdDSA');
+      await compactVerify(jws, publicKey, { algorithms: ['EdDSA'] });
+    } catch {
+      throw new DomainError('receipt_signature_invalid', 'The receipt signature does not verify');
+    }
+    const issuedAt = new Date(payload.iat * 1000);
+    if (key.revoked_at && (key.revoke_reason === 'compromised' || issuedAt >= key.revoked_at)) {
+      throw new DomainError('receipt_key_revoked', `The receipt's signing key was revoked (${key.revoke_reason})`);
+    }
+    const [certified] = await q.query(
+      `SELECT 1 FROM recycler_certifications WHERE recycler_id = $1 AND certified_at <= $2 AND (decertified_at IS NULL OR $2 < decertified_at) LIMIT 1`,
+      [payload.iss, issuedAt],
+    );
+    if (!certified) throw new DomainError('recycler_not_certified', 'The recycler was not certified when it signed the receipt');
+    const [revoked] = await q.query(`SELECT 1 FROM receipt_revocations WHERE recycler_id = $1 AND rid = $2`, [payload.iss, payload.rid]);
+    if (revoked) throw new DomainError('receipt_revoked', 'The recycler revoked this receipt');
+    if (payload.device.category !== 'tv') throw new DomainError('receipt_wrong_category', 'The receipt is not for a television');
+    if (payload.holderIdHash !== receiptHolderHash(ctx.holderIdNumber)) {
+      throw new DomainError('receipt_holder_mismatch', 'The receipt belongs to another household');
+    }
+    const window = checkReceiptWindow(ctx.rules, ctx.soldAt, issuedAt);
+    if (window === 'outside') throw new DomainError('receipt_outside_window', "The receipt was issued outside the policy's window around the sale");
+    return { iss: payload.iss, rid: payload.rid, kid, issuedAt, device: payload.device, afterSale: window === 'after_sale' };
+  }
+}

@@ -1,0 +1,74 @@
+import { Injectable } from '@nestjs/common';
+import { isUuid } from '@huanxin/core';
+import { TransactionService, Tx } from '@huanxin/database';
+import type { Ed25519PublicJwk } from './jwk';
+import type { KeyRevokeReason, RecyclerKey } from './recycling.types';
+
+interface KeyRow {
+  recycler_id: string;
+  kid: string;
+  public_key_jwk: Ed25519PublicJwk;
+  created_at: Date;
+  revoked_at: Date | null;
+  revoke_reason: KeyRevokeReason | null;
+}
+
+const COLUMNS = `recycler_id, kid, public_key_jwk, created_at, revoked_at, revoke_reason`;
+
+function toKey(r: KeyRow): RecyclerKey {
+  return {
+    recyclerId: r.recycler_id, kid: r.kid, publicKeyJwk: r.public_key_jwk, createdAt: r.created_at,
+    revokedAt: r.revoked_at, revokeReason: r.revoke_reason,
+  };
+}
+
+/** Recyclers' receipt-signing keys (public halves only), keyed by (recyclerId, kid). */
+@Injectable()
+export class RecyclerKeysRepository {
+  constructor(private readonly db: TransactionService) {}
+
+  /**
+   * The key a receipt names (`iss` = recyclerId, header `kid`), with its revocation state, or undefined.
+   * Judge a revoked key with `keyTrustedForSignatureAt`.
+   */
+  async find(recyclerId: string, kid: string, tx?: Tx): Promise<RecyclerKey | undefined> {
+    if (!isUuid(recyclerId)) return undefined;
+    const rows: KeyRow[] = await (tx ?? this.db.manager).query(`SELECT ${COLUMNS} FROM recycler_keys WHERE recycler_id = $1 AND kid = $2`, [
+      recyclerId, kid,
+    ]);
+    return rows[0] && toKey(rows[0]);
+  }
+
+  async lock(tx: Tx, recyclerId: string, kid: string): Promise<RecyclerKey | undefined> {
+    if (!isUuid(recyclerId)) return undefined;
+    const rows: KeyRow[] = await tx.query(`SELECT ${COLUMNS} FROM recycler_keys WHERE recycler_id = $1 AND kid = $2 FOR UPDATE`, [recyclerId, kid]);
+    return rows[0] && toKey(rows[0]);
+  }
+
+  async listFor(recyclerId: string, tx?: Tx): Promise<RecyclerKey[]> {
+    if (!isUuid(recyclerId)) return [];
+    const rows: KeyRow[] = await (tx ?? this.db.manager).query(
+      `SELECT ${COLUMNS} FROM recycler_keys WHERE recycler_id = $1 ORDER BY created_at, kid`,
+      [recyclerId],
+    );
+    return rows.map(toKey);
+  }
+
+  /** Unique on (recycler_id, kid): a second registration of a kid fails with constraint `recycler_keys_pkey`. */
+  async insert(tx: Tx, k: { recyclerId: string; kid: string; publicKeyJwk: Ed25519PublicJwk; at: Date }): Promise<void> {
+    await tx.query(`INSERT INTO recycler_keys (recycler_id, kid, public_key_jwk, created_at) VALUES ($1, $2, $3, $4)`, [
+      k.recyclerId, k.kid, k.publicKeyJwk, k.at,
+    ]);
+  }
+
+  /**
+   * Sets the revocation. `revoked_at` is written once and kept: raising a retired key to compromised
+   * changes the reason only.
+   */
+  async revoke(tx: Tx, recyclerId: string, kid: string, reason: KeyRevokeReason, at: Date): Promise<void> {
+    await tx.query(
+      `UPDATE recycler_keys SET revoked_at = COALESCE(revoked_at, $3), revoke_reason = $4 WHERE recycler_id = $1 AND kid = $2`,
+      [recyclerId, kid, at, reason],
+    );
+  }
+}

@@ -1,0 +1,91 @@
+import { Injectable } from '@nestjs/common';
+import { isUuid } from '@huanxin/core';
+import { TransactionService, Tx } from '@huanxin/database';
+import type { CertificationPeriod, Recycler, RecyclerStatus } from './recycling.types';
+
+interface RecyclerRow {
+  id: string;
+  name: string;
+  credit_code: string;
+  status: RecyclerStatus;
+  certified_at: Date;
+  decertified_at: Date | null;
+  created_at: Date;
+}
+
+const COLUMNS = `id, name, credit_code, status, certified_at, decertified_at, created_at`;
+
+function toRecycler(r: RecyclerRow): Recycler {
+  return {
+    id: r.id, name: r.name, creditCode: r.credit_code, status: r.status,
+    certifiedAt: r.certified_at, decertifiedAt: r.decertified_at, createdAt: r.created_at,
+  };
+}
+
+/**
+ * Recyclers and their certification periods. Look-ups accept any string (a receipt's `iss` included): a
+ * non-UUID simply is not found.
+ */
+@Injectable()
+export class RecyclersRepository {
+  constructor(private readonly db: TransactionService) {}
+
+  async insert(tx: Tx, r: { id: string; name: string; creditCode: string; at: Date }): Promise<void> {
+    await tx.query(
+      `INSERT INTO recyclers (id, name, credit_code, status, certified_at, created_at) VALUES ($1, $2, $3, 'certified', $4, $4)`,
+      [r.id, r.name, r.creditCode, r.at],
+    );
+    await tx.query(`INSERT INTO recycler_certifications (recycler_id, certified_at) VALUES ($1, $2)`, [r.id, r.at]);
+  }
+
+  async findById(id: string, tx?: Tx): Promise<Recycler | undefined> {
+    if (!isUuid(id)) return undefined;
+    const rows: RecyclerRow[] = await (tx ?? this.db.manager).query(`SELECT ${COLUMNS} FROM recyclers WHERE id = $1`, [id]);
+    return rows[0] && toRecycler(rows[0]);
+  }
+
+  /** The recycler locked inside `tx`: `update` for a certification change, `share` to keep it from changing. */
+  async lockById(tx: Tx, id: string, mode: 'update' | 'share' = 'update'): Promise<Recycler | undefined> {
+    if (!isUuid(id)) return undefined;
+    const rows: RecyclerRow[] = await tx.query(
+      `SELECT ${COLUMNS} FROM recyclers WHERE id = $1 ${mode === 'update' ? 'FOR UPDATE' : 'FOR SHARE'}`,
+      [id],
+    );
+    return rows[0] && toRecycler(rows[0]);
+  }
+
+  /**
+   * Every period in which the recycler was certified, oldest first; the last is open while it is certified.
+   * A receipt is acceptable only if its signing time falls inside one (see `wasCertifiedAt`).
+   */
+  async certificationPeriods(recyclerId: string, tx?: Tx): Promise<CertificationPeriod[]> {
+    if (!isUuid(recyclerId)) return [];
+    const rows: { certified_at: Date; decertified_at: Date | null }[] = await (tx ?? this.db.manager).query(
+      `SELECT certified_at, decertified_at FROM recycler_certifications WHERE recycler_id = $1 ORDER BY certified_at, id`,
+      [recyclerId],
+    );
+    return rows.map((r) => ({ certifiedAt: r.certified_at, decertifiedAt: r.decertified_at }));
+  }
+
+  /** Closes the open period. Call with the recycler locked and certified. */
+  async decertify(tx: Tx, id: string, at: Date): Promise<void> {
+    await tx.query(`UPDATE recyclers SET status = 'decertified', decertified_at = $2 WHERE id = $1`, [id, at]);
+    await tx.query(`UPDATE recycler_certifications SET decertified_at = $2 WHERE recycler_id = $1 AND decertified_at IS NULL`, [id, at]);
+  }
+
+  /** Opens a new period; earlier ones stay as they were. Call with the recycler locked and decertified. */
+  async recertify(tx: Tx, id: string, at: Date): Promise<void> {
+    await tx.query(`UPDATE recyclers SET status = 'certified', certified_at = $2, decertified_at = NULL WHERE id = $1`, [id, at]);
+    await tx.query(`INSERT INTO recycler_certifications (recycler_id, certified_at) VALUES ($1, $2)`, [id, at]);
+  }
+
+  /** An API key of this recycler, locked, with its revocation time; undefined if it is not this recycler's. */
+  async lockApiKey(tx: Tx, recyclerId: string, keyId: string): Promise<{ id: string; revokedAt: Date | null } | undefined> {
+    if (!isUuid(keyId)) return undefined;
+    const rows: { id: string; revoked_at: Date | null }[] = await tx.query(
+      `SELECT id, revoked_at FROM api_keys WHERE id = $1 AND recycler_id = $2 FOR UPDATE`,
+      [keyId, recyclerId],
+    );
+    return rows[0] && { id: rows[0].id, revokedAt: rows[0].revoked_at };
+  }
+}

@@ -1,0 +1,5 @@
+export * from './retailer.types';
+export * from './retailer-views';
+export * from './retailers.module';
+export * from './retailers.repository';
+export * from './retailers.service';

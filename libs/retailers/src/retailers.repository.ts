@@ -1,0 +1,156 @@
+import { Injectable } from '@nestjs/common';
+import { isUuid } from '@huanxin/core';
+import { TransactionService, Tx } from '@huanxin/database';
+import type { BankAccount, PayoutAccount, Retailer, RetailerStatus, Store } from './retailer.types';
+
+interface RetailerRow {
+  id: string;
+  name: string;
+  credit_code: string;
+  city: string;
+  status: RetailerStatus;
+  status_reason: string | null;
+  stripe_account_id: string | null;
+  bank: BankAccount | null;
+  created_at: Date;
+}
+
+interface StoreRow {
+  id: string;
+  retailer_id: string;
+  code: string;
+  name: string;
+  city: string;
+}
+
+const RETAILER_COLUMNS = `id, name, credit_code, city, status, status_reason, stripe_account_id, bank, created_at`;
+const STORE_COLUMNS = `id, retailer_id, code, name, city`;
+
+function toRetailer(r: RetailerRow): Retailer {
+  return {
+    id: r.id,
+    name: r.name,
+    creditCode: r.credit_code,
+    city: r.city,
+    status: r.status,
+    statusReason: r.status_reason,
+    stripeAccountId: r.stripe_account_id,
+    // The full number stays in the row; everything read through here sees its last four digits only.
+    bank: r.bank ? { accountName: r.bank.accountName, accountNumberLast4: r.bank.accountNumber.slice(-4), bankCode: r.bank.bankCode } : null,
+    createdAt: r.created_at,
+  };
+}
+
+function toStore(r: StoreRow): Store {
+  return { id: r.id, retailerId: r.retailer_id, code: r.code, name: r.name, city: r.city };
+}
+
+export interface RetailerInsert {
+  id: string;
+  name: string;
+  creditCode: string;
+  city: string;
+  stripeAccountId: string | null;
+  bank: BankAccount | null;
+  createdAt: Date;
+}
+
+/**
+ * Retailers and their stores. Look-ups accept any string as an id (a non-UUID simply is not found), so
+ * callers holding an id from a request or a token need no guard of their own.
+ */
+@Injectable()
+export class RetailersRepository {
+  constructor(private readonly db: TransactionService) {}
+
+  async insert(tx: Tx, r: RetailerInsert): Promise<void> {
+    await tx.query(
+      `INSERT INTO retailers (id, name, credit_code, city, status, stripe_account_id, bank, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, 'active', $5, $6, $7, $7)`,
+      [r.id, r.name, r.creditCode, r.city, r.stripeAccountId, r.bank, r.createdAt],
+    );
+  }
+
+  async insertStore(tx: Tx, s: Store): Promise<void> {
+    await tx.query(`INSERT INTO stores (id, retailer_id, code, name, city) VALUES ($1, $2, $3, $4, $5)`, [
+      s.id, s.retailerId, s.code, s.name, s.city,
+    ]);
+  }
+
+  /** A retailer (status, city, …) or undefined. Pass `tx` to read inside a transaction. */
+  async findById(id: string, tx?: Tx): Promise<Retailer | undefined> {
+    if (!isUuid(id)) return undefined;
+    const rows: RetailerRow[] = await (tx ?? this.db.manager).query(`SELECT ${RETAILER_COLUMNS} FROM retailers WHERE id = $1`, [id]);
+    return rows[0] && toRetailer(rows[0]);
+  }
+
+  /**
+   * The retailer, locked inside `tx`: `update` for a status change, `share` for work that must not race a
+   * suspension (a trade-in holds the share lock until it commits, so a suspension waits for it).
+   */
+  async lockById(tx: Tx, id: string, mode: 'update' | 'share' = 'update'): Promise<Retailer | undefined> {
+    if (!isUuid(id)) return undefined;
+    const rows: RetailerRow[] = await tx.query(
+      `SELECT ${RETAILER_COLUMNS} FROM retailers WHERE id = $1 ${mode === 'update' ? 'FOR UPDATE' : 'FOR SHARE'}`,
+      [id],
+    );
+    return rows[0] && toRetailer(rows[0]);
+  }
+
+  async setStatus(tx: Tx, id: string, status: RetailerStatus, reason: string, at: Date): Promise<void> {
+    await tx.query(`UPDATE retailers SET status = $2, status_reason = $3, updated_at = $4 WHERE id = $1`, [id, status, reason, at]);
+  }
+
+  /** Keyset page in creation order; `afterId` is the last id of the previous page. */
+  async page(limit: number, afterId?: string): Promise<Retailer[]> {
+    const rows: RetailerRow[] = await this.db.manager.query(
+      `SELECT ${RETAILER_COLUMNS} FROM retailers
+        WHERE $1::uuid IS NULL OR (created_at, id) > (SELECT created_at, id FROM retailers WHERE id = $1::uuid)
+        ORDER BY created_at, id
+        LIMIT $2`,
+      [afterId ?? null, limit],
+    );
+    return rows.map(toRetailer);
+  }
+
+  /** The stores of several retailers in one query (no N+1), in code order. */
+  async storesOf(retailerIds: string[], tx?: Tx): Promise<Store[]> {
+    if (!retailerIds.length) return [];
+    const rows: StoreRow[] = await (tx ?? this.db.manager).query(
+      `SELECT ${STORE_COLUMNS} FROM stores WHERE retailer_id = ANY($1::uuid[]) ORDER BY retailer_id, code COLLATE "C"`,
+      [retailerIds],
+    );
+    return rows.map(toStore);
+  }
+
+  /** A retailer's store by its code (exact match), or undefined. */
+  async findStore(retailerId: string, code: string, tx?: Tx): Promise<Store | undefined> {
+    if (!isUuid(retailerId)) return undefined;
+    const rows: StoreRow[] = await (tx ?? this.db.manager).query(
+      `SELECT ${STORE_COLUMNS} FROM stores WHERE retailer_id = $1 AND code = $2`,
+      [retailerId, code],
+    );
+    return rows[0] && toStore(rows[0]);
+  }
+
+  /** Where to pay a retailer, account number in full: for the settlement gateways only. */
+  async payoutAccount(retailerId: string, tx?: Tx): Promise<PayoutAccount | undefined> {
+    if (!isUuid(retailerId)) return undefined;
+    const rows: Pick<RetailerRow, 'id' | 'stripe_account_id' | 'bank'>[] = await (tx ?? this.db.manager).query(
+      `SELECT id, stripe_account_id, bank FROM retailers WHERE id = $1`,
+      [retailerId],
+    );
+    const r = rows[0];
+    return r && { retailerId: r.id, stripeAccountId: r.stripe_account_id, bank: r.bank };
+  }
+
+  /** An API key of this retailer, locked, with its revocation time; undefined if it is not this retailer's. */
+  async lockApiKey(tx: Tx, retailerId: string, keyId: string): Promise<{ id: string; revokedAt: Date | null } | undefined> {
+    if (!isUuid(keyId)) return undefined;
+    const rows: { id: string; revoked_at: Date | null }[] = await tx.query(
+      `SELECT id, revoked_at FROM api_keys WHERE id = $1 AND retailer_id = $2 FOR UPDATE`,
+      [keyId, retailerId],
+    );
+    return rows[0] && { id: rows[0].id, revokedAt: rows[0].revoked_at };
+  }
+}

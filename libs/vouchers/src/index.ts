@@ -1,0 +1,5 @@
+export * from './program-facts.repository';
+export * from './voucher-code';
+export * from './vouchers.module';
+export * from './vouchers.repository';
+export * from './vouchers.service';
