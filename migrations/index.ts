@@ -1,6 +1,7 @@
 import { Foundation1764000000000 } from './1764000000000-Foundation';
 import { RecyclerCertifications1764000000400 } from './1764000000400-RecyclerCertifications';
 import { SubsidyCore1764000001000 } from './1764000001000-SubsidyCore';
+import { Review1764000003000 } from './1764000003000-Review';
 
 /** Every migration, in order. Listed explicitly so the compiled app and ts-jest load the same set. */
-export const MIGRATIONS = [Foundation1764000000000, RecyclerCertifications1764000000400, SubsidyCore1764000001000];
+export const MIGRATIONS = [Foundation1764000000000, RecyclerCertifications1764000000400, SubsidyCore1764000001000, Review1764000003000];

@@ -1,10 +1,13 @@
 import { Inject, Injectable, Type } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@huanxin/config';
 import { IdempotencyRepository } from '@huanxin/idempotency';
+import { VouchersModule, VouchersService } from '@huanxin/vouchers';
 import type { Job } from './job-runner';
 
 /** Domain modules the worker's jobs need. */
-export const WORKER_MODULES: Type[] = [];
+export const WORKER_MODULES: Type[] = [
+  VouchersModule,
+];
 
 /** The worker's jobs and their schedules (every interval an environment variable). */
 @Injectable()
@@ -12,10 +15,12 @@ export class WorkerJobs {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly idempotency: IdempotencyRepository,
+    private readonly vouchers: VouchersService,
   ) {}
 
   list(): Job[] {
     return [
+      { name: 'voucher-expiry', intervalMs: this.config.voucherExpiryIntervalMs, run: () => this.vouchers.expireBatch(this.config.voucherExpiryBatch) },
       { name: 'idempotency-purge', intervalMs: this.config.idempotencyPurgeIntervalMs, run: () => this.idempotency.purgeExpired(5000) },
     ];
   }

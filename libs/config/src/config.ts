@@ -17,6 +17,8 @@ export interface AppConfig {
   dbPoolSize: number;
   workerPoolSize: number;
   idempotencyPurgeIntervalMs: number;
+  voucherExpiryIntervalMs: number;
+  voucherExpiryBatch: number;
   dbStatementTimeoutMs: number;
   migrateOnStart: boolean;
   seedDemo: boolean;
@@ -120,6 +122,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     dbPoolSize: int(env, 'DB_POOL_SIZE', 20, 1, 1000),
     workerPoolSize: int(env, 'WORKER_DB_POOL_SIZE', 5, 1, 1000),
     idempotencyPurgeIntervalMs: int(env, 'IDEMPOTENCY_PURGE_INTERVAL_MS', 3600000, 1000),
+    voucherExpiryIntervalMs: int(env, 'VOUCHER_EXPIRY_INTERVAL_MS', 60000, 100),
+    voucherExpiryBatch: int(env, 'VOUCHER_EXPIRY_BATCH', 500, 1, 100000),
     dbStatementTimeoutMs: int(env, 'DB_STATEMENT_TIMEOUT_MS', 30000, 0),
     migrateOnStart: bool(env, 'MIGRATE_ON_START', true),
     seedDemo: bool(env, 'SEED_DEMO', !production),

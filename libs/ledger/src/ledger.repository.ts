@@ -54,6 +54,26 @@ export class LedgerRepository {
   constructor(private readonly db: TransactionService) {}
 
   /**
+   * Locks the city's `granted` account, creating it if need be: the mutex every movement of a
+   * programme-and-city takes first. Nothing else of the city is held yet, so waiting here (on the row, or
+   * on another transaction's uncommitted creation of it) can never close a cycle.
+   */
+  async lockCity(tx: Tx, programId: string, city: string): Promise<void> {
+    const select = () => tx.query(
+      `SELECT id FROM ledger_accounts
+        WHERE program_id = $1 AND city = $2 AND kind = 'granted' AND retailer_id IS NULL
+          FOR UPDATE`,
+      [programId, city],
+    );
+    if ((await select()).length) return;
+    await tx.query(
+      `INSERT INTO ledger_accounts (program_id, city, kind) VALUES ($1, $2, 'granted') ON CONFLICT DO NOTHING`,
+      [programId, city],
+    );
+    if (!(await select()).length) throw new Error('ledger: could not create the granted account');
+  }
+
+  /**
    * Locks the existing accounts among `keys` in id order (one global order, so two movements touching the
    * same accounts queue instead of deadlocking) and returns them with their balances.
    */
@@ -71,7 +91,7 @@ export class LedgerRepository {
     return rows.map((r) => ({ id: r.id, kind: r.kind, retailerId: r.retailer_id, balanceFen: r.balance_fen }));
   }
 
-  /** Creates whichever of `keys` do not exist yet; a concurrent creator wins quietly (the unique indexes decide). */
+  /** Creates whichever of `keys` do not exist yet (under the city lock, so nobody races us; the unique indexes would decide). */
   async createAccounts(tx: Tx, programId: string, city: string, keys: AccountKey[]): Promise<void> {
     await tx.query(
       `INSERT INTO ledger_accounts (program_id, city, kind, retailer_id)

@@ -69,6 +69,11 @@ function positive(amountFen: Fen, what: string): void {
  * Overspending is refused by the database (CHECK ledger_balance_non_negative), whichever process races
  * whichever; it surfaces as `budget_exhausted`. After that error the caller's transaction is aborted and
  * must roll back (TransactionService does), so the failed movement changes nothing.
+ *
+ * Locking: a movement first locks its city's `granted` account (the programme-and-city's ledger mutex),
+ * then its accounts in id order, and holds them to the end of the caller's transaction. Movements of one
+ * city therefore queue; a transaction that posts in several cities must visit them in one order (sorted by
+ * city code), or two such transactions can deadlock. DESIGN.md keeps money movements to one city anyway.
  */
 @Injectable()
 export class LedgerService {
@@ -241,8 +246,14 @@ export class LedgerService {
     });
   }
 
-  /** Gets or creates the accounts, then holds them locked (in id order) until the caller's transaction ends. */
+  /**
+   * Gets or creates the accounts and holds them locked until the caller's transaction ends. The city lock
+   * comes first: creating an account inside a transaction holds its unique-index slot until commit, and
+   * transactions that mixed that with row locks in different orders deadlocked (the property test below
+   * found it). Under the city lock, account creation and row locks never interleave across transactions.
+   */
   private async lockAccounts(tx: Tx, programId: string, city: string, keys: AccountKey[]): Promise<LockedAccount[]> {
+    await this.repo.lockCity(tx, programId, city);
     let accounts = await this.repo.lockAccounts(tx, programId, city, keys);
     if (accounts.length < keys.length) {
       const have = new Set(accounts.map(keyOf));

@@ -1,11 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 import { IsFen, IsGtin13 } from '@huanxin/core';
 import { CATEGORY_RE, MODEL_CODE_RE, MODEL_STATUSES, normaliseModelCode } from '@huanxin/catalog';
 import type { ModelStatus } from '@huanxin/catalog';
 import { RESOLUTIONS } from '@huanxin/policy';
 import type { Resolution } from '@huanxin/policy';
+import { PageQueryDto } from '../http/pagination.dto';
 
 const NOT_BLANK = /\S/;
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
@@ -83,23 +84,10 @@ export class CatalogModelPageDto {
   @ApiProperty({ type: String, nullable: true }) nextCursor: string | null;
 }
 
-export class ListCatalogModelsQueryDto {
+/** `?status=&limit=&cursor=`: the shared keyset page query plus a status filter. */
+export class ListCatalogModelsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: MODEL_STATUSES })
   @IsOptional()
   @IsIn(MODEL_STATUSES)
   status?: ModelStatus;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
-  @Transform(({ value }) => (typeof value === 'string' && /^\d{1,6}$/.test(value) ? Number(value) : value))
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
 }

@@ -4,11 +4,11 @@ import { CurrentActor, Roles } from '@huanxin/auth';
 import type { Actor } from '@huanxin/core';
 import { BudgetsService, PolicyVersionsService, ProgramsService, QuotasService } from '@huanxin/programs';
 import { ApiAuth, ApiProblems } from '../http/api-docs';
+import { PageQueryDto } from '../http/pagination.dto';
 import {
   BudgetGrantDto,
   CreateProgramDto,
   GrantBudgetDto,
-  ListProgramsQueryDto,
   PolicyVersionDto,
   ProgramDetailDto,
   ProgramDto,
@@ -43,7 +43,7 @@ export class AdminProgramsController {
   @ApiOperation({ summary: 'List programmes by code' })
   @ApiOkResponse({ type: ProgramPageDto })
   @ApiProblems()
-  list(@CurrentActor() actor: Actor, @Query() query: ListProgramsQueryDto): Promise<ProgramPageDto> {
+  list(@CurrentActor() actor: Actor, @Query() query: PageQueryDto): Promise<ProgramPageDto> {
     return this.programs.list(actor, query);
   }
 

@@ -168,22 +168,6 @@ export class ProgramDetailDto {
   @ApiProperty({ type: [CityBudgetDto], description: 'the ledger position of each city that has been granted a budget' }) budgets: CityBudgetDto[];
 }
 
-export class ListProgramsQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
-  @Transform(({ value }) => (typeof value === 'string' && /^\d{1,6}$/.test(value) ? Number(value) : value))
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
-}
-
 export class GrantBudgetDto {
   @ApiProperty({ enum: ZHEJIANG_CITIES })
   @IsCityCode()
