@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, KeyObject, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
@@ -41,6 +41,10 @@ export interface AppConfig {
   argon2TimeCost: number;
   trustProxy: boolean;
   metricsEnabled: boolean;
+  /** The audit log's Ed25519 tree-head signing key, as PKCS#8 PEM (AUDIT_SIGNING_KEY: private JWK JSON or PEM). */
+  auditSigningKey: string;
+  auditSealIntervalMs: number;
+  auditSealBatch: number;
 }
 
 export class ConfigError extends Error {}
@@ -90,6 +94,37 @@ function secret(env: Env, name: string, production: boolean, dataDir: string): s
     writeFileSync(file, JSON.stringify(stored, null, 2), { mode: 0o600 });
   }
   return stored[name];
+}
+
+function ed25519PrivateKeyPem(name: string, raw: string): string {
+  let key: KeyObject;
+  try {
+    const text = raw.trim();
+    key = text.startsWith('{') ? createPrivateKey({ key: JSON.parse(text), format: 'jwk' }) : createPrivateKey(text.replace(/\\n/g, '\n'));
+  } catch {
+    throw new ConfigError(`${name} must be an Ed25519 private key, as a JWK (JSON with d) or a PKCS#8 PEM`);
+  }
+  if (key.asymmetricKeyType !== 'ed25519') throw new ConfigError(`${name} must be an Ed25519 key, got ${key.asymmetricKeyType}`);
+  return key.export({ type: 'pkcs8', format: 'pem' }) as string;
+}
+
+/**
+ * The audit log's signing key. Production must bring its own (rotating it changes the keyId clients pin);
+ * elsewhere one is generated once and kept beside the other dev secrets, as secret() does.
+ */
+function signingKey(env: Env, name: string, production: boolean, dataDir: string): string {
+  const raw = env[name];
+  if (raw) return ed25519PrivateKeyPem(name, raw);
+  if (production) throw new ConfigError(`${name} is required when NODE_ENV=production`);
+  const file = join(dataDir, 'dev-secrets.json');
+  let stored: Record<string, string> = {};
+  if (existsSync(file)) stored = JSON.parse(readFileSync(file, 'utf8'));
+  if (!stored[name]) {
+    stored[name] = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, JSON.stringify(stored, null, 2), { mode: 0o600 });
+  }
+  return ed25519PrivateKeyPem(`${name} (in ${file})`, stored[name]);
 }
 
 export function loadConfig(env: Env = process.env): AppConfig {
@@ -146,6 +181,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     argon2TimeCost: int(env, 'ARGON2_TIME_COST', 2, 1),
     trustProxy: bool(env, 'TRUST_PROXY', false),
     metricsEnabled: bool(env, 'METRICS_ENABLED', true),
+    auditSigningKey: signingKey(env, 'AUDIT_SIGNING_KEY', production, dataDir),
+    auditSealIntervalMs: int(env, 'AUDIT_SEAL_INTERVAL_MS', 5000, 100),
+    auditSealBatch: int(env, 'AUDIT_SEAL_BATCH', 5000, 1, 50000),
   };
 }
 

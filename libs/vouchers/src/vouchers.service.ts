@@ -139,7 +139,8 @@ export class VouchersService {
       g.codes.push(v.code);
       byCity.set(key, g);
     }
-    for (const g of byCity.values()) {
+    // cities in a fixed order: two batches posting to the same cities can never deadlock (LedgerService)
+    for (const g of [...byCity.values()].sort((a, b) => `${a.programId}/${a.city}`.localeCompare(`${b.programId}/${b.city}`))) {
       if (g.total === 0) continue;
       await this.ledger.post(tx, {
         programId: g.programId, city: g.city, kind: 'release', reference: g.codes.length === 1 ? g.codes[0] : `voucher-expiry:${g.codes.length}`,

@@ -1,0 +1,5 @@
+export * from './claims-export.service';
+export * from './csv';
+export * from './reporting.module';
+export * from './reports.repository';
+export * from './reports.service';

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { LedgerModule } from '@huanxin/ledger';
+import { ClaimsExportService } from './claims-export.service';
+import { ReportsRepository } from './reports.repository';
+import { ReportsService } from './reports.service';
+
+@Module({
+  imports: [LedgerModule],
+  providers: [ReportsRepository, ReportsService, ClaimsExportService],
+  exports: [ReportsService, ClaimsExportService],
+})
+export class ReportingModule {}

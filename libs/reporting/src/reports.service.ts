@@ -1,0 +1,117 @@
+import { Injectable } from '@nestjs/common';
+import { Actor, DomainError, toShanghaiIso } from '@huanxin/core';
+import { CityBalances, LedgerService } from '@huanxin/ledger';
+import { assertAuditor, resolveClaimFilter } from '@huanxin/review';
+import { ReportsRepository, SummaryGroupBy, SummaryRow } from './reports.repository';
+
+export interface SummaryFigures {
+  /** Claims submitted in the period, whatever became of them. */
+  claims: number;
+  /** Subsidy on claims that stand (pending review, approved, in payout, paid, payout failed). */
+  subsidyFen: number;
+  /** Subsidy on claims paid out (and not clawed back). */
+  paidFen: number;
+  claims4k: number;
+  claims8k: number;
+  subsidy4kFen: number;
+  subsidy8kFen: number;
+  /** Claims on energy-grade-1 models, and their share of `claims` in basis points (rounded half up). */
+  grade1Claims: number;
+  grade1ShareBp: number;
+  rejectedClaims: number;
+  /** The auditors' reasons for rejecting, most frequent first. */
+  rejections: { reason: string; count: number }[];
+}
+
+export interface SummaryRowView extends SummaryFigures {
+  /** City code, retailer id or Shanghai date (YYYY-MM-DD). */
+  key: string;
+  /** What a person reads: the city code, the retailer's name, the date. */
+  label: string;
+}
+
+export interface SummaryReport {
+  programCode: string;
+  groupBy: SummaryGroupBy;
+  from: string | null;
+  to: string | null;
+  rows: SummaryRowView[];
+  totals: SummaryFigures;
+}
+
+export interface LedgerReport {
+  programCode: string;
+  balanced: boolean;
+  cities: CityBalances[];
+  /** What checkInvariants found wrong; empty when balanced. */
+  problems: string[];
+}
+
+function shareBp(part: number, whole: number): number {
+  return whole === 0 ? 0 : Math.floor((2 * part * 10000 + whole) / (2 * whole));
+}
+
+function fen(text: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n)) throw new RangeError(`report amount ${text} is beyond 2^53 fen`);
+  return n;
+}
+
+function toRow(r: SummaryRow): SummaryRowView {
+  return {
+    key: r.key, label: r.label, claims: r.claims, subsidyFen: fen(r.subsidy_fen), paidFen: fen(r.paid_fen),
+    claims4k: r.claims_4k, claims8k: r.claims_8k, subsidy4kFen: fen(r.subsidy_4k_fen), subsidy8kFen: fen(r.subsidy_8k_fen),
+    grade1Claims: r.grade1_claims, grade1ShareBp: shareBp(r.grade1_claims, r.claims), rejectedClaims: r.rejected_claims,
+    rejections: r.rejections,
+  };
+}
+
+function total(rows: SummaryRowView[]): SummaryFigures {
+  const t: SummaryFigures = {
+    claims: 0, subsidyFen: 0, paidFen: 0, claims4k: 0, claims8k: 0, subsidy4kFen: 0, subsidy8kFen: 0, grade1Claims: 0,
+    grade1ShareBp: 0, rejectedClaims: 0, rejections: [],
+  };
+  const reasons = new Map<string, number>();
+  for (const r of rows) {
+    for (const k of ['claims', 'subsidyFen', 'paidFen', 'claims4k', 'claims8k', 'subsidy4kFen', 'subsidy8kFen', 'grade1Claims', 'rejectedClaims'] as const) {
+      t[k] += r[k];
+    }
+    for (const x of r.rejections) reasons.set(x.reason, (reasons.get(x.reason) ?? 0) + x.count);
+  }
+  t.grade1ShareBp = shareBp(t.grade1Claims, t.claims);
+  t.rejections = [...reasons].map(([reason, count]) => ({ reason, count }))
+    .sort((a, b) => b.count - a.count || (a.reason < b.reason ? -1 : a.reason > b.reason ? 1 : 0));
+  return t;
+}
+
+/** Aggregates for the provincial and city offices: set-based SQL, read-only. */
+@Injectable()
+export class ReportsService {
+  constructor(private readonly repo: ReportsRepository, private readonly ledger: LedgerService) {}
+
+  async summary(actor: Actor, q: { programCode: string; from?: string; to?: string; groupBy?: SummaryGroupBy }): Promise<SummaryReport> {
+    assertAuditor(actor);
+    const { from, to } = resolveClaimFilter({ from: q.from, to: q.to });
+    const programId = await this.program(q.programCode);
+    const groupBy = q.groupBy ?? 'city';
+    const rows = (await this.repo.summary(programId, groupBy, from, to)).map(toRow);
+    return {
+      programCode: q.programCode, groupBy, from: from ? toShanghaiIso(from) : null, to: to ? toShanghaiIso(to) : null,
+      rows, totals: total(rows),
+    };
+  }
+
+  /** Each city's position and whether the whole programme's ledger checks out (LedgerService.checkInvariants). */
+  async ledgerReport(actor: Actor, programCode: string): Promise<LedgerReport> {
+    assertAuditor(actor);
+    const programId = await this.program(programCode);
+    const [cities, invariants] = await Promise.all([this.ledger.balances(programId), this.ledger.checkInvariants(programId)]);
+    return { programCode, balanced: invariants.balanced && cities.every((c) => c.balanced), cities, problems: invariants.problems };
+  }
+
+  private async program(code: string): Promise<string> {
+    const id = await this.repo.programId(code);
+    if (!id) throw new DomainError('not_found', `No programme ${code}`);
+    return id;
+  }
+}

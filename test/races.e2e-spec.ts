@@ -1,0 +1,258 @@
+import { LedgerService } from '@huanxin/ledger';
+import { DEFAULT_POLICY_RULES } from '@huanxin/policy';
+import request from 'supertest';
+import { ApiProcess, ensureApiBuilt, startApiProcess } from './support/api-process';
+import { startTestApp, TestApp } from './support/app';
+import type { Household } from './support/factories';
+import { randomPhone, randomResidentId, uniq } from './support/ids';
+import { Scenario } from './support/scenario';
+
+/**
+ * The races of DESIGN.md ("Uniqueness that protects money … is a unique index, so two API processes racing
+ * each other still cannot both win"), run against two real API processes (`node dist/apps/api/src/main.js`)
+ * sharing one database. Set-up goes through the in-process test app; every racing request goes to one of the
+ * two processes, alternately, all fired at once. No process holds anything the other can see except the
+ * database, so whatever keeps the numbers exact has to be PostgreSQL's.
+ */
+describe('races between two API processes on one database (e2e)', () => {
+  const CAP = DEFAULT_POLICY_RULES.capFen;
+  let t: TestApp;
+  const api: ApiProcess[] = [];
+  const ledger = () => t.app.get(LedgerService);
+
+  beforeAll(async () => {
+    ensureApiBuilt();
+    t = await startTestApp();
+    const started = await Promise.allSettled([0, 1].map(() =>
+      // the idempotency race parks duplicates for as long as the first request takes: be generous
+      startApiProcess(t.database.url, { IDEMPOTENCY_WAIT_MS: '20000', DB_POOL_SIZE: '8' }),
+    ));
+    for (const s of started) if (s.status === 'fulfilled') api.push(s.value);
+    const failed = started.find((s) => s.status === 'rejected');
+    if (failed) throw failed.reason;
+    // warm both up, so neither wins a race only because the other is still compiling its code paths
+    const h = await t.make.household();
+    for (const p of api) {
+      for (let i = 0; i < 3; i++) await request(p.url).get('/v1/household/vouchers').set(h.auth).expect(200);
+    }
+  }, 180_000);
+
+  afterAll(async () => {
+    // the processes first: dropping the database under them would only add noise to their logs
+    await Promise.all(api.map((p) => p.stop()));
+    await t?.close();
+  }, 30_000);
+
+  /** The i-th request goes to process i mod 2. */
+  const via = (i: number) => request(api[i % 2].url);
+
+  /** `{ '201': 50, '409 quota_exhausted': 150 }`: what the answers were, so a failure shows the whole picture. */
+  function tally(responses: request.Response[]): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const r of responses) {
+      const key = r.status < 300 ? String(r.status) : `${r.status} ${r.body?.code ?? r.text}`;
+      out[key] = (out[key] ?? 0) + 1;
+    }
+    return out;
+  }
+
+  async function households(n: number, city: string): Promise<Household[]> {
+    const out: Household[] = [];
+    for (let i = 0; i < n; i += 25) {
+      out.push(...(await Promise.all(Array.from({ length: Math.min(25, n - i) }, () => t.make.household({ city })))));
+    }
+    return out;
+  }
+
+  async function programId(s: Scenario): Promise<string> {
+    return (await t.db.query(`SELECT id FROM programs WHERE code = $1`, [s.programCode]))[0].id;
+  }
+
+  async function expectLedgerBalanced(...programIds: string[]): Promise<void> {
+    for (const id of programIds) expect(await ledger().checkInvariants(id)).toEqual({ balanced: true, problems: [] });
+    expect(await ledger().checkInvariants()).toEqual({ balanced: true, problems: [] });
+  }
+
+  async function balances(id: string, city: string) {
+    return (await ledger().balances(id, city))[0];
+  }
+
+  it('runs two separate API processes on the one database', async () => {
+    expect(api).toHaveLength(2);
+    expect(new Set([process.pid, ...api.map((p) => p.pid)]).size).toBe(3);
+    expect(api[0].url).not.toBe(api[1].url);
+    for (const p of api) await request(p.url).get('/health/ready').expect(200);
+    // one database: what one process writes, the other reads
+    const body = { phone: randomPhone(), password: `pw-${uniq()}`, name: '测试住户', idNumber: randomResidentId(), city: 'hangzhou' };
+    await via(0).post('/v1/auth/register').send(body).expect(201);
+    await via(1).post('/v1/auth/login').send({ username: body.phone, password: body.password }).expect(200);
+  });
+
+  it('200 concurrent voucher requests for a quota of 50 issue exactly 50', async () => {
+    const s = await Scenario.create(t, { cities: ['hangzhou'], dailyVouchers: 50, budgetFen: 100_000_000 });
+    const pid = await programId(s);
+    const hs = await households(200, 'hangzhou');
+
+    const responses = await Promise.all(hs.map((h, i) => via(i).post('/v1/household/vouchers').set(h.auth).send({ programCode: s.programCode })));
+
+    expect(tally(responses)).toEqual({ '201': 50, '409 quota_exhausted': 150 });
+    const issued = responses.filter((r) => r.status === 201);
+    expect(issued.every((r) => r.body.reservedFen === CAP && r.body.city === 'hangzhou')).toBe(true);
+    const vouchers: { code: string; household_id: string }[] = await t.db.query(`SELECT code, household_id FROM vouchers WHERE program_id = $1`, [pid]);
+    expect(vouchers).toHaveLength(50);
+    expect(new Set(vouchers.map((v) => v.household_id)).size).toBe(50);
+    expect(vouchers.map((v) => v.code).sort()).toEqual(issued.map((r) => r.body.code).sort());
+    const days = await t.db.query(`SELECT city, released, issued FROM quota_days WHERE program_id = $1`, [pid]);
+    expect(days).toEqual([{ city: 'hangzhou', released: 50, issued: 50 }]);
+    const b = await balances(pid, 'hangzhou');
+    expect(b).toMatchObject({ grantedFen: 100_000_000, reservedFen: 50 * CAP, availableFen: 100_000_000 - 50 * CAP, payableFen: 0 });
+    await expectLedgerBalanced(pid);
+  });
+
+  it('a budget that covers N caps gives exactly N vouchers to 3N concurrent requests, however large the quota', async () => {
+    const N = 20;
+    const s = await Scenario.create(t, { cities: ['ningbo'], dailyVouchers: 3 * N, budgetFen: N * CAP });
+    const pid = await programId(s);
+    const hs = await households(3 * N, 'ningbo');
+
+    const responses = await Promise.all(hs.map((h, i) => via(i).post('/v1/household/vouchers').set(h.auth).send({ programCode: s.programCode })));
+
+    expect(tally(responses)).toEqual({ '201': N, '409 budget_exhausted': 2 * N });
+    expect((await t.db.query(`SELECT count(*)::int AS n FROM vouchers WHERE program_id = $1`, [pid]))[0].n).toBe(N);
+    // a request refused for want of budget rolled back the quota it had taken
+    expect(await t.db.query(`SELECT issued FROM quota_days WHERE program_id = $1`, [pid])).toEqual([{ issued: N }]);
+    expect(await balances(pid, 'ningbo')).toMatchObject({ grantedFen: N * CAP, availableFen: 0, reservedFen: N * CAP });
+    await expectLedgerBalanced(pid);
+  });
+
+  describe('one recycling receipt, two retailers at once', () => {
+    const ROUNDS = 10;
+
+    /**
+     * The receipt is bound to its holder, so both tills serve the same household and so the same open voucher
+     * (one a programme). The winner consumes both; the loser is refused for whichever of the two it finds
+     * taken first. Today that is always the voucher — the trade-in locks the voucher row (FOR UPDATE) before
+     * anything else, so the loser waits for the winner's commit, then reads it `used` — but either refusal is
+     * the contract (API.md), so either is accepted and nothing else is.
+     */
+    it('same voucher: one claim; the other till gets voucher_used or receipt_already_used', async () => {
+      const s = await Scenario.create(t, { cities: ['hangzhou'] });
+      const pid = await programId(s);
+      const other = await t.make.retailer({ city: 'hangzhou', stores: [{ code: 'OTHER-1', city: 'hangzhou' }] });
+      const modelCode = await s.model();
+      const rounds = await Promise.all((await households(ROUNDS, 'hangzhou')).map(async (h) => {
+        const v = await s.voucher(h);
+        const recyclingReceipt = await s.receipt(h.idNumber);
+        const mine = await s.tradeInBody(h, v.code, { modelCode, recyclingReceipt });
+        const theirs = await s.tradeInBody(h, v.code, { modelCode, recyclingReceipt, storeCode: 'OTHER-1' });
+        return { v, mine, theirs };
+      }));
+
+      const responses = await Promise.all(rounds.flatMap(({ mine, theirs }) => [
+        via(0).post('/v1/retailer/trade-ins').set(s.retailer.keyAuth).set('Idempotency-Key', `ti-${uniq()}`).send(mine),
+        via(1).post('/v1/retailer/trade-ins').set(other.keyAuth).set('Idempotency-Key', `ti-${uniq()}`).send(theirs),
+      ]));
+
+      for (let i = 0; i < ROUNDS; i++) {
+        const pair = responses.slice(2 * i, 2 * i + 2);
+        expect(pair.map((r) => r.status).sort()).toEqual([201, 409]);
+        expect(['voucher_used', 'receipt_already_used']).toContain(pair.find((r) => r.status === 409)!.body.code);
+        const claims = await t.db.query(
+          `SELECT c.id, c.retailer_id FROM claims c JOIN vouchers v ON v.id = c.voucher_id WHERE v.code = $1`, [rounds[i].v.code],
+        );
+        const winner = pair.findIndex((r) => r.status === 201);
+        expect(claims).toEqual([{ id: pair[winner].body.claimId, retailer_id: winner === 0 ? s.retailer.id : other.id }]);
+      }
+      const { n } = (await t.db.query(`SELECT count(*)::int AS n FROM claims WHERE program_id = $1`, [pid]))[0];
+      expect(n).toBe(ROUNDS);
+      await expectLedgerBalanced(pid);
+    });
+
+    /**
+     * The sharper case: the household holds a voucher in each of two programmes running in its city, and each
+     * till redeems a different one with the same receipt. No voucher, serial or invoice is shared, and each
+     * programme has its own ledger lock, so only the receipt's uniqueness (claims_receipt_live) stands between
+     * the two: the loser must be receipt_already_used, whether the check or the index caught it.
+     */
+    it('two programmes, two vouchers: one claim; the other till gets receipt_already_used', async () => {
+      const [a, b] = await Promise.all([Scenario.create(t, { cities: ['hangzhou'] }), Scenario.create(t, { cities: ['hangzhou'] })]);
+      const [pa, pb] = [await programId(a), await programId(b)];
+      const modelCode = await a.model();
+      const rounds = await Promise.all((await households(ROUNDS, 'hangzhou')).map(async (h) => {
+        const [va, vb] = [await a.voucher(h), await b.voucher(h)];
+        const recyclingReceipt = await a.receipt(h.idNumber);
+        return {
+          rid: JSON.parse(Buffer.from(recyclingReceipt.split('.')[1], 'base64url').toString()).rid as string,
+          inA: await a.tradeInBody(h, va.code, { modelCode, recyclingReceipt }),
+          inB: await b.tradeInBody(h, vb.code, { modelCode, recyclingReceipt }),
+        };
+      }));
+
+      const responses = await Promise.all(rounds.flatMap(({ inA, inB }) => [
+        via(0).post('/v1/retailer/trade-ins').set(a.retailer.keyAuth).set('Idempotency-Key', `ti-${uniq()}`).send(inA),
+        via(1).post('/v1/retailer/trade-ins').set(b.retailer.keyAuth).set('Idempotency-Key', `ti-${uniq()}`).send(inB),
+      ]));
+
+      expect(tally(responses)).toEqual({ '201': ROUNDS, '409 receipt_already_used': ROUNDS });
+      for (let i = 0; i < ROUNDS; i++) {
+        const pair = responses.slice(2 * i, 2 * i + 2);
+        expect(pair.map((r) => r.status).sort()).toEqual([201, 409]);
+        const claims = await t.db.query(`SELECT id FROM claims WHERE receipt_rid = $1`, [rounds[i].rid]);
+        expect(claims).toEqual([{ id: pair.find((r) => r.status === 201)!.body.claimId }]);
+      }
+      await expectLedgerBalanced(pa, pb);
+    });
+  });
+
+  it('one serial number in 20 concurrent trade-ins: one claim, 19 serial_already_subsidised', async () => {
+    const s = await Scenario.create(t, { cities: ['hangzhou'] });
+    const pid = await programId(s);
+    const modelCode = await s.model();
+    const serialNumber = `SN-${uniq()}`;
+    const bodies = await Promise.all((await households(20, 'hangzhou')).map(async (h) => {
+      const v = await s.voucher(h);
+      return s.tradeInBody(h, v.code, { modelCode, serialNumber, salePriceFen: 599900 });
+    }));
+    const before = await balances(pid, 'hangzhou');
+    expect(before.reservedFen).toBe(20 * CAP);
+
+    const responses = await Promise.all(bodies.map((body, i) =>
+      via(i).post('/v1/retailer/trade-ins').set(s.retailer.keyAuth).set('Idempotency-Key', `ti-${uniq()}`).send(body)));
+
+    expect(tally(responses)).toEqual({ '201': 1, '409 serial_already_subsidised': 19 });
+    const winner = responses.find((r) => r.status === 201)!;
+    const claims = await t.db.query(`SELECT id, amount_fen FROM claims WHERE serial_number = $1`, [serialNumber.toUpperCase()]);
+    expect(claims).toEqual([{ id: winner.body.claimId, amount_fen: String(winner.body.subsidy.amountFen) }]);
+    expect(await t.db.query(`SELECT status, count(*)::int AS n FROM vouchers WHERE program_id = $1 GROUP BY status ORDER BY status`, [pid]))
+      .toEqual([{ status: 'open', n: 19 }, { status: 'used', n: 1 }]);
+    const amount = winner.body.subsidy.amountFen;
+    expect(await balances(pid, 'hangzhou')).toMatchObject({
+      reservedFen: 19 * CAP, payableFen: amount, availableFen: before.availableFen + CAP - amount,
+    });
+    await expectLedgerBalanced(pid);
+  });
+
+  it('one Idempotency-Key sent 10 times at once: one claim and ten identical answers', async () => {
+    const s = await Scenario.create(t, { cities: ['hangzhou'] });
+    const pid = await programId(s);
+    const h = await s.household();
+    const v = await s.voucher(h);
+    const body = await s.tradeInBody(h, v.code);
+    const key = `till-${uniq()}`;
+
+    const responses = await Promise.all(Array.from({ length: 10 }, (_, i) =>
+      via(i).post('/v1/retailer/trade-ins').set(s.retailer.keyAuth).set('Idempotency-Key', key).send(body)));
+
+    expect(tally(responses)).toEqual({ '201': 10 });
+    for (const r of responses) expect(r.body).toEqual(responses[0].body);
+    expect(responses[0].body).toMatchObject({ claimId: expect.any(String), status: 'approved' });
+    // one request did the work; the other nine waited for it and replayed its stored answer
+    expect(responses.filter((r) => r.headers['idempotent-replayed'] === 'true')).toHaveLength(9);
+    const claims = await t.db.query(`SELECT c.id FROM claims c JOIN vouchers v ON v.id = c.voucher_id WHERE v.code = $1`, [v.code]);
+    expect(claims).toEqual([{ id: responses[0].body.claimId }]);
+    expect(await t.db.query(`SELECT state, response_status FROM idempotency_keys WHERE key = $1`, [key]))
+      .toEqual([{ state: 'completed', response_status: 201 }]);
+    expect((await t.db.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'claim.submitted' AND subject_id = $1`, [responses[0].body.claimId]))[0].n).toBe(1);
+    await expectLedgerBalanced(pid);
+  });
+});

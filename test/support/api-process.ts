@@ -1,0 +1,233 @@
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { testEnv } from './app';
+
+/**
+ * The API as a real OS process (`node dist/apps/api/src/main.js`), for tests that need several of them on
+ * one database: races between replicas can only be shown by replicas, not by one Node process whose
+ * event loop happens to interleave requests.
+ */
+
+const ROOT = resolve(__dirname, '../..');
+/** What `npm run start:api` runs: tsc keeps the repository's layout under dist/ (rootDir is the repo). */
+export const API_ENTRY = join(ROOT, 'dist/apps/api/src/main.js');
+const SOURCE_DIRS = ['apps', 'libs', 'migrations'];
+const BUILD_TIMEOUT_MS = 150_000;
+
+function newestSourceMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSourceMtime(path));
+    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * Why dist/ cannot be used as it is, or undefined when it can: missing, older than a source or a build
+ * setting, or left half-built (tsc ran, tsc-alias did not, so `@huanxin/*` would not resolve at run time).
+ */
+function staleness(): string | undefined {
+  if (!existsSync(API_ENTRY)) return `${API_ENTRY} is missing`;
+  const built = statSync(API_ENTRY).mtimeMs;
+  const sources = Math.max(
+    ...SOURCE_DIRS.map((d) => newestSourceMtime(join(ROOT, d))),
+    ...['package.json', 'tsconfig.json', 'tsconfig.build.json'].map((f) => statSync(join(ROOT, f)).mtimeMs),
+  );
+  if (sources > built) return 'sources changed since the last build';
+  if (readFileSync(API_ENTRY, 'utf8').includes('require("@huanxin/')) return 'the last build stopped before tsc-alias';
+  return undefined;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/**
+ * Builds dist/ with `npm run build` unless it is up to date. One build at a time for this work tree (a lock
+ * directory in the OS temp folder, keyed by the repository's path): parallel jest workers, or two test runs
+ * in one tree, wait for the builder and then find dist/ fresh. A lock whose owner died is taken over.
+ * CI builds before testing, so there this only checks.
+ */
+export function ensureApiBuilt(): void {
+  if (!staleness()) return;
+  const lock = join(tmpdir(), `huanxin-build-${createHash('sha256').update(ROOT).digest('hex').slice(0, 12)}.lock`);
+  const deadline = Date.now() + BUILD_TIMEOUT_MS + 30_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      writeFileSync(join(lock, 'pid'), String(process.pid));
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    let owner = NaN;
+    try {
+      owner = Number(readFileSync(join(lock, 'pid'), 'utf8'));
+    } catch {
+      // the owner has made the directory but not yet written its pid
+    }
+    if (Number.isInteger(owner) && owner > 0 && !alive(owner)) {
+      rmSync(lock, { recursive: true, force: true });
+      continue;
+    }
+    if (Date.now() > deadline) throw new Error(`gave up waiting for the API build held by ${lock}`);
+    sleepSync(250);
+  }
+  try {
+    const why = staleness(); // another worker may have built while we waited
+    if (!why) return;
+    try {
+      execFileSync('npm', ['run', 'build'], { cwd: ROOT, timeout: BUILD_TIMEOUT_MS, stdio: 'pipe', encoding: 'utf8' });
+    } catch (err) {
+      const e = err as { stdout?: string; stderr?: string; message: string };
+      throw new Error(`npm run build failed (${why}): ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`.slice(0, 8000));
+    }
+    const still = staleness();
+    if (still) throw new Error(`npm run build succeeded but dist/ is still unusable: ${still}`);
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+export interface ApiProcess {
+  /** `http://127.0.0.1:<port>`, for `request(url)` or fetch */
+  url: string;
+  pid: number;
+  /** what the process has written to stdout and stderr so far (the last 64 KiB) */
+  output(): string;
+  /** SIGTERM, then SIGKILL if it has not exited within the grace period; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+const running = new Set<ChildProcess>();
+// A worker that dies without running afterAll must not leave API processes behind.
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+const READY_TIMEOUT_MS = 30_000;
+const STOP_GRACE_MS = 5_000;
+const OUTPUT_LIMIT = 64 * 1024;
+
+function exited(child: ChildProcess): Promise<void> {
+  return new Promise((done) => {
+    if (child.exitCode !== null || child.signalCode !== null) return done();
+    child.once('exit', () => done());
+  });
+}
+
+async function launch(databaseUrl: string, env: Record<string, string>): Promise<ApiProcess> {
+  const port = await freePort();
+  const base = testEnv();
+  const dataDir = base.DATA_DIR;
+  const child = spawn(process.execPath, [API_ENTRY], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      ...base,
+      LOG_LEVEL: 'warn',
+      MIGRATE_ON_START: 'false', // the test database is cloned from the migrated template
+      ...env,
+      DATABASE_URL: databaseUrl,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(child);
+  let output = '';
+  const collect = (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-OUTPUT_LIMIT);
+  };
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
+  const gone = exited(child).then(() => {
+    running.delete(child);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const url = `http://127.0.0.1:${port}`;
+  const proc: ApiProcess = {
+    url,
+    pid: child.pid!,
+    output: () => output,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+        await gone;
+        clearTimeout(timer);
+      }
+      await gone;
+    },
+  };
+
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  let last = 'no answer yet';
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new ExitedEarly(`API process ${child.pid} exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${output}`, output);
+    }
+    try {
+      const res = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(2000) });
+      if (res.status === 200) return proc;
+      last = `GET /health/ready → ${res.status} ${await res.text()}`;
+    } catch (err) {
+      last = `GET /health/ready: ${(err as Error).message}`;
+    }
+    if (Date.now() > deadline) {
+      await proc.stop();
+      throw new Error(`API process on port ${port} was not ready within ${READY_TIMEOUT_MS} ms (${last}):\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+class ExitedEarly extends Error {
+  constructor(message: string, readonly output: string) {
+    super(message);
+  }
+}
+
+/**
+ * Starts `node dist/apps/api/src/main.js` on `databaseUrl` with the test environment (testEnv(): the shared
+ * TEST_SECRETS, cheap argon2, generous rate limits) plus `env`, on a free port, and resolves once
+ * GET /health/ready answers 200. Build first with ensureApiBuilt(). The port is found free and then handed
+ * over, so another process can take it in between: a start that fails with EADDRINUSE is retried on a new port.
+ */
+export async function startApiProcess(databaseUrl: string, env: Record<string, string> = {}): Promise<ApiProcess> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launch(databaseUrl, env);
+    } catch (err) {
+      if (!(err instanceof ExitedEarly && err.output.includes('EADDRINUSE') && attempt < 3)) throw err;
+    }
+  }
+}
