@@ -10,6 +10,7 @@ import { randomCreditCode, uniq } from './support/ids';
 interface Route {
   method: string;
   path: string;
+  openApiPath: string;
   roles: Role[] | undefined;
   isPublic: boolean;
 }
@@ -28,6 +29,7 @@ function routes(controllers: Type[]): Route[] {
       const path = `/${[base, sub].filter((p) => p && p !== '/').join('/')}`.replace(/\/+/g, '/');
       out.push({
         method: RequestMethod[method].toLowerCase(),
+        openApiPath: path.replace(/:([A-Za-z]+)/g, '{$1}'),
         path: path.replace(/:[A-Za-z]+/g, '00000000-0000-4000-8000-000000000000'),
         roles: Reflect.getMetadata(ROLES_KEY, handler) ?? Reflect.getMetadata(ROLES_KEY, c),
         isPublic: !!(Reflect.getMetadata(IS_PUBLIC, handler) ?? Reflect.getMetadata(IS_PUBLIC, c)),
@@ -67,6 +69,21 @@ describe('role × endpoint matrix (e2e)', () => {
   it('knows the role-restricted endpoints', () => {
     expect(closed.length).toBeGreaterThan(10);
     expect(closed.filter((r) => r.path.startsWith('/v1/admin')).every((r) => r.roles?.length === 1 && r.roles[0] === 'admin')).toBe(true);
+  });
+
+  it('/docs-json documents every endpoint with its responses', async () => {
+    const doc = (await t.http().get('/docs-json').expect(200)).body;
+    const missing = all.filter((r) => !doc.paths[r.openApiPath]?.[r.method]?.responses).map((r) => `${r.method} ${r.openApiPath}`);
+    expect(missing).toEqual([]);
+    const undocumentedBodies = all
+      .filter((r) => ['post', 'put'].includes(r.method))
+      .filter((r) => {
+        const op = doc.paths[r.openApiPath][r.method];
+        const ok = Object.keys(op.responses).find((code) => code.startsWith('2'));
+        return ok === undefined;
+      })
+      .map((r) => `${r.method} ${r.openApiPath}`);
+    expect(undocumentedBodies).toEqual([]);
   });
 
   it('every closed endpoint answers 401 unauthorized without credentials', async () => {

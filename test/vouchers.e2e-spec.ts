@@ -90,8 +90,10 @@ describe('vouchers and availability (e2e)', () => {
     const h = await s.household();
     const v = await s.voucher(h);
     await s.tradeIn(await s.tradeInBody(h, v.code)).expect(201);
+    const before = await s.snapshot();
     const res = await t.http().post('/v1/household/vouchers').set(h.auth).send({ programCode: s.programCode }).expect(409);
     expect(res.body.code).toBe('household_limit_reached');
+    expect(await s.snapshot()).toEqual(before);
   });
 
   it('an expired voucher no longer blocks a new one and gives its reservation back', async () => {

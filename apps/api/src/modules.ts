@@ -16,6 +16,10 @@ import { AdminRetailersController } from './admin/retailers.controller';
 import { AdminUsersController } from './admin/users.controller';
 import { AdminCatalogController } from './admin/catalog.controller';
 import { AdminProgramsController } from './admin/programs.controller';
+import { ReviewModule } from '@huanxin/review';
+import { ReportingModule } from '@huanxin/reporting';
+import { AuditorClaimsController } from './auditor/auditor-claims.controller';
+import { AuditorReportsController } from './auditor/auditor-reports.controller';
 
 /** Domain modules and role-facing controllers, one line each, so the app's surface reads in one place. */
 export const DOMAIN_MODULES: Type[] = [
@@ -27,6 +31,8 @@ export const DOMAIN_MODULES: Type[] = [
   ReceiptsModule,
   RetailersModule,
   RecyclingModule,
+  ReviewModule,
+  ReportingModule,
 ];
 export const ROLE_CONTROLLERS: Type[] = [
   HouseholdController,
@@ -38,4 +44,6 @@ export const ROLE_CONTROLLERS: Type[] = [
   AdminUsersController,
   AdminCatalogController,
   AdminProgramsController,
+  AuditorClaimsController,
+  AuditorReportsController,
 ];

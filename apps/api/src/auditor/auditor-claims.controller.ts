@@ -1,0 +1,49 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CurrentActor, Roles } from '@huanxin/auth';
+import type { Actor } from '@huanxin/core';
+import { ReviewService } from '@huanxin/review';
+import { ApiAuth, ApiProblems } from '../http/api-docs';
+import { ClawbackDto, DecisionDto, ReviewClaimDetailDto, ReviewClaimPageDto, ReviewListQueryDto } from './review.dto';
+
+@ApiTags('auditor')
+@ApiAuth()
+@Roles('auditor')
+@Controller('v1/auditor/claims')
+export class AuditorClaimsController {
+  constructor(private readonly review: ReviewService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Claims by status, city, retailer, flag, programme and period; the review queue is status=pending_review' })
+  @ApiOkResponse({ type: ReviewClaimPageDto })
+  @ApiProblems()
+  list(@CurrentActor() actor: Actor, @Query() q: ReviewListQueryDto): Promise<ReviewClaimPageDto> {
+    return this.review.list(actor, q);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'A claim with every check that ran, its flags, its audit history and its ledger movements' })
+  @ApiOkResponse({ type: ReviewClaimDetailDto })
+  @ApiProblems([404, 'not_found'])
+  get(@CurrentActor() actor: Actor, @Param('id') id: string): Promise<ReviewClaimDetailDto> {
+    return this.review.get(actor, id);
+  }
+
+  @Post(':id/decision')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Approve (reserved → payable to the retailer) or reject (budget released) a claim pending review, once' })
+  @ApiOkResponse({ type: ReviewClaimDetailDto })
+  @ApiProblems([404, 'not_found'], [409, 'claim_already_decided'])
+  decide(@CurrentActor() actor: Actor, @Param('id') id: string, @Body() dto: DecisionDto): Promise<ReviewClaimDetailDto> {
+    return this.review.decide(actor, id, dto.decision, dto.reason);
+  }
+
+  @Post(':id/clawback')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Claw back a paid claim: the retailer owes its amount (receivable), the pool gets it back' })
+  @ApiOkResponse({ type: ReviewClaimDetailDto })
+  @ApiProblems([404, 'not_found'], [409, 'claim_not_paid'])
+  clawBack(@CurrentActor() actor: Actor, @Param('id') id: string, @Body() dto: ClawbackDto): Promise<ReviewClaimDetailDto> {
+    return this.review.clawBack(actor, id, dto.reason);
+  }
+}
