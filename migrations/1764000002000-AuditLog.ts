@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * The sealed, tamper-evident audit log (DESIGN.md "The audit log"; libs/audit-log/src/sealing/audit-sealer.ts
+ * The sealed, tamper-evident audit log (DESIGN.md "The audit log"; libs/audit-log/src/audit-sealer.service.ts
  * explains the sealing order).
  *
  * - `audit_events.tx_id`: the 64-bit id of the inserting transaction (`pg_current_xact_id()` is the top-level

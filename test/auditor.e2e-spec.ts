@@ -230,8 +230,8 @@ describe('auditor review workspace (e2e)', () => {
   describe('separation of duties', () => {
     it('admins and everyone else but auditors are refused decisions and clawbacks (403)', async () => {
       const c = await claim();
-      const before = await s.snapshot();
       const household = await t.make.household();
+      const before = await s.snapshot();
       for (const who of [s.admin.auth, household.auth, s.retailer.auth]) {
         const d = await decide(c.id, { decision: 'approve', reason: 'x' }, who).expect(403);
         expect(d.body.code).toBe('forbidden');

@@ -37,7 +37,7 @@ function staleness(): string | undefined {
   const built = statSync(API_ENTRY).mtimeMs;
   const sources = Math.max(
     ...SOURCE_DIRS.map((d) => newestSourceMtime(join(ROOT, d))),
-    ...['package.json', 'tsconfig.json', 'tsconfig.build.json'].map((f) => statSync(join(ROOT, f)).mtimeMs),
+    ...['tsconfig.json', 'tsconfig.build.json'].map((f) => statSync(join(ROOT, f)).mtimeMs),
   );
   if (sources > built) return 'sources changed since the last build';
   if (readFileSync(API_ENTRY, 'utf8').includes('require("@huanxin/')) return 'the last build stopped before tsc-alias';
@@ -134,6 +134,8 @@ process.once('exit', () => {
 const READY_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 5_000;
 const OUTPUT_LIMIT = 64 * 1024;
+/** The end of a process's output, where the reason it died is. */
+const tail = (output: string) => (output.length > 4000 ? `…${output.slice(-4000)}` : output);
 
 function exited(child: ChildProcess): Promise<void> {
   return new Promise((done) => {
@@ -152,6 +154,7 @@ async function launch(databaseUrl: string, env: Record<string, string>): Promise
       ...process.env,
       ...base,
       LOG_LEVEL: 'warn',
+      NO_COLOR: '1', // Nest's start-up logger otherwise colours what an error message quotes
       MIGRATE_ON_START: 'false', // the test database is cloned from the migrated template
       ...env,
       DATABASE_URL: databaseUrl,
@@ -193,7 +196,7 @@ async function launch(databaseUrl: string, env: Record<string, string>): Promise
   let last = 'no answer yet';
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new ExitedEarly(`API process ${child.pid} exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${output}`, output);
+      throw new ExitedEarly(`API process ${child.pid} exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${tail(output)}`, output);
     }
     try {
       const res = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(2000) });
@@ -204,7 +207,7 @@ async function launch(databaseUrl: string, env: Record<string, string>): Promise
     }
     if (Date.now() > deadline) {
       await proc.stop();
-      throw new Error(`API process on port ${port} was not ready within ${READY_TIMEOUT_MS} ms (${last}):\n${output}`);
+      throw new Error(`API process on port ${port} was not ready within ${READY_TIMEOUT_MS} ms (${last}):\n${tail(output)}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }

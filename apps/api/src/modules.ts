@@ -20,6 +20,7 @@ import { ReviewModule } from '@huanxin/review';
 import { ReportingModule } from '@huanxin/reporting';
 import { AuditorClaimsController } from './auditor/auditor-claims.controller';
 import { AuditorReportsController } from './auditor/auditor-reports.controller';
+import { AuditController } from './audit/audit.controller';
 
 /** Domain modules and role-facing controllers, one line each, so the app's surface reads in one place. */
 export const DOMAIN_MODULES: Type[] = [
@@ -46,4 +47,5 @@ export const ROLE_CONTROLLERS: Type[] = [
   AdminProgramsController,
   AuditorClaimsController,
   AuditorReportsController,
+  AuditController,
 ];

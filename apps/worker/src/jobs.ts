@@ -1,4 +1,5 @@
 import { Inject, Injectable, Type } from '@nestjs/common';
+import { AuditSealer } from '@huanxin/audit-log';
 import { APP_CONFIG, AppConfig } from '@huanxin/config';
 import { IdempotencyRepository } from '@huanxin/idempotency';
 import { VouchersModule, VouchersService } from '@huanxin/vouchers';
@@ -16,11 +17,14 @@ export class WorkerJobs {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly idempotency: IdempotencyRepository,
     private readonly vouchers: VouchersService,
+    private readonly auditSealer: AuditSealer,
   ) {}
 
   list(): Job[] {
     return [
       { name: 'voucher-expiry', intervalMs: this.config.voucherExpiryIntervalMs, run: () => this.vouchers.expireBatch(this.config.voucherExpiryBatch) },
+      // AuditLogModule is global in the worker; the sealer takes an advisory lock, so several workers are safe
+      { name: 'audit-seal', intervalMs: this.config.auditSealIntervalMs, run: () => this.auditSealer.sealBatch(this.config.auditSealBatch) },
       { name: 'idempotency-purge', intervalMs: this.config.idempotencyPurgeIntervalMs, run: () => this.idempotency.purgeExpired(5000) },
     ];
   }

@@ -11,7 +11,8 @@ export interface ExportMismatch {
 }
 
 export interface TreeHeadReport {
-  treeSize: number;
+  /** null when the head file is malformed */
+  treeSize: number | null;
   rootHash: string;
   /** the root recomputed from the export's events at treeSize; null if the export is shorter */
   computedRoot: string | null;
@@ -61,7 +62,7 @@ const LEAF_HASH_HEX = /^[0-9a-f]{64}$/;
  */
 export async function verifyExport(lines: AsyncIterable<string> | Iterable<string>, opts: ExportVerifyOptions = {}): Promise<ExportReport> {
   const every = opts.progressEvery ?? 100_000;
-  const head = opts.treeHead === undefined ? undefined : opts.treeHead;
+  const head = opts.treeHead;
   const headShape = head === undefined ? null : checkTreeHeadShape(head);
   const headSize = headShape?.ok ? (head as SignedTreeHead).treeSize : -1;
 
@@ -75,27 +76,27 @@ export async function verifyExport(lines: AsyncIterable<string> | Iterable<strin
   for await (const raw of lines) {
     lineNo++;
     if (raw.trim() === '') continue;
+    const at = (reason: string): ExportMismatch => ({ index: frontier.size, line: lineNo, reason });
     const expected = frontier.size;
-    const fail = (reason: string): void => {
-      firstMismatch ??= { index: expected, line: lineNo, reason };
-    };
     let entry: { index?: unknown; event?: unknown; leafHash?: unknown };
     try {
       entry = JSON.parse(raw);
     } catch {
-      fail('the line is not valid JSON');
+      firstMismatch ??= at('the line is not valid JSON');
       broken = true;
       break;
     }
     if (!entry || typeof entry !== 'object' || !entry.event || typeof entry.event !== 'object' || Array.isArray(entry.event)) {
-      fail('the line is not an entry {index, event, leafHash}');
+      firstMismatch ??= at('the line is not an entry {index, event, leafHash}');
       broken = true;
       break;
     }
     if (entry.index !== expected) {
-      fail(typeof entry.index === 'number' && Number.isSafeInteger(entry.index) && entry.index > expected
-        ? `entry ${expected} is missing (the next line holds index ${entry.index})`
-        : `expected index ${expected}, found ${JSON.stringify(entry.index)}`);
+      firstMismatch ??= at(
+        typeof entry.index === 'number' && Number.isSafeInteger(entry.index) && entry.index > expected
+          ? `entry ${expected} is missing (the next line holds index ${entry.index})`
+          : `expected index ${expected}, found ${JSON.stringify(entry.index)}`,
+      );
       broken = true;
       break;
     }
@@ -103,10 +104,10 @@ export async function verifyExport(lines: AsyncIterable<string> | Iterable<strin
     const computedHex = computed.toString('hex');
     if (typeof entry.leafHash !== 'string' || !LEAF_HASH_HEX.test(entry.leafHash)) {
       mismatches++;
-      fail('leafHash is not 64 lower-case hex digits');
+      firstMismatch ??= at('leafHash is not 64 lower-case hex digits');
     } else if (entry.leafHash !== computedHex) {
       mismatches++;
-      fail(`the event does not match its sealed leafHash (sealed ${entry.leafHash}, event hashes to ${computedHex})`);
+      firstMismatch ??= at(`the event does not match its sealed leafHash (sealed ${entry.leafHash}, event hashes to ${computedHex})`);
     }
     frontier.append(computed);
     if (frontier.size === headSize) rootAtHead = frontier.root();
@@ -118,8 +119,8 @@ export async function verifyExport(lines: AsyncIterable<string> | Iterable<strin
     const h = head as SignedTreeHead;
     if (!headShape?.ok) {
       treeHead = {
-        treeSize: NaN, rootHash: '', computedRoot: null, rootMatches: false, signature: 'not_checked',
-        reason: headShape?.ok === false ? headShape.reason : 'malformed tree head',
+        treeSize: null, rootHash: '', computedRoot: null, rootMatches: false, signature: 'not_checked',
+        reason: headShape && !headShape.ok ? headShape.reason : 'malformed tree head',
       };
     } else {
       const sig = opts.publicKey === undefined ? null : verifyTreeHeadSignature(h, opts.publicKey);

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@huanxin/audit-log';
-import { Actor, Clock, DomainError, FieldError, isValidGtin13, toShanghaiIso } from '@huanxin/core';
+import { Actor, Clock, decodeCursor, DomainError, encodeCursor, FieldError, isValidGtin13, pageSize, toShanghaiIso } from '@huanxin/core';
 import { isUniqueViolation, pgConstraint, TransactionService, Tx } from '@huanxin/database';
 import { ModelFacts, RESOLUTIONS } from '@huanxin/policy';
 import { CatalogRepository } from './catalog.repository';
-import { decodeCursor, encodeCursor, pageSize } from './cursor';
+
 import {
   CatalogModel,
   CatalogModelView,

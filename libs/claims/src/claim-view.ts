@@ -1,4 +1,4 @@
-import { toShanghaiIso } from '@huanxin/core';
+import { decodeCursor, DomainError, encodeCursor, isUuid, toShanghaiIso } from '@huanxin/core';
 import type { ClaimRow } from './claims.repository';
 
 export interface SubsidyView {
@@ -59,18 +59,22 @@ export interface Cursor {
   id: string;
 }
 
-export function encodeCursor(c: Cursor): string {
-  return Buffer.from(JSON.stringify([c.createdAt.toISOString(), c.id])).toString('base64url');
+/** Claims page newest first on (created_at, id); the cursor carries both, opaque to clients. */
+export function encodeClaimCursor(c: Cursor): string {
+  return encodeCursor(JSON.stringify([c.createdAt.toISOString(), c.id]));
 }
 
-export function decodeCursor(s: string | undefined): Cursor | undefined | 'invalid' {
+export function decodeClaimCursor(s: string | undefined): Cursor | undefined {
   if (!s) return undefined;
+  const invalid = () => new DomainError('validation_failed', 'The cursor is not valid', [{ field: 'cursor', message: 'not a cursor from this list' }]);
+  let parsed: unknown;
   try {
-    const [at, id] = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
-    const createdAt = new Date(at);
-    if (typeof id !== 'string' || Number.isNaN(createdAt.getTime())) return 'invalid';
-    return { createdAt, id };
+    parsed = JSON.parse(decodeCursor(s));
   } catch {
-    return 'invalid';
+    throw invalid();
   }
+  const [at, id] = Array.isArray(parsed) ? parsed : [];
+  const createdAt = new Date(at);
+  if (typeof id !== 'string' || !isUuid(id) || Number.isNaN(createdAt.getTime())) throw invalid();
+  return { createdAt, id };
 }

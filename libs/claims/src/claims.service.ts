@@ -1,16 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@huanxin/audit-log';
-import { Actor, Clock, DomainError, isUuid } from '@huanxin/core';
+import { Actor, Clock, DomainError, isUuid, Page, pageSize } from '@huanxin/core';
 import { TransactionService } from '@huanxin/database';
 import { LedgerEntryInput, LedgerService } from '@huanxin/ledger';
-import { ClaimView, decodeCursor, encodeCursor, toClaimView } from './claim-view';
+import { ClaimView, decodeClaimCursor, encodeClaimCursor, toClaimView } from './claim-view';
 import { ClaimRow, ClaimsRepository } from './claims.repository';
 import { normaliseIdentifier } from './trade-in.service';
-
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
 
 @Injectable()
 export class ClaimsService {
@@ -25,13 +20,12 @@ export class ClaimsService {
   /** A retailer sees its own claims; a household its own. Another's claim is simply not found. */
   async list(actor: Actor, q: { limit?: number; cursor?: string }): Promise<Page<ClaimView>> {
     const scope = this.scope(actor);
-    const limit = Math.min(Math.max(q.limit ?? 50, 1), 200);
-    const after = decodeCursor(q.cursor);
-    if (after === 'invalid') throw new DomainError('validation_failed', 'The cursor is not valid', [{ field: 'cursor', message: 'not a cursor from this list' }]);
+    const limit = pageSize(q.limit);
+    const after = decodeClaimCursor(q.cursor);
     const rows = await this.claims.page(scope, limit + 1, after);
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
-    return { items: items.map(toClaimView), nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null };
+    return { items: items.map(toClaimView), nextCursor: rows.length > limit && last ? encodeClaimCursor({ createdAt: last.created_at, id: last.id }) : null };
   }
 
   async get(actor: Actor, id: string): Promise<ClaimView> {

@@ -4,5 +4,6 @@ export * from './core.module';
 export * from './errors';
 export * from './ids';
 export * from './money';
+export * from './pagination';
 export * from './time';
 export * from './validation';

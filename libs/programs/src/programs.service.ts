@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@huanxin/audit-log';
-import { Actor, Clock, DomainError, FieldError, newId, toShanghaiIso } from '@huanxin/core';
+import { Actor, Clock, decodeCursor, DomainError, encodeCursor, FieldError, newId, pageSize, toShanghaiIso } from '@huanxin/core';
 import { isUniqueViolation, TransactionService, Tx } from '@huanxin/database';
 import { LedgerService } from '@huanxin/ledger';
 import { parsePolicyRules, PolicyRules, selectVersion } from '@huanxin/policy';
-import { decodeCursor, encodeCursor, pageSize } from './cursor';
+
 import { cityBudgetView, policyVersionView, programView, quotaView } from './program-views';
 import { ProgramsRepository } from './programs.repository';
 import {

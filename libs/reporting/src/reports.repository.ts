@@ -99,7 +99,7 @@ export class ReportsRepository {
            FROM base
           GROUP BY key
        ), rej AS (
-         SELECT key, json_agg(json_build_object('reason', reason, 'count', n) ORDER BY n DESC, reason) AS rejections
+         SELECT key, json_agg(json_build_object('reason', reason, 'count', n) ORDER BY n DESC, reason COLLATE "C") AS rejections
            FROM (SELECT key, coalesce(nullif(btrim(decision_reason), ''), '(none)') AS reason, count(*)::int AS n
                    FROM base WHERE status = 'rejected' GROUP BY 1, 2) r
           GROUP BY key
@@ -129,22 +129,28 @@ export class ReportsRepository {
     const conds = claimFilterSql(filter, params);
     conds.push(`(c.created_at, c.id) <= ($${params.push(end.createdKey)}::timestamptz, $${params.push(end.id)}::uuid)`);
     if (after) conds.push(`(c.created_at, c.id) > ($${params.push(after.createdKey)}::timestamptz, $${params.push(after.id)}::uuid)`);
+    // The page is cut from claims alone (MATERIALIZED keeps the planner from joining first and sorting
+    // everything), so each batch costs an index range scan of `limit` rows however large the table is.
     return this.db.manager.query(
-      `SELECT c.id, ${CREATED_KEY_SQL} AS created_key, ${shanghai('c.created_at')} AS created_at, c.status, p.code AS program_code,
+      `WITH page AS MATERIALIZED (
+         SELECT c.* FROM claims c
+          WHERE ${conds.join(' AND ')}
+          ORDER BY c.created_at, c.id
+          LIMIT $${params.push(limit)}
+       )
+       SELECT c.id, ${CREATED_KEY_SQL} AS created_key, ${shanghai('c.created_at')} AS created_at, c.status, p.code AS program_code,
               c.city, c.retailer_id, r.name AS retailer_name, s.code AS store_code, c.household_id, u.phone, v.code AS voucher_code,
               c.model_code, m.resolution, m.energy_grade, c.serial_number, c.invoice_number, c.sale_price_fen::text AS sale_price_fen,
               ${shanghai('c.sold_at')} AS sold_at, c.amount_fen::text AS amount_fen, c.rate_bp, c.capped, c.policy_version, c.flags,
               c.review_reasons, ${shanghai('c.decided_at')} AS decided_at, c.decision_reason, c.cancel_reason
-         FROM claims c
+         FROM page c
          JOIN programs p ON p.id = c.program_id
          JOIN retailers r ON r.id = c.retailer_id
          JOIN stores s ON s.id = c.store_id
          JOIN users u ON u.id = c.household_id
          JOIN vouchers v ON v.id = c.voucher_id
          JOIN catalog_models m ON m.model_code = c.model_code
-        WHERE ${conds.join(' AND ')}
-        ORDER BY c.created_at, c.id
-        LIMIT $${params.push(limit)}`,
+        ORDER BY c.created_at, c.id`,
       params,
     );
   }

@@ -19,12 +19,3 @@ export function retailerView(r: Retailer, stores: Store[]): RetailerView {
     createdAt: toShanghaiIso(r.createdAt),
   };
 }
-
-/** Opaque keyset cursors: the last id of a page, base64url-encoded so clients do not build them. */
-export function encodeCursor(id: string): string {
-  return Buffer.from(id, 'utf8').toString('base64url');
-}
-
-export function decodeCursor(cursor: string): string {
-  return Buffer.from(cursor, 'base64url').toString('utf8');
-}

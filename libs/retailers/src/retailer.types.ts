@@ -78,10 +78,6 @@ export interface RetailerView {
   createdAt: string;
 }
 
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
 
 export interface RevokedApiKey {
   id: string;

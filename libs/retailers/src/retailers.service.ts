@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@huanxin/audit-log';
 import { ApiKeysService, AuthService, CreatedApiKey, StaffUser } from '@huanxin/auth';
-import { Actor, Clock, DomainError, FieldError, isCityCode, isUuid, isValidCreditCode, newId, normaliseCreditCode, toShanghaiIso } from '@huanxin/core';
+import { Actor, Clock, decodeCursor, DomainError, encodeCursor, FieldError, isCityCode, isUuid, isValidCreditCode, newId, normaliseCreditCode, Page, toShanghaiIso } from '@huanxin/core';
 import { isUniqueViolation, TransactionService, Tx } from '@huanxin/database';
-import { decodeCursor, encodeCursor, retailerView, storeView } from './retailer-views';
-import type { NewRetailer, NewStore, Page, Retailer, RetailerStatus, RetailerView, RevokedApiKey, Store, StoreView } from './retailer.types';
+import { retailerView, storeView } from './retailer-views';
+import type { NewRetailer, NewStore, Retailer, RetailerStatus, RetailerView, RevokedApiKey, Store, StoreView } from './retailer.types';
 import { RetailersRepository } from './retailers.repository';
 
 export const STRIPE_ACCOUNT_RE = /^acct_[A-Za-z0-9]+$/;

@@ -20,3 +20,9 @@ export function decodeCursor(cursor: string): string {
   }
   return key;
 }
+
+/** A keyset page (API.md): `{ items, nextCursor }`, `nextCursor` null on the last page. */
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
