@@ -11,7 +11,9 @@
  */
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { verifyExport, type ExportReport } from '@huanxin/audit-log';
+// The verifier module alone, not the library's index: that would load Nest and TypeORM, a second of start-up
+// for a tool that needs neither.
+import { verifyExport, type ExportReport } from '../libs/audit-log/src/export-verifier';
 
 const USAGE = 'usage: npm run audit:verify -- export.jsonl [--tree-head head.json] [--public-key key.json]';
 
@@ -30,7 +32,7 @@ function parseArgs(argv: string[]): Args {
     const m = /^--(tree-head|public-key)(?:=(.*))?$/.exec(arg);
     if (m) {
       const value = m[2] ?? argv[++k];
-      if (!value) throw new UsageError(`--${m[1]} needs a file`);
+      if (!value) throw new UsageError(`--${m[1]} needs a value`);
       named[m[1]] = value;
     } else if (arg.startsWith('--')) {
       throw new UsageError(`unknown option ${arg}`);

@@ -98,7 +98,11 @@ async function openTransaction(t: TestApp) {
 }
 
 async function rowsBySubject(t: TestApp, subjectIds: string[]): Promise<{ id: number; subject_id: string; leaf_index: number | null }[]> {
-  const rows = await t.db.query(`SELECT id, subject_id, leaf_index FROM audit_events WHERE subject_id = ANY($1) ORDER BY id`, [subjectIds]);
+  const rows = await t.db.query(
+    `SELECT e.id, e.subject_id, l.leaf_index FROM audit_events e LEFT JOIN audit_leaves l ON l.event_id = e.id
+      WHERE e.subject_id = ANY($1) ORDER BY e.id`,
+    [subjectIds],
+  );
   return rows.map((r: { id: string; subject_id: string; leaf_index: string | null }) => ({
     id: Number(r.id), subject_id: r.subject_id, leaf_index: r.leaf_index === null ? null : Number(r.leaf_index),
   }));
@@ -106,9 +110,9 @@ async function rowsBySubject(t: TestApp, subjectIds: string[]): Promise<{ id: nu
 
 async function expectDense(t: TestApp): Promise<number> {
   const [row] = await t.db.query(
-    `SELECT count(*)::int AS n, count(DISTINCT leaf_index)::int AS distinct_n, coalesce(max(leaf_index), -1)::int AS max,
+    `SELECT count(*)::int AS n, count(DISTINCT event_id)::int AS distinct_n, coalesce(max(leaf_index), -1)::int AS max,
             (SELECT tree_size::int FROM audit_seal_state) AS size
-       FROM audit_events WHERE leaf_index IS NOT NULL`,
+       FROM audit_leaves`,
   );
   expect(row.distinct_n).toBe(row.n);
   expect(row.max).toBe(row.n - 1);
@@ -146,7 +150,8 @@ describe('audit log (e2e)', () => {
 
   it('seals the events of business actions with dense indices 0..n-1 and serves them by index', async () => {
     const n = await expectDense(t);
-    const [{ unsealed }] = await t.db.query(`SELECT count(*)::int AS unsealed FROM audit_events WHERE leaf_index IS NULL`);
+    const [{ unsealed }] = await t.db.query(
+      `SELECT count(*)::int AS unsealed FROM audit_events e WHERE NOT EXISTS (SELECT 1 FROM audit_leaves l WHERE l.event_id = e.id)`);
     expect(unsealed).toBe(0);
     const entries = await allEntries(t, auditor);
     expect(entries.map((e) => e.index)).toEqual([...Array(n).keys()]);
@@ -296,7 +301,8 @@ describe('audit log (e2e)', () => {
     await slow.append('test.slow', a); // smaller id, still uncommitted
     await appendCommitted(t, 'test.fast', b); // larger id, committed
     await sealer(t).sealAll();
-    const [slowRow] = await slow.query(`SELECT id::int AS id, leaf_index FROM audit_events WHERE subject_id = $1`, [a]);
+    const [slowRow] = await slow.query(
+      `SELECT e.id::int AS id, l.leaf_index FROM audit_events e LEFT JOIN audit_leaves l ON l.event_id = e.id WHERE e.subject_id = $1`, [a]);
     let rows = await rowsBySubject(t, [a, b]);
     expect(rows.map((r) => r.subject_id)).toEqual([b]); // A is not visible outside its transaction yet
     expect(slowRow.id).toBeLessThan(rows[0].id);
@@ -360,7 +366,9 @@ describe('audit log (e2e)', () => {
     const n = await expectDense(t);
 
     // each writer's events stayed together
-    const rows = await t.db.query(`SELECT subject_id, leaf_index::int AS i FROM audit_events WHERE action = 'test.concurrent' ORDER BY leaf_index`);
+    const rows = await t.db.query(`SELECT e.subject_id, l.leaf_index::int AS i FROM audit_events e JOIN audit_leaves l ON l.event_id = e.id
+      WHERE e.action = 'test.concurrent' ORDER BY l.leaf_index`);
+    expect(rows.length).toBe(48); // 24 writers × 1–3 events, each sealed once
     const spans = new Map<string, number[]>();
     for (const r of rows) spans.set(r.subject_id, [...(spans.get(r.subject_id) ?? []), r.i]);
     for (const indices of spans.values()) expect(indices[indices.length - 1] - indices[0]).toBe(indices.length - 1);
@@ -428,13 +436,14 @@ describe('a tampered audit log (e2e)', () => {
   });
 
   it('refuses changes to sealed events and to the tree through the append-only triggers', async () => {
-    const [row] = await t.db.query(`SELECT id FROM audit_events WHERE leaf_index = 0`);
+    const [row] = await t.db.query(`SELECT event_id AS id FROM audit_leaves WHERE leaf_index = 0`);
     await expect(t.db.query(`UPDATE audit_events SET details = '{}' WHERE id = $1`, [row.id])).rejects.toThrow(/append-only/);
-    await expect(t.db.query(`UPDATE audit_events SET leaf_index = 999 WHERE id = $1`, [row.id])).rejects.toThrow(/append-only/);
     await expect(t.db.query(`DELETE FROM audit_events WHERE id = $1`, [row.id])).rejects.toThrow(/append-only/);
+    await expect(t.db.query(`UPDATE audit_leaves SET event_id = event_id WHERE leaf_index = 0`)).rejects.toThrow(/append-only/);
     await expect(t.db.query(`UPDATE audit_tree_nodes SET hash = hash WHERE level = 0 AND idx = 0`)).rejects.toThrow(/append-only/);
     await expect(t.db.query(`DELETE FROM audit_tree_heads`)).rejects.toThrow(/append-only/);
-    await expect(t.db.query(`TRUNCATE audit_events`)).rejects.toThrow(/append-only/);
+    await expect(t.db.query(`TRUNCATE audit_events CASCADE`)).rejects.toThrow(/append-only/);
+    await expect(t.db.query(`TRUNCATE audit_tree_nodes`)).rejects.toThrow(/append-only/);
   });
 
   it('exposes a sealed event changed behind the triggers\' back: the verifier and the proofs name its index', async () => {
@@ -444,12 +453,14 @@ describe('a tampered audit log (e2e)', () => {
 
     // a malicious DBA with the table owner's rights: disable the trigger, rewrite one row, put the trigger back
     const [{ target }] = await t.db.query(
-      `SELECT leaf_index::int AS target FROM audit_events WHERE action = 'household.registered' AND subject_id = $1`, [household.id]);
+      `SELECT l.leaf_index::int AS target FROM audit_events e JOIN audit_leaves l ON l.event_id = e.id
+        WHERE e.action = 'household.registered' AND e.subject_id = $1`, [household.id]);
     expect(target).toBeGreaterThan(0);
     expect(target).toBeLessThan(old.treeSize - 1);
     await t.db.transaction(async (tx) => {
       await tx.query(`ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only`);
-      await tx.query(`UPDATE audit_events SET details = details || '{"city": "wenzhou"}' WHERE leaf_index = $1`, [target]);
+      await tx.query(`UPDATE audit_events SET details = details || '{"city": "wenzhou"}'
+        WHERE id = (SELECT event_id FROM audit_leaves WHERE leaf_index = $1)`, [target]);
       await tx.query(`ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only`);
     });
 

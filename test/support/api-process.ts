@@ -1,4 +1,4 @@
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -55,11 +55,24 @@ function alive(pid: number): boolean {
 
 const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
+/** One step of `npm run build`, from node_modules/.bin; answers its exit status and what it printed. */
+function buildStep(bin: string): { status: number | null; output: string } {
+  const res = spawnSync(join(ROOT, 'node_modules/.bin', bin), ['-p', 'tsconfig.build.json'], {
+    cwd: ROOT, timeout: BUILD_TIMEOUT_MS, encoding: 'utf8',
+  });
+  if (res.error) throw new Error(`${bin} -p tsconfig.build.json could not run: ${res.error.message}`);
+  return { status: res.status, output: `${res.stdout}${res.stderr}` };
+}
+
 /**
- * Builds dist/ with `npm run build` unless it is up to date. One build at a time for this work tree (a lock
- * directory in the OS temp folder, keyed by the repository's path): parallel jest workers, or two test runs
- * in one tree, wait for the builder and then find dist/ fresh. A lock whose owner died is taken over.
- * CI builds before testing, so there this only checks.
+ * Builds dist/ unless it is up to date, with the two steps of `npm run build` (tsc, then tsc-alias). One
+ * build at a time for this work tree (a lock directory in the OS temp folder, keyed by the repository's
+ * path): parallel jest workers, or two test runs in one tree, wait for the builder and then find dist/ fresh.
+ * A lock whose owner died is taken over. CI builds before testing, so there this only checks.
+ *
+ * Type errors do not stop it: tsc still emits every file (exit status 2), which is the same untyped
+ * transpilation ts-jest gives the in-process app, and type checking is `npm run typecheck`'s job (and CI's
+ * build step's). Anything worse — tsc emitting nothing, tsc-alias failing — does.
  */
 export function ensureApiBuilt(): void {
   if (!staleness()) return;
@@ -89,14 +102,13 @@ export function ensureApiBuilt(): void {
   try {
     const why = staleness(); // another worker may have built while we waited
     if (!why) return;
-    try {
-      execFileSync('npm', ['run', 'build'], { cwd: ROOT, timeout: BUILD_TIMEOUT_MS, stdio: 'pipe', encoding: 'utf8' });
-    } catch (err) {
-      const e = err as { stdout?: string; stderr?: string; message: string };
-      throw new Error(`npm run build failed (${why}): ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`.slice(0, 8000));
-    }
+    const tsc = buildStep('tsc');
+    if (tsc.status !== 0 && tsc.status !== 2) throw new Error(`tsc -p tsconfig.build.json failed (${why}), status ${tsc.status}:\n${tsc.output}`.slice(0, 8000));
+    if (tsc.status === 2) console.warn(`dist/ built with type errors (npm run typecheck lists them):\n${tsc.output}`.slice(0, 4000));
+    const alias = buildStep('tsc-alias');
+    if (alias.status !== 0) throw new Error(`tsc-alias -p tsconfig.build.json failed, status ${alias.status}:\n${alias.output}`.slice(0, 8000));
     const still = staleness();
-    if (still) throw new Error(`npm run build succeeded but dist/ is still unusable: ${still}`);
+    if (still) throw new Error(`the build succeeded but dist/ is still unusable: ${still}`);
   } finally {
     rmSync(lock, { recursive: true, force: true });
   }
@@ -223,14 +235,19 @@ class ExitedEarly extends Error {
  * Starts `node dist/apps/api/src/main.js` on `databaseUrl` with the test environment (testEnv(): the shared
  * TEST_SECRETS, cheap argon2, generous rate limits) plus `env`, on a free port, and resolves once
  * GET /health/ready answers 200. Build first with ensureApiBuilt(). The port is found free and then handed
- * over, so another process can take it in between: a start that fails with EADDRINUSE is retried on a new port.
+ * over, so another process can take it in between: a start that fails with EADDRINUSE is retried on a new port;
+ * one that finds dist/ half-rebuilt by someone else's build is retried after ensureApiBuilt().
  */
 export async function startApiProcess(databaseUrl: string, env: Record<string, string> = {}): Promise<ApiProcess> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await launch(databaseUrl, env);
     } catch (err) {
-      if (!(err instanceof ExitedEarly && err.output.includes('EADDRINUSE') && attempt < 3)) throw err;
+      if (!(err instanceof ExitedEarly) || attempt >= 3) throw err;
+      if (err.output.includes('EADDRINUSE')) continue;
+      // someone rebuilt dist/ under us (tsc has written, tsc-alias not yet): wait for it, or build again
+      if (err.output.includes("Cannot find module '@huanxin/")) ensureApiBuilt();
+      else throw err;
     }
   }
 }

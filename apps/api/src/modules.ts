@@ -21,6 +21,10 @@ import { ReportingModule } from '@huanxin/reporting';
 import { AuditorClaimsController } from './auditor/auditor-claims.controller';
 import { AuditorReportsController } from './auditor/auditor-reports.controller';
 import { AuditController } from './audit/audit.controller';
+import { SettlementModule } from '@huanxin/settlement';
+import { AdminPayoutRunsController } from './admin/payout-runs.controller';
+import { RetailerPayoutsController } from './retailer/payouts.controller';
+import { StripeWebhooksController } from './webhooks/stripe-webhooks.controller';
 
 /** Domain modules and role-facing controllers, one line each, so the app's surface reads in one place. */
 export const DOMAIN_MODULES: Type[] = [
@@ -34,6 +38,7 @@ export const DOMAIN_MODULES: Type[] = [
   RecyclingModule,
   ReviewModule,
   ReportingModule,
+  SettlementModule,
 ];
 export const ROLE_CONTROLLERS: Type[] = [
   HouseholdController,
@@ -48,4 +53,7 @@ export const ROLE_CONTROLLERS: Type[] = [
   AuditorClaimsController,
   AuditorReportsController,
   AuditController,
+  AdminPayoutRunsController,
+  RetailerPayoutsController,
+  StripeWebhooksController,
 ];

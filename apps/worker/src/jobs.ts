@@ -2,12 +2,14 @@ import { Inject, Injectable, Type } from '@nestjs/common';
 import { AuditSealer } from '@huanxin/audit-log';
 import { APP_CONFIG, AppConfig } from '@huanxin/config';
 import { IdempotencyRepository } from '@huanxin/idempotency';
+import { SettlementJobs, SettlementModule } from '@huanxin/settlement';
 import { VouchersModule, VouchersService } from '@huanxin/vouchers';
 import type { Job } from './job-runner';
 
 /** Domain modules the worker's jobs need. */
 export const WORKER_MODULES: Type[] = [
   VouchersModule,
+  SettlementModule,
 ];
 
 /** The worker's jobs and their schedules (every interval an environment variable). */
@@ -18,6 +20,7 @@ export class WorkerJobs {
     private readonly idempotency: IdempotencyRepository,
     private readonly vouchers: VouchersService,
     private readonly auditSealer: AuditSealer,
+    private readonly settlement: SettlementJobs,
   ) {}
 
   list(): Job[] {
@@ -26,6 +29,8 @@ export class WorkerJobs {
       // AuditLogModule is global in the worker; the sealer takes an advisory lock, so several workers are safe
       { name: 'audit-seal', intervalMs: this.config.auditSealIntervalMs, run: () => this.auditSealer.sealBatch(this.config.auditSealBatch) },
       { name: 'idempotency-purge', intervalMs: this.config.idempotencyPurgeIntervalMs, run: () => this.idempotency.purgeExpired(5000) },
+      // payout schedule, sending, reconciliation (libs/settlement/src/settlement-jobs.ts)
+      ...this.settlement.jobs(),
     ];
   }
 }

@@ -1,3 +1,6 @@
+import { canonicalJsonFast } from './fast-canonical';
+import { leafHash } from './merkle';
+
 /**
  * One audit event exactly as the API serves it (`GET /v1/audit/entries` items[].event, the export's lines)
  * and as its leaf commits to: the leaf's data is the RFC 8785 canonical JSON of this object.
@@ -47,3 +50,8 @@ export function eventFromRow(row: AuditEventRow): AuditEvent {
   };
 }
 
+
+/** SHA-256(0x00 ‖ JCS(event)): the leaf an event is sealed as (merkle's eventLeafHash, on the fast path). */
+export function auditLeafHash(event: AuditEvent): Buffer {
+  return leafHash(Buffer.from(canonicalJsonFast(event), 'utf8'));
+}

@@ -13,12 +13,15 @@ const SEALER_LOCK = 727280;
 
 export interface SealState {
   treeSize: number;
+  /** pg_snapshot text of the last commit window sealed completely: every event visible in it is sealed */
+  sealedWindow: string | null;
   /** pg_snapshot text of the commit window being sealed; null before the first batch */
   window: string | null;
-  /** the last (tx_id, id) sealed from this window: where the next batch of the same window resumes */
+  /** the last (tx_id, id) sealed from `window`: where the next batch of the same window resumes */
   after: { txId: string; eventId: string } | null;
 }
 
+/** id (bigint) and tx_id (xid8) come back from pg as decimal strings. */
 export interface UnsealedEventRow extends AuditEventRow {
   id: string;
   tx_id: string;
@@ -62,11 +65,13 @@ export class AuditLogRepository {
 
   async sealState(db: Queryable): Promise<SealState> {
     const [row] = await db.query(
-      `SELECT tree_size, seal_window::text AS seal_window, last_tx_id::text AS last_tx_id, last_event_id::text AS last_event_id
+      `SELECT tree_size, sealed_window::text AS sealed_window, seal_window::text AS seal_window,
+              last_tx_id::text AS last_tx_id, last_event_id::text AS last_event_id
          FROM audit_seal_state WHERE id = 1`,
     );
     return {
       treeSize: Number(row.tree_size),
+      sealedWindow: row.sealed_window,
       window: row.seal_window,
       after: row.last_tx_id === null ? null : { txId: row.last_tx_id, eventId: row.last_event_id },
     };
@@ -75,9 +80,10 @@ export class AuditLogRepository {
   async saveSealState(tx: Queryable, state: SealState): Promise<void> {
     await tx.query(
       `UPDATE audit_seal_state
-          SET tree_size = $1, seal_window = $2::pg_snapshot, last_tx_id = $3::xid8, last_event_id = $4, updated_at = now()
+          SET tree_size = $1, sealed_window = $2::pg_snapshot, seal_window = $3::pg_snapshot, last_tx_id = $4::xid8,
+              last_event_id = $5, updated_at = now()
         WHERE id = 1`,
-      [state.treeSize, state.window, state.after?.txId ?? null, state.after?.eventId ?? null],
+      [state.treeSize, state.sealedWindow, state.window, state.after?.txId ?? null, state.after?.eventId ?? null],
     );
   }
 
@@ -88,34 +94,46 @@ export class AuditLogRepository {
   }
 
   /**
-   * Unsealed events whose transactions had committed when `window` was taken, in (tx_id, id) order, from
-   * just after `after`. Uses the partial index audit_events_unsealed, so the cost does not grow with the log.
+   * The next unsealed events of `window`, in (tx_id, id) order from just after `after`: those whose
+   * transactions had committed when `window` was taken but not yet when `sealedWindow` was (every event
+   * visible in that one is sealed). "Not visible in a snapshot" is exactly: tx_id ≥ its xmax, or tx_id among
+   * its in-progress xids; so the query is an index range scan plus a few point lookups on audit_events_tx,
+   * merged in order, and its cost does not grow with the log, nor while a long transaction stays open.
    */
-  unsealedInWindow(tx: Queryable, window: string, after: SealState['after'], limit: number): Promise<UnsealedEventRow[]> {
-    const resume = after ? `AND (e.tx_id, e.id) > ($3::xid8, $4::bigint)` : '';
-    return tx.query(
-      `SELECT e.id::text AS id, e.tx_id::text AS tx_id, ${AUDIT_EVENT_COLUMNS}
+  unsealedInWindow(tx: Queryable, window: string, sealedWindow: string | null, after: SealState['after'], limit: number): Promise<UnsealedEventRow[]> {
+    const params: unknown[] = [window, limit];
+    let resume = '';
+    if (after) {
+      params.push(after.txId, after.eventId);
+      resume = `AND (e.tx_id, e.id) > ($3::xid8, $4::bigint)`;
+    }
+    const select = (where: string) =>
+      `SELECT e.id, e.tx_id, ${AUDIT_EVENT_COLUMNS}
          FROM audit_events e
-        WHERE e.leaf_index IS NULL AND pg_visible_in_snapshot(e.tx_id, $1::pg_snapshot) ${resume}
+        WHERE ${where} AND pg_visible_in_snapshot(e.tx_id, $1::pg_snapshot) ${resume}
         ORDER BY e.tx_id, e.id
-        LIMIT $2`,
-      after ? [window, limit, after.txId, after.eventId] : [window, limit],
+        LIMIT $2`;
+    if (sealedWindow === null) return tx.query(select('TRUE'), params);
+    params.push(sealedWindow);
+    const sealed = `$${params.length}::pg_snapshot`;
+    return tx.query(
+      `SELECT * FROM (
+         (${select(`e.tx_id >= pg_snapshot_xmax(${sealed})`)})
+         UNION ALL
+         (${select(`e.tx_id = ANY (ARRAY(SELECT pg_snapshot_xip(${sealed})))`)})
+       ) c
+       ORDER BY c.tx_id, c.id
+       LIMIT $2`,
+      params,
     );
   }
 
-  /** Gives each event its leaf index; refuses (throws) unless every row was still unsealed. */
-  async markSealed(tx: Queryable, eventIds: string[], firstIndex: number): Promise<void> {
-    const indices = eventIds.map((_, k) => firstIndex + k);
-    const [row] = await tx.query(
-      `WITH sealed AS (
-         UPDATE audit_events e SET leaf_index = u.leaf_index
-           FROM unnest($1::bigint[], $2::bigint[]) AS u(id, leaf_index)
-          WHERE e.id = u.id AND e.leaf_index IS NULL
-         RETURNING 1)
-       SELECT count(*)::int AS n FROM sealed`,
-      [eventIds, indices],
+  /** Gives the events leaves [firstIndex, firstIndex + n); an event sealed twice violates a unique key. */
+  async insertLeaves(tx: Queryable, eventIds: string[], firstIndex: number): Promise<void> {
+    await tx.query(
+      `INSERT INTO audit_leaves (leaf_index, event_id) SELECT * FROM unnest($1::bigint[], $2::bigint[])`,
+      [eventIds.map((_, k) => firstIndex + k), eventIds],
     );
-    if (row.n !== eventIds.length) throw new Error(`sealed ${row.n} of ${eventIds.length} events: another sealer interfered`);
   }
 
   async insertNodes(tx: Queryable, nodes: TreeNode[]): Promise<void> {
@@ -148,21 +166,34 @@ export class AuditLogRepository {
       : null;
   }
 
-  /** Sealed entries [from, min(from + limit, below)) in index order, with their sealed (stored) leaf hashes. */
+  /**
+   * Sealed entries [from, min(from + limit, below)) in index order, with their sealed (stored) leaf hashes.
+   * The page of leaves is cut first, so the plan is `limit` primary-key probes whatever the statistics say
+   * (with the LIMIT outside, stale estimates made PostgreSQL join the whole range: seconds, not milliseconds).
+   */
   sealedEntries(db: Queryable, from: number, limit: number, below: number): Promise<SealedEventRow[]> {
     return db.query(
-      `SELECT e.leaf_index::text AS leaf_index, n.hash AS leaf_hash, ${AUDIT_EVENT_COLUMNS}
-         FROM audit_events e
-         JOIN audit_tree_nodes n ON n.level = 0 AND n.idx = e.leaf_index
-        WHERE e.leaf_index >= $1 AND e.leaf_index < $2
-        ORDER BY e.leaf_index
-        LIMIT $3`,
+      `SELECT l.leaf_index::text AS leaf_index, n.hash AS leaf_hash, ${AUDIT_EVENT_COLUMNS}
+         FROM (SELECT leaf_index, event_id FROM audit_leaves WHERE leaf_index >= $1 AND leaf_index < $2 ORDER BY leaf_index LIMIT $3) l
+         JOIN audit_events e ON e.id = l.event_id
+         JOIN audit_tree_nodes n ON n.level = 0 AND n.idx = l.leaf_index
+        ORDER BY l.leaf_index`,
       [from, below, limit],
     );
   }
 
-  async sealedEvent(db: Queryable, index: number): Promise<AuditEventRow | null> {
-    const [row] = await db.query(`SELECT ${AUDIT_EVENT_COLUMNS} FROM audit_events e WHERE e.leaf_index = $1`, [index]);
-    return row ?? null;
+  /** The sealed size and the event at `index` (null if beyond it or missing), in one round trip. */
+  async sealedEvent(db: Queryable, index: number): Promise<{ treeSize: number; event: AuditEventRow | null }> {
+    const [row] = await db.query(
+      `SELECT s.tree_size, ev.*
+         FROM audit_seal_state s
+         LEFT JOIN LATERAL (
+           SELECT ${AUDIT_EVENT_COLUMNS} FROM audit_leaves l JOIN audit_events e ON e.id = l.event_id WHERE l.leaf_index = $1
+         ) ev ON TRUE
+        WHERE s.id = 1`,
+      [index],
+    );
+    const { tree_size: treeSize, ...event } = row;
+    return { treeSize: Number(treeSize), event: event.action === null ? null : (event as AuditEventRow) };
   }
 }

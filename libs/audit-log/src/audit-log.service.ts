@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { Actor, DomainError } from '@huanxin/core';
 import { TransactionService } from '@huanxin/database';
-import { AuditEntry, eventFromRow } from './audit-event';
+import { AuditEntry, auditLeafHash, eventFromRow } from './audit-event';
 import { AuditLogRepository, SealedEventRow } from './audit-log.repository';
 import { AuditSealer } from './audit-sealer.service';
-import { consistencyProof, eventLeafHash, inclusionProof, toHex } from './merkle';
+import { canonicalJsonFast } from './fast-canonical';
+import { consistencyProof, inclusionProof, toHex } from './merkle';
 import type { AuditPublicJwk, SignedTreeHead } from './tree-head';
 import { TreeHeadSigner } from './tree-head-signer';
 
@@ -55,6 +56,11 @@ function outOfLog(field: string, size: number, sealed: number): DomainError {
  *   A size beyond the sealed log is 404 not_found; index ≥ treeSize and from > to are 400 validation_failed.
  * - Consistency from 0 (and from = to) answers an empty proof: every tree extends the empty tree, so there is
  *   nothing to prove. verifyConsistency refuses from = 0, so a client holding the empty head skips the check.
+ * - The empty log has a signed head too: treeSize 0, rootHash SHA-256("") (e3b0c442…), stored once when first
+ *   asked for (or by the sealer's first idle run), so it is not re-signed on every request.
+ * - Every hash (leafHash, rootHash, each proof element) is exactly 32 bytes as 64 lower-case hex digits; an
+ *   inclusion path has at most ⌈log2 treeSize⌉ elements and a consistency proof at most about twice that.
+ *   verifyInclusion/verifyConsistency refuse any element of another length instead of hashing it.
  */
 @Injectable()
 export class AuditLogService {
@@ -86,16 +92,16 @@ export class AuditLogService {
   async inclusionProof(actor: Actor, index: number, treeSize?: number): Promise<InclusionProofAnswer> {
     assertReader(actor);
     const size = treeSize ?? (await this.treeHead(actor)).treeSize;
-    await this.assertWithinLog('treeSize', size);
+    const { treeSize: sealed, event: row } = await this.repo.sealedEvent(this.db.manager, index);
+    if (size > sealed) throw outOfLog('treeSize', size, sealed);
     if (index >= size) {
       throw new DomainError('validation_failed', `index ${index} is not below treeSize ${size}`, [
         { field: 'index', message: `index must be less than treeSize (${size})` },
       ]);
     }
-    const row = await this.repo.sealedEvent(this.db.manager, index);
     if (!row) throw new DomainError('not_found', `The event sealed at index ${index} is missing`);
     const auditPath = await inclusionProof(this.repo.nodeReader(this.db.manager), index, size);
-    return { index, treeSize: size, leafHash: eventLeafHash(eventFromRow(row)), auditPath };
+    return { index, treeSize: size, leafHash: toHex(auditLeafHash(eventFromRow(row))), auditPath };
   }
 
   async consistencyProof(actor: Actor, from: number, to?: number): Promise<ConsistencyProofAnswer> {
@@ -127,7 +133,7 @@ export class AuditLogService {
       const rows = await this.repo.sealedEntries(this.db.manager, from, EXPORT_PAGE, treeSize);
       if (rows.length === 0) return;
       let chunk = '';
-      for (const row of rows) chunk += `${JSON.stringify(toEntry(row))}\n`;
+      for (const row of rows) chunk += exportLine(toEntry(row));
       yield chunk;
       from = Number(rows[rows.length - 1].leaf_index) + 1;
     }
@@ -137,6 +143,15 @@ export class AuditLogService {
     const { treeSize } = await this.repo.sealState(this.db.manager);
     if (size > treeSize) throw outOfLog(field, size, treeSize);
   }
+}
+
+/**
+ * One export line, `{"index":…,"event":…,"leafHash":"…"}`, with the event written in its canonical (RFC 8785)
+ * form: the verifier then finds it already in canonical key order and hashes it at JSON.stringify speed
+ * (canonicalJsonFast). It parses to the same object as any other serialisation would.
+ */
+function exportLine(entry: AuditEntry): string {
+  return `{"index":${entry.index},"event":${canonicalJsonFast(entry.event)},"leafHash":"${entry.leafHash}"}\n`;
 }
 
 function toEntry(row: SealedEventRow): AuditEntry {

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { Clock, toShanghaiIso } from '@huanxin/core';
 import { TransactionService } from '@huanxin/database';
-import { eventFromRow } from './audit-event';
+import { auditLeafHash, eventFromRow } from './audit-event';
 import { AuditLogRepository, Queryable } from './audit-log.repository';
-import { canonicalJson, EMPTY_ROOT_HEX, Frontier, leafHash, TreeNode } from './merkle';
+import { EMPTY_ROOT_HEX, Frontier, TreeNode } from './merkle';
 import type { SignedTreeHead } from './tree-head';
 import { TreeHeadSigner } from './tree-head-signer';
 
@@ -16,15 +16,15 @@ export const DEFAULT_SEAL_BATCH = 5000;
  *
  * ORDER. Business transactions insert events concurrently, so bigserial ids are not commit order: an event
  * can commit after one with a larger id, and a "seal everything below the largest id seen" watermark would
- * skip it for ever. The sealer never uses a watermark. An event stays unsealed (leaf_index NULL, in the
- * partial index audit_events_unsealed) until a batch takes it, and batches take only events whose inserting
- * transaction is visible, i.e. committed:
+ * skip it for ever. The sealer never uses an id watermark; it works through COMMIT WINDOWS:
  *
- *  - The sealer works through COMMIT WINDOWS. A window is a PostgreSQL snapshot (`pg_current_snapshot()`,
- *    stored in audit_seal_state); it holds the unsealed events whose transactions had committed when it was
- *    taken (`pg_visible_in_snapshot(tx_id, window)`). Events of transactions still running then, including
- *    ones with smaller ids, are not in it; they are sealed in a later window, after everything already sealed,
- *    and never skipped. Once a window is used up the next batch takes a new one.
+ *  - A window is a PostgreSQL snapshot (`pg_current_snapshot()`, stored in audit_seal_state). It holds the
+ *    events whose inserting transactions had committed when it was taken (`pg_visible_in_snapshot(tx_id, w)`)
+ *    and not yet when the previous window was taken, since everything visible in that one is sealed. Events
+ *    of transactions still running, including ones with smaller ids, are in no window yet; they fall into
+ *    the first window taken after they commit, after everything already sealed, and are never skipped.
+ *    A rolled-back transaction's events are never visible, so they take no index and leave no gap.
+ *  - Windows are sealed one after another; once a window is used up, the next batch takes a new one.
  *  - Within a window, events are sealed in (tx_id, id) order: transaction by transaction (tx_id is
  *    `pg_current_xact_id()`, the top-level transaction even inside a savepoint), each transaction's events
  *    contiguous and in insertion order. A window larger than a batch continues from (tx_id, id) of the last
@@ -34,14 +34,15 @@ export const DEFAULT_SEAL_BATCH = 5000;
  * window was taken always precedes the events that first appear in a later window. Inside one window the
  * order is by transaction id, which respects real time: a transaction that began after another committed
  * has the larger id. (True commit order inside a window would need track_commit_timestamp, a server setting
- * the platform cannot rely on; transactions in one window overlapped, so none of them saw another's commit.)
+ * the platform cannot rely on; ordering by transaction id differs from it only for transactions that ran
+ * at the same time, where neither order is observable by the transactions themselves.)
  * Unlike sealing only below the oldest running transaction (snapshot xmin), one long transaction does not
  * hold back the events of those that commit around it.
  *
  * SINGLE SEALER. Each batch takes pg_advisory_xact_lock first, so any number of workers may run the job: a
- * second one waits, then reads the state the first committed. The batch writes the leaf indices, the new
- * perfect-subtree nodes (Frontier.append, restored from O(log n) stored nodes), the signed head and the state
- * in one transaction: a crash leaves either all of it or none.
+ * second one waits, then reads the state the first committed. The batch writes the leaves (audit_leaves: index
+ * → event; audit_events itself is never updated), the new perfect-subtree nodes (Frontier.append, restored
+ * from O(log n) stored nodes), the signed head and the state in one transaction: a crash leaves all or none.
  */
 @Injectable()
 export class AuditSealer {
@@ -57,17 +58,18 @@ export class AuditSealer {
     return this.db.run(async (tx) => {
       await this.repo.lockSealer(tx);
       const state = await this.repo.sealState(tx);
-      let window = state.window;
-      let after = state.after;
-      let rows = window === null ? [] : await this.repo.unsealedInWindow(tx, window, after, limit);
+      let { sealedWindow, window, after } = state;
+      let rows = window === null ? [] : await this.repo.unsealedInWindow(tx, window, sealedWindow, after, limit);
       if (rows.length === 0) {
+        // The window is used up: all it saw is sealed, so it bounds what is left, and a new one starts now.
+        sealedWindow = window ?? sealedWindow;
         window = await this.repo.currentSnapshot(tx);
         after = null;
-        rows = await this.repo.unsealedInWindow(tx, window, after, limit);
+        rows = await this.repo.unsealedInWindow(tx, window, sealedWindow, after, limit);
       }
       if (rows.length === 0) {
-        // Nothing committed to seal. Publish the empty tree's head if no head exists yet; the state is left
-        // as it is (a used-up window costs one empty index probe next time).
+        // Nothing committed to seal. Publish the empty tree's head if no head exists yet. The state is not
+        // written: an idle tick costs two index probes and no WAL.
         if (state.treeSize === 0) await this.ensureEmptyHead(tx);
         return 0;
       }
@@ -75,13 +77,13 @@ export class AuditSealer {
       const frontier = await Frontier.fromReader(this.repo.nodeReader(tx), state.treeSize);
       const nodes: TreeNode[] = [];
       for (const row of rows) {
-        for (const node of frontier.append(leafHash(Buffer.from(canonicalJson(eventFromRow(row)), 'utf8')))) nodes.push(node);
+        for (const node of frontier.append(auditLeafHash(eventFromRow(row)))) nodes.push(node);
       }
-      await this.repo.markSealed(tx, rows.map((r) => r.id), state.treeSize);
+      await this.repo.insertLeaves(tx, rows.map((r) => r.id), state.treeSize);
       await this.repo.insertNodes(tx, nodes);
       await this.repo.insertHead(tx, this.signer.sign({ treeSize: frontier.size, rootHash: frontier.root(), timestamp: this.now() }));
       const last = rows[rows.length - 1];
-      await this.repo.saveSealState(tx, { treeSize: frontier.size, window, after: { txId: last.tx_id, eventId: last.id } });
+      await this.repo.saveSealState(tx, { treeSize: frontier.size, sealedWindow, window, after: { txId: last.tx_id, eventId: last.id } });
       return rows.length;
     });
   }

@@ -40,7 +40,7 @@ describe('verifyExport (the offline verifier core)', () => {
   it('checks a head for an earlier size against the root at that size, and reads async line sources', async () => {
     const { headAt, lines } = build(37);
     async function* source() {
-      for (const line of lines()) yield `${line}\r`.trimEnd();
+      for (const line of lines()) yield line;
       yield '';
     }
     const report = await verifyExport(source(), { treeHead: headAt(20), publicKey: jwk });
@@ -115,6 +115,21 @@ describe('verifyExport (the offline verifier core)', () => {
     expect(beyond).toMatchObject({ ok: false, entries: 5, treeHead: { computedRoot: null, rootMatches: false, signature: 'valid' } });
     const malformed = await verifyExport(lines(), { treeHead: { ...head, rootHash: 'xyz' } });
     expect(malformed).toMatchObject({ ok: false, treeHead: { treeSize: null, signature: 'not_checked' } });
+  });
+
+  it('gives the same answer whatever the batch size, blank lines included', async () => {
+    const { entries, headAt, lines } = build(40);
+    const tampered = entries.map((e) => (e.index === 17 ? { ...e, event: { ...e.event, action: 'x' } } : e));
+    const withBlanks = (list: string[]) => list.flatMap((l, k) => (k % 6 === 5 ? ['', l, '  '] : [l]));
+    const variants = [withBlanks(lines()), withBlanks(lines(tampered)), withBlanks(lines(entries.filter((e) => e.index !== 23)))];
+    const expected = [{ ok: true }, { ok: false, firstMismatch: { index: 17, line: 23 } } /* 5 blank lines before it */, { ok: false, broken: true, firstMismatch: { index: 23 } }];
+    for (const [v, input] of variants.entries()) {
+      const reference = await verifyExport(input, { treeHead: headAt(30), publicKey: jwk });
+      expect(reference).toMatchObject(expected[v]);
+      for (const batchSize of [1, 3, 7, 64]) {
+        expect(await verifyExport(input, { treeHead: headAt(30), publicKey: jwk, batchSize })).toEqual(reference);
+      }
+    }
   });
 
   it('treats an empty export with the empty head as valid', async () => {

@@ -1,6 +1,7 @@
 import { createPrivateKey, generateKeyPairSync, KeyObject, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { loadSettlementConfig, SettlementConfig } from './settlement-config';
 
 /**
  * Every knob of the platform, read and validated once at boot. Nothing outside this module reads
@@ -45,6 +46,8 @@ export interface AppConfig {
   auditSigningKey: string;
   auditSealIntervalMs: number;
   auditSealBatch: number;
+  /** Payout runs, gateways, webhooks (settlement-config.ts). */
+  settlement: SettlementConfig;
 }
 
 export class ConfigError extends Error {}
@@ -184,6 +187,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     auditSigningKey: signingKey(env, 'AUDIT_SIGNING_KEY', production, dataDir),
     auditSealIntervalMs: int(env, 'AUDIT_SEAL_INTERVAL_MS', 5000, 100),
     auditSealBatch: int(env, 'AUDIT_SEAL_BATCH', 5000, 1, 50000),
+    settlement: loadSettlementConfig(env, dataDir, ConfigError),
   };
 }
 

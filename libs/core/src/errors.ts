@@ -7,6 +7,7 @@ export const ERROR_STATUS = {
   receipt_malformed: 400,
   idempotency_key_required: 400,
   bad_request: 400,
+  webhook_signature_invalid: 400,
   payload_too_large: 413,
   unauthorized: 401,
   forbidden: 403,

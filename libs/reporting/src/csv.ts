@@ -6,23 +6,26 @@
  * - free text that Excel would take for a formula (=, +, -, @, tab, CR first) is prefixed with an
  *   apostrophe (OWASP "CSV injection"): a serial number or a reason typed by someone else must never run
  *   as a formula on an auditor's machine.
+ *
+ * Lines are built by PostgreSQL (the expressions below), so an export moves one string a claim through
+ * Node instead of a row object of thirty fields: less garbage, flat memory, and faster.
  */
 export const CSV_BOM = '\uFEFF';
 export const CSV_EOL = '\r\n';
 
-const NEEDS_QUOTES = /[",\r\n]/;
-const FORMULA_START = /^[=+\-@\t\r]/;
-
-export type CsvValue = string | number | boolean | null | undefined;
-
-/** One field; `text` marks free text from outside (names, numbers typed at a till, reasons). */
-export function csvField(value: CsvValue, text = false): string {
-  if (value === null || value === undefined) return '';
-  let s = String(value);
-  if (text && FORMULA_START.test(s)) s = `'${s}`;
-  return NEEDS_QUOTES.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+/** A line of plain fields (the header): nothing in it needs quoting. */
+export function csvLine(fields: string[]): string {
+  if (fields.some((f) => /[",\r\n]/.test(f))) throw new RangeError('csvLine is for plain fields only');
+  return fields.join(',') + CSV_EOL;
 }
 
-export function csvLine(fields: string[]): string {
-  return fields.join(',') + CSV_EOL;
+/** SQL: a text expression as one CSV field; NULL is empty. `text` marks free text from outside (formula guard). */
+export function csvFieldSql(expr: string, text = false): string {
+  const v = text ? `(CASE WHEN ${expr} ~ '^[=+\\-@\\t\\r]' THEN '''' || ${expr} ELSE ${expr} END)` : `(${expr})`;
+  return `coalesce(CASE WHEN ${v} ~ '[",\\r\\n]' THEN '"' || replace(${v}, '"', '""') || '"' ELSE ${v} END, '')`;
+}
+
+/** SQL: one CSV line (with its CRLF) from field expressions built by csvFieldSql. */
+export function csvLineSql(fields: string[]): string {
+  return `concat_ws(',', ${fields.join(', ')}) || E'\\r\\n'`;
 }

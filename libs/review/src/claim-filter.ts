@@ -84,7 +84,8 @@ export interface ClaimKey {
 }
 
 /** `created_at` as UTC text with microseconds: a cursor that loses nothing a JS Date would round away. */
-export const CREATED_KEY_SQL = `to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+export const createdKeySql = (alias: string) => `to_char(${alias}.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+export const CREATED_KEY_SQL = createdKeySql('c');
 
 const CREATED_KEY_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -94,9 +95,12 @@ export function isClaimKey(k: unknown): k is ClaimKey {
   return !!c && typeof c.createdKey === 'string' && CREATED_KEY_RE.test(c.createdKey) && typeof c.id === 'string' && UUID_RE.test(c.id);
 }
 
-/** Masks a phone number for display and exports: 13800000001 → 138****0001. */
-export function maskPhone(phone: string | null | undefined): string {
-  if (!phone) return '';
-  if (phone.length < 8) return '*'.repeat(phone.length);
-  return `${phone.slice(0, 3)}${'*'.repeat(phone.length - 7)}${phone.slice(-4)}`;
+/**
+ * SQL: a phone number masked for display and exports, 13800000001 → 138****0001 (the middle four of an
+ * 11-digit number; anything shorter than 8 characters entirely). Masked in the database, so the clear
+ * number never reaches a view or an export.
+ */
+export function maskedPhoneSql(col: string): string {
+  return `CASE WHEN length(${col}) >= 8 THEN left(${col}, 3) || repeat('*', length(${col}) - 7) || right(${col}, 4)
+               ELSE repeat('*', length(${col})) END`;
 }

@@ -1,6 +1,6 @@
 import { ClaimView, toClaimView } from '@huanxin/claims';
 import { toShanghaiIso } from '@huanxin/core';
-import { ClaimKey, isClaimKey, maskPhone } from './claim-filter';
+import { ClaimKey, isClaimKey } from './claim-filter';
 import type { AuditEventRow, MovementRow, ReviewClaimRow } from './review.repository';
 
 export interface DecisionView {
@@ -85,8 +85,8 @@ export function toMovement(m: MovementRow): MovementView {
   };
 }
 
-export function householdView(h: { id: string; phone: string | null; id_number_last4: string | null }) {
-  return { id: h.id, phone: maskPhone(h.phone), idNumberLast4: h.id_number_last4 };
+export function householdView(h: { id: string; masked_phone: string | null; id_number_last4: string | null }) {
+  return { id: h.id, phone: h.masked_phone ?? '', idNumberLast4: h.id_number_last4 };
 }
 
 /** The list cursor carries its sort order, so a cursor cannot be replayed against the other direction. */

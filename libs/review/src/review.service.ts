@@ -68,7 +68,7 @@ export class ReviewService {
     ]);
     return {
       ...toReviewClaimView(row),
-      household: householdView(household ?? { id: row.household_id, phone: null, id_number_last4: null }),
+      household: householdView(household ?? { id: row.household_id, masked_phone: null, id_number_last4: null }),
       receipt: { issuer: row.receipt_issuer, rid: row.receipt_rid, issuedAt: toShanghaiIso(row.receipt_issued_at) },
       checks: toChecks(row.checks),
       history: events.map(toHistory),

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, OmitType, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsDate, IsDefined, IsInt, IsOptional, IsString, Length, Matches, Max, MaxLength, Min } from 'class-validator';
 import { IsCityCode, IsFen, ZHEJIANG_CITIES } from '@huanxin/core';
@@ -154,15 +154,7 @@ export class CityBudgetDto {
   @ApiProperty({ description: 'fen retailers owe back after clawbacks' }) receivableFen: number;
 }
 
-export class ProgramDetailDto {
-  @ApiProperty() id: string;
-  @ApiProperty({ example: 'zj-tv-2026' }) code: string;
-  @ApiProperty() name: string;
-  @ApiProperty({ format: 'date-time', example: TIME_EXAMPLE }) startsAt: string;
-  @ApiProperty({ format: 'date-time', example: TIME_EXAMPLE }) endsAt: string;
-  @ApiProperty() voucherValidityDays: number;
-  @ApiProperty() perHouseholdLimit: number;
-  @ApiProperty({ format: 'date-time', example: TIME_EXAMPLE }) createdAt: string;
+export class ProgramDetailDto extends OmitType(ProgramDto, ['policyVersions'] as const) {
   @ApiProperty({ type: [PolicyVersionDto], description: 'oldest first' }) policyVersions: PolicyVersionDto[];
   @ApiProperty({ type: [QuotaDto] }) quotas: QuotaDto[];
   @ApiProperty({ type: [CityBudgetDto], description: 'the ledger position of each city that has been granted a budget' }) budgets: CityBudgetDto[];

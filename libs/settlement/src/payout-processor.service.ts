@@ -1,0 +1,192 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { AuditService } from '@huanxin/audit-log';
+import { APP_CONFIG, AppConfig } from '@huanxin/config';
+import { Actor, Clock } from '@huanxin/core';
+import { TransactionService, Tx } from '@huanxin/database';
+import { BankFileGateway } from './bank/bank-file.gateway';
+import { validatePain001 } from './bank/pain001';
+import type { PayoutInstruction, SendOutcome } from './payout-gateway';
+import { PayoutLedger } from './payout-ledger.service';
+import { PayoutRunsRepository } from './payout-runs.repository';
+import { StripeGateway } from './stripe/stripe.gateway';
+
+/** The worker acts as the system, named, so the audit log says which job moved the money. */
+export const SETTLEMENT_ACTOR: Actor = { kind: 'system', id: 'settlement' };
+
+const n = (s: string | number | null | undefined) => Number(s ?? 0);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Sends what the runs wrote. Safe with any number of workers and against a crash at any point:
+ *
+ * - Stripe: one payout per transaction, locked FOR UPDATE SKIP LOCKED for the whole gateway call and the
+ *   recording of its result, so a second worker never calls for the same payout. The call carries the
+ *   payout's stored idempotency key: if we die after Stripe made the transfer and before we recorded it,
+ *   the payout is still pending and the next attempt gets Stripe's replay of that same transfer.
+ * - Bank file: a run's pending payouts under the run's row lock; the file is deterministic and replaced
+ *   atomically, so a crash before the commit rewrites the same file.
+ *
+ * A failure in transit (5xx, timeout, dropped connection — after the SDK's own retries) leaves the payout
+ * pending with a back-off; a refusal fails it and sends its claims back to approved.
+ */
+@Injectable()
+export class PayoutProcessor {
+  private readonly logger = new Logger(PayoutProcessor.name);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly db: TransactionService,
+    private readonly repo: PayoutRunsRepository,
+    private readonly settle: PayoutLedger,
+    private readonly stripe: StripeGateway,
+    private readonly bank: BankFileGateway,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+  ) {}
+
+  /** One batch: answers how many payouts, reversals and runs it handled (0 = nothing to do). */
+  async processBatch(limit = this.config.settlement.batch): Promise<number> {
+    let handled = 0;
+    if (this.stripe.configured) {
+      while (handled < limit && (await this.sendNextStripePayout())) handled++;
+      while (handled < limit && (await this.sendNextReversal())) handled++;
+    }
+    while (handled < limit && (await this.sendNextBankRun())) handled++;
+    handled += await this.completeRuns();
+    return handled;
+  }
+
+  private retryAt(attempts: number): Date {
+    const delay = Math.min(this.config.settlement.retryDelayMs * 2 ** Math.min(attempts, 10), 3_600_000);
+    return new Date(this.clock.now().getTime() + delay);
+  }
+
+  private async debugPause(): Promise<void> {
+    if (this.config.settlement.debugDelayMs > 0) await sleep(this.config.settlement.debugDelayMs);
+  }
+
+  private async start(tx: Tx, runId: string): Promise<void> {
+    if (await this.repo.markStarted(tx, runId, this.clock.now())) {
+      await this.audit.append(tx, SETTLEMENT_ACTOR, { action: 'payout_run.processing', subjectType: 'payout_run', subjectId: runId, details: {} });
+    }
+  }
+
+  private async sendNextStripePayout(): Promise<boolean> {
+    return this.db.run(async (tx) => {
+      const p = await this.repo.lockNextStripePayout(tx, this.clock.now());
+      if (!p) return false;
+      await this.start(tx, p.run_id);
+      if (p.retailer_status !== 'active') {
+        await this.settle.markFailed(tx, SETTLEMENT_ACTOR, [{ id: p.id, code: 'retailer_suspended', reason: 'The retailer was suspended before the payout was sent' }], this.clock.now());
+        return true;
+      }
+      if (n(p.amount_fen) === 0) {
+        // fully netted against clawbacks: nothing to transfer, the claims are settled
+        await this.settle.markPaid(tx, SETTLEMENT_ACTOR, [{ id: p.id }], this.clock.now());
+        return true;
+      }
+      const instruction: PayoutInstruction = {
+        payoutId: p.id, runId: p.run_id, retailerId: p.retailer_id, amountFen: n(p.amount_fen), claimCount: p.claim_count,
+        idempotencyKey: p.idempotency_key, stripeAccountId: p.destination ?? p.stripe_account_id, bank: null,
+      };
+      const outcome = (await this.stripe.send({ id: p.run_id, programCode: p.program_code, createdAt: p.run_created_at }, [instruction])).get(p.id)!;
+      await this.debugPause();
+      await this.record(tx, p.id, p.attempts, outcome);
+      return true;
+    });
+  }
+
+  private async record(tx: Tx, payoutId: string, attempts: number, outcome: SendOutcome): Promise<void> {
+    const now = this.clock.now();
+    switch (outcome.kind) {
+      case 'paid':
+        await this.settle.markPaid(tx, SETTLEMENT_ACTOR, [{ id: payoutId, reference: outcome.reference }], now);
+        break;
+      case 'sent':
+        await this.settle.markSent(tx, SETTLEMENT_ACTOR, [{ id: payoutId, reference: outcome.reference }], now);
+        break;
+      case 'refused':
+        await this.settle.markFailed(tx, SETTLEMENT_ACTOR, [{ id: payoutId, code: outcome.code, reason: outcome.reason }], now);
+        break;
+      case 'retry':
+        await this.repo.retryLater(tx, 'payouts', payoutId, outcome.error, this.retryAt(attempts));
+        break;
+    }
+  }
+
+  private async sendNextReversal(): Promise<boolean> {
+    return this.db.run(async (tx) => {
+      const v = await this.repo.lockNextReversal(tx, this.clock.now());
+      if (!v) return false;
+      await this.start(tx, v.run_id);
+      const now = () => this.clock.now();
+      if (!v.transfer_id) {
+        await this.settle.reversalFailed(tx, SETTLEMENT_ACTOR, v.id, 'no_transfer', 'The payout to reverse has no transfer', now());
+        return true;
+      }
+      const outcome = await this.stripe.reverse(v.transfer_id, n(v.amount_fen), v.idempotency_key, { hx_reversal_id: v.id, run_id: v.run_id, payout_id: v.payout_id });
+      await this.debugPause();
+      if (outcome.kind === 'succeeded') await this.settle.reversalSucceeded(tx, SETTLEMENT_ACTOR, v.id, outcome.reference, now());
+      else if (outcome.kind === 'refused') await this.settle.reversalFailed(tx, SETTLEMENT_ACTOR, v.id, outcome.code, outcome.reason, now());
+      else await this.repo.retryLater(tx, 'payout_reversals', v.id, outcome.error, this.retryAt(v.attempts));
+      return true;
+    });
+  }
+
+  private async sendNextBankRun(): Promise<boolean> {
+    return this.db.run(async (tx) => {
+      const run = await this.repo.lockNextBankRun(tx);
+      if (!run) return false;
+      const now = this.clock.now();
+      await this.start(tx, run.id);
+      const payouts = await this.repo.pendingWithAccounts(tx, run.id);
+      const suspended = payouts.filter((p) => p.retailer_status !== 'active');
+      const zero = payouts.filter((p) => p.retailer_status === 'active' && n(p.amount_fen) === 0);
+      const toSend = payouts.filter((p) => p.retailer_status === 'active' && n(p.amount_fen) > 0);
+      await this.settle.markFailed(tx, SETTLEMENT_ACTOR, suspended.map((p) => ({ id: p.id, code: 'retailer_suspended', reason: 'The retailer was suspended before the payout was sent' })), now);
+      await this.settle.markPaid(tx, SETTLEMENT_ACTOR, zero.map((p) => ({ id: p.id })), now);
+      const ref = { id: run.id, programCode: run.program_code, createdAt: run.created_at };
+      const outcomes = await this.bank.send(ref, toSend.map((p) => ({
+        payoutId: p.id, runId: p.run_id, retailerId: p.retailer_id, amountFen: n(p.amount_fen), claimCount: p.claim_count,
+        idempotencyKey: p.idempotency_key, stripeAccountId: null, bank: p.bank,
+      })));
+      const sent = [...outcomes].filter(([, o]) => o.kind === 'sent').map(([id, o]) => ({ id, reference: (o as { reference: string }).reference }));
+      const refused = [...outcomes].filter(([, o]) => o.kind === 'refused').map(([id, o]) => ({ id, code: (o as { code: string }).code, reason: (o as { reason: string }).reason }));
+      if (sent.length) {
+        // read back what we wrote and check it as the bank will, before anything says "sent"
+        const file = this.bank.fileOf(ref);
+        const xml = readFileSync(file.path, 'utf8');
+        const check = validatePain001(xml);
+        const expected = toSend.filter((p) => sent.some((s) => s.id === p.id)).reduce((s, p) => s + n(p.amount_fen), 0);
+        if (!check.ok || check.nbOfTxs !== sent.length || check.ctrlSumFen !== expected) {
+          throw new Error(`settlement: the payment file ${file.fileName} does not check out: ${check.problems.join('; ') || 'control totals differ'}`);
+        }
+        await this.repo.insertBankFile(tx, {
+          runId: run.id, fileName: file.fileName, messageId: file.messageId, sha256: createHash('sha256').update(xml).digest('hex'),
+          nbOfTxs: check.nbOfTxs, ctrlSumFen: check.ctrlSumFen, now,
+        });
+        await this.audit.append(tx, SETTLEMENT_ACTOR, {
+          action: 'payout_run.file_written', subjectType: 'payout_run', subjectId: run.id,
+          details: { fileName: file.fileName, nbOfTxs: check.nbOfTxs, ctrlSumFen: check.ctrlSumFen },
+        });
+      }
+      await this.debugPause();
+      await this.settle.markSent(tx, SETTLEMENT_ACTOR, sent, now);
+      await this.settle.markFailed(tx, SETTLEMENT_ACTOR, refused, now);
+      return true;
+    });
+  }
+
+  private async completeRuns(): Promise<number> {
+    return this.db.run(async (tx) => {
+      const done = await this.repo.completeRuns(tx, this.clock.now());
+      await this.audit.appendMany(tx, SETTLEMENT_ACTOR, done.map((r) => ({
+        action: 'payout_run.completed', subjectType: 'payout_run', subjectId: r.id, details: { counts: r.counts },
+      })));
+      if (done.length) this.logger.log({ runs: done.map((r) => r.id) }, 'payout runs completed');
+      return done.length;
+    });
+  }
+}
