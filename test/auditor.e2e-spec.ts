@@ -194,8 +194,9 @@ describe('auditor review workspace (e2e)', () => {
       expect(moves).toHaveLength(1);
       const after = await balances();
       expect(after.reservedFen - before.reservedFen).toBe(-c.amountFen);
-      if (winner.status === 'approved') expect(after.payableFen - before.payableFen).toBe(c.amountFen);
-      else expect(after.availableFen - before.availableFen).toBe(c.amountFen);
+      const approved = winner.status === 'approved';
+      expect([after.payableFen - before.payableFen, after.availableFen - before.availableFen])
+        .toEqual(approved ? [c.amountFen, 0] : [0, c.amountFen]);
       expect(await ledgerBalanced()).toBe(true);
     });
 

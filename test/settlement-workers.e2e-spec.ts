@@ -1,4 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ensureApiBuilt } from './support/api-process';
 import { startTestApp, TestApp, testEnv } from './support/app';
@@ -40,8 +41,30 @@ describe('settlement: worker processes crashing and racing (e2e)', () => {
     await mock.stop();
   });
 
-  function startWorker(env: Record<string, string> = {}): WorkerProcess {
-    ensureApiBuilt(); // a parallel test file may be rebuilding dist/ right now
+  /**
+   * dist/ is shared with every test run in this work tree, and other runs rebuild it when sources change: wait
+   * until it is whole (built, tsc-alias applied to the worker too) before starting a worker from it.
+   */
+  async function wholeDist(): Promise<void> {
+    for (let i = 0; ; i++) {
+      ensureApiBuilt();
+      if (!readFileSync(WORKER_ENTRY, 'utf8').includes('require("@huanxin/')) return;
+      if (i > 300) throw new Error('dist/ stayed half-built');
+      await sleep(500);
+    }
+  }
+
+  async function startWorker(env: Record<string, string> = {}): Promise<WorkerProcess> {
+    for (let attempt = 1; ; attempt++) {
+      await wholeDist();
+      const w = spawnWorker(env);
+      // a build racing the start shows as a missing module within a moment: start again on a whole dist/
+      const early = await Promise.race([w.exited.then(() => true), sleep(1500).then(() => false)]);
+      if (!early || attempt >= 5 || !w.output().includes('MODULE_NOT_FOUND')) return w;
+    }
+  }
+
+  function spawnWorker(env: Record<string, string>): WorkerProcess {
     const child = spawn(process.execPath, [WORKER_ENTRY], {
       cwd: ROOT,
       env: {
@@ -99,7 +122,7 @@ describe('settlement: worker processes crashing and racing (e2e)', () => {
   it('a worker killed with SIGKILL mid-run and started again pays every payout exactly once', async () => {
     const { s, runId } = await runOf(8);
     // slow between the gateway's answer and recording it: the crash window
-    const first = startWorker({ PAYOUT_DEBUG_DELAY_MS: '700' });
+    const first = await startWorker({ PAYOUT_DEBUG_DELAY_MS: '700', PAYOUT_STRIPE_BATCH: '1' });
     let killedWith = 0;
     await until('a transfer made but not yet recorded', async () => {
       const paid = (await statuses(runId)).filter((p) => p.status === 'paid').length;
@@ -118,7 +141,7 @@ describe('settlement: worker processes crashing and racing (e2e)', () => {
     expect(limbo.length).toBeGreaterThanOrEqual(1); // Stripe made the transfer, our database does not know it yet
     expect(groupTransfers(runId)).toHaveLength(killedWith);
 
-    const second = startWorker();
+    const second = await startWorker();
     await until('every payout paid', async () => (await statuses(runId)).every((p) => p.status === 'paid'));
     const final = await statuses(runId);
     exactlyOnce(runId, final);
@@ -140,7 +163,7 @@ describe('settlement: worker processes crashing and racing (e2e)', () => {
     mock.latencyMs = 60;
     try {
       const { s, runId } = await runOf(10);
-      const pair = [startWorker({ PAYOUT_DEBUG_DELAY_MS: '50' }), startWorker({ PAYOUT_DEBUG_DELAY_MS: '50' })];
+      const pair = await Promise.all([1, 2].map(() => startWorker({ PAYOUT_DEBUG_DELAY_MS: '50', PAYOUT_STRIPE_BATCH: '2', PAYOUT_STRIPE_CONCURRENCY: '2' })));
       await until('every payout paid', async () => (await statuses(runId)).every((p) => p.status === 'paid'));
       const final = await statuses(runId);
       exactlyOnce(runId, final);

@@ -283,7 +283,13 @@ describe('settlement: payout runs through the bank file (e2e)', () => {
     // a group status for the whole message
     const path = join(mkdtempSync(join(tmpdir(), 'huanxin-bank-')), 'pain002.xml');
     writeFileSync(path, pain002(file.message_id, [], 'ACSC'));
-    ensureApiBuilt(); // again: a parallel test file may have started a rebuild since beforeAll
+    // again, and whole: a parallel test run may have started a rebuild of the shared dist/ since beforeAll
+    const script = join(resolve(__dirname, '..'), 'dist/scripts/payouts-import.js');
+    for (let i = 0; i < 300; i++) {
+      ensureApiBuilt();
+      if (!readFileSync(script, 'utf8').includes('require("@huanxin/')) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
     const env = { ...process.env, ...testEnv(), DATABASE_URL: t.database.url, MIGRATE_ON_START: 'false', LOG_LEVEL: 'warn' };
     const root = resolve(__dirname, '..');
     const out = await run(process.execPath, [join(root, 'dist/scripts/payouts-import.js'), path], { env, cwd: root });

@@ -15,6 +15,8 @@ import { Factories } from './factories';
 export const TEST_SECRETS = {
   JWT_SECRET: 'test-jwt-secret-0123456789abcdef0123456789abcdef',
   ID_HASH_SECRET: 'test-id-hash-secret-0123456789abcdef0123456789ab',
+  // one tree-head key for every app and worker of a run, so heads signed anywhere verify everywhere (test-only key)
+  AUDIT_SIGNING_KEY: '{"crv":"Ed25519","d":"W5vFoTsInljTP5jC68wQtd4Rz0qXoXZP-1C0wfNu8RA","x":"AiZGUz-xVcQwBkzxAfzPb5vENUPyxwzIHBVTpARNako","kty":"OKP"}',
 };
 
 /** Environment for a test app: fast argon2, generous rate limits unless a test narrows them. */

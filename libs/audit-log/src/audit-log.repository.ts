@@ -182,18 +182,11 @@ export class AuditLogRepository {
     );
   }
 
-  /** The sealed size and the event at `index` (null if beyond it or missing), in one round trip. */
-  async sealedEvent(db: Queryable, index: number): Promise<{ treeSize: number; event: AuditEventRow | null }> {
+  async sealedEvent(db: Queryable, index: number): Promise<AuditEventRow | null> {
     const [row] = await db.query(
-      `SELECT s.tree_size, ev.*
-         FROM audit_seal_state s
-         LEFT JOIN LATERAL (
-           SELECT ${AUDIT_EVENT_COLUMNS} FROM audit_leaves l JOIN audit_events e ON e.id = l.event_id WHERE l.leaf_index = $1
-         ) ev ON TRUE
-        WHERE s.id = 1`,
+      `SELECT ${AUDIT_EVENT_COLUMNS} FROM audit_leaves l JOIN audit_events e ON e.id = l.event_id WHERE l.leaf_index = $1`,
       [index],
     );
-    const { tree_size: treeSize, ...event } = row;
-    return { treeSize: Number(treeSize), event: event.action === null ? null : (event as AuditEventRow) };
+    return row ?? null;
   }
 }

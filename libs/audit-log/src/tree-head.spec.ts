@@ -1,5 +1,5 @@
 import { createPrivateKey, generateKeyPairSync, verify } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '@huanxin/config';
@@ -13,9 +13,14 @@ const RFC8037 = {
   kty: 'OKP', crv: 'Ed25519', d: 'nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo',
 };
 
-const env = (extra: Record<string, string> = {}) => ({
-  NODE_ENV: 'test', DATA_DIR: mkdtempSync(join(tmpdir(), 'hx-audit-key-')), JWT_SECRET: 'x'.repeat(32), ID_HASH_SECRET: 'y'.repeat(32), ...extra,
-});
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+const env = (extra: Record<string, string> = {}) => {
+  const dir = mkdtempSync(join(tmpdir(), 'hx-audit-key-'));
+  dirs.push(dir);
+  return { NODE_ENV: 'test', DATA_DIR: dir, JWT_SECRET: 'x'.repeat(32), ID_HASH_SECRET: 'y'.repeat(32), ...extra };
+};
 
 describe('tree heads', () => {
   it('signs exactly the canonical JSON of {treeSize, rootHash, timestamp}', () => {

@@ -27,6 +27,10 @@ export interface SettlementConfig {
   reconcileIntervalMs: number;
   /** Payouts one worker batch sends (Stripe) before it reports and looks again. */
   batch: number;
+  /** Stripe payouts locked, sent (concurrently) and recorded in one transaction. */
+  stripeBatch: number;
+  /** Transfers one worker has in flight at once. */
+  stripeConcurrency: number;
   /** A payout whose gateway call failed in transit is tried again after this (doubling, at most an hour). */
   retryDelayMs: number;
   /** Folder of the pain.001 files. */
@@ -74,6 +78,8 @@ export function loadSettlementConfig(env: Env, dataDir: string, errorType: new (
     if (bic !== undefined && !/^[A-Z0-9]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$/.test(bic)) throw new SettlementConfigError(`BANK_DEBTOR_BIC must be a BIC, got "${bic}"`);
     const debtorAccount = opt(env, 'BANK_DEBTOR_ACCOUNT') ?? opt(env, 'BANK_DEBTOR_IBAN') ?? '0000000000000000';
     if (!/^[A-Za-z0-9]{5,34}$/.test(debtorAccount)) throw new SettlementConfigError('BANK_DEBTOR_ACCOUNT (or BANK_DEBTOR_IBAN) must be 5-34 letters and digits');
+    const debugDelayMs = int(env, 'PAYOUT_DEBUG_DELAY_MS', 0, 0, 600000);
+    if (debugDelayMs > 0 && env.NODE_ENV === 'production') throw new SettlementConfigError('PAYOUT_DEBUG_DELAY_MS is for tests only, not for NODE_ENV=production');
     return {
       gateway: gatewayRaw,
       stripeSecretKey,
@@ -88,13 +94,15 @@ export function loadSettlementConfig(env: Env, dataDir: string, errorType: new (
       scheduleIntervalMs: int(env, 'PAYOUT_SCHEDULE_INTERVAL_MS', 0, 0),
       processIntervalMs: int(env, 'PAYOUT_PROCESS_INTERVAL_MS', 2000, 50),
       reconcileIntervalMs: int(env, 'RECONCILE_INTERVAL_MS', 3600000, 0),
-      batch: int(env, 'PAYOUT_BATCH', 50, 1, 10000),
+      batch: int(env, 'PAYOUT_BATCH', 500, 1, 100000),
+      stripeBatch: int(env, 'PAYOUT_STRIPE_BATCH', 20, 1, 1000),
+      stripeConcurrency: int(env, 'PAYOUT_STRIPE_CONCURRENCY', 4, 1, 64),
       retryDelayMs: int(env, 'PAYOUT_RETRY_DELAY_MS', 5000, 0, 3600000),
       fileDir: resolve(opt(env, 'PAYOUT_FILE_DIR') ?? `${dataDir}/payout-files`),
       bankDebtorName: opt(env, 'BANK_DEBTOR_NAME') ?? '浙江省商务厅以旧换新专户',
       bankDebtorAccount: debtorAccount,
       bankDebtorBic: bic,
-      debugDelayMs: int(env, 'PAYOUT_DEBUG_DELAY_MS', 0, 0, 600000),
+      debugDelayMs,
     };
   } catch (err) {
     if (err instanceof SettlementConfigError) throw new errorType(err.message);

@@ -1,6 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import type { Pool } from 'pg';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { TransactionService } from '@huanxin/database';
 import { ClaimFilter, claimFilterSql, ClaimKey, CREATED_KEY_SQL, createdKeySql } from '@huanxin/review';
 import { CLAIMS_CSV_COLUMNS } from './claims-csv.columns';
@@ -112,7 +110,7 @@ export class ReportsRepository {
     // The page is cut from claims alone (MATERIALIZED keeps the planner from joining first and sorting
     // everything), so a batch costs an index range scan of `limit` rows however large the table is; the two
     // large tables are then read by key for the page's rows, never scanned.
-    const { rows } = await this.pool.query<ExportLine>(
+    return this.db.manager.query(
       `WITH page AS MATERIALIZED (
          SELECT c.* FROM claims c
           WHERE ${conds.join(' AND ')}
@@ -133,15 +131,5 @@ export class ReportsRepository {
         ORDER BY x.created_at, x.id`,
       params,
     );
-    return rows;
-  }
-
-  /**
-   * The data source's own pg pool (same connections, same statement timeout). Export batches go straight to it:
-   * through TypeORM's per-query wrapping (a query runner and a result object a batch) a 100,000-claim export
-   * promoted several times more garbage into the old generation, and the heap swelled by tens of MiB.
-   */
-  private get pool(): Pool {
-    return (this.db.manager.connection.driver as PostgresDriver).master as Pool;
   }
 }

@@ -71,12 +71,7 @@ export class PayoutLedger {
       ));
     const paid = rows.map((r) => r.id);
     if (!paid.length) return [];
-    await tx.query(
-      `UPDATE claims c SET status = 'paid', updated_at = $2
-         FROM payout_claims pc
-        WHERE pc.payout_id = ANY($1::uuid[]) AND pc.open AND c.id = pc.claim_id AND c.status = 'in_payout'`,
-      [paid, now],
-    );
+    await this.repo.moveClaims(tx, actor, 'claim.paid', paid, 'in_payout', 'paid', now);
     const moves: CityMove[] = await tx.query(
       `SELECT p.id AS payout_id, p.program_id, p.retailer_id, x.city, sum(x.gross)::text AS gross, sum(x.rec)::text AS recovered, '0' AS undone
          FROM payouts p
@@ -95,7 +90,6 @@ export class PayoutLedger {
         ['paid', n(m.gross) - n(m.recovered)],
       ]);
     }
-    await this.repo.auditClaims(tx, actor, 'claim.paid', paid, 'in_payout', 'paid');
     await this.audit.appendMany(tx, actor, rows.map((p) => ({
       action: 'payout.paid', subjectType: 'payout', subjectId: p.id,
       details: {
@@ -122,9 +116,8 @@ export class PayoutLedger {
       ));
     const failed = rows.map((r) => r.id);
     if (!failed.length) return [];
-    await this.releaseClaims(tx, failed, 'in_payout', now);
+    await this.repo.moveClaims(tx, actor, 'claim.payout_failed', failed, 'in_payout', 'approved', now);
     await tx.query(`UPDATE clawback_recoveries SET active = false WHERE payout_id = ANY($1::uuid[]) AND kind = 'netted' AND active`, [failed]);
-    await this.repo.auditClaims(tx, actor, 'claim.payout_failed', failed, 'in_payout', 'approved');
     await tx.query(`UPDATE payout_claims SET open = false WHERE payout_id = ANY($1::uuid[])`, [failed]);
     await this.audit.appendMany(tx, actor, rows.map((p) => ({
       action: 'payout.failed', subjectType: 'payout', subjectId: p.id,
@@ -171,7 +164,7 @@ export class PayoutLedger {
         ORDER BY x.city`,
       [payoutId, p.program_id, p.retailer_id],
     );
-    await this.releaseClaims(tx, [payoutId], 'paid', now);
+    await this.repo.moveClaims(tx, actor, 'claim.payout_returned', [payoutId], 'paid', 'approved', now);
     await tx.query(`UPDATE clawback_recoveries SET active = false WHERE payout_id = $1 AND kind = 'netted' AND active`, [payoutId]);
     for (const m of moves) {
       await this.post(tx, actor, m, 'unpay', [
@@ -180,7 +173,6 @@ export class PayoutLedger {
         ['paid', -(n(m.gross) + n(m.recovered) - n(m.undone))],
       ]);
     }
-    await this.repo.auditClaims(tx, actor, 'claim.payout_returned', [payoutId], 'paid', 'approved');
     await tx.query(`UPDATE payout_claims SET open = false WHERE payout_id = $1`, [payoutId]);
     await this.audit.append(tx, actor, {
       action: 'payout.returned', subjectType: 'payout', subjectId: payoutId,
@@ -233,15 +225,6 @@ export class PayoutLedger {
       action: 'payout.reversal_failed', subjectType: 'payout', subjectId: v.payout_id,
       details: { reversalId: v.id, retailerId: v.retailer_id, amountFen: n(v.amount_fen), code, reason },
     });
-  }
-
-  private async releaseClaims(tx: Tx, payoutIds: string[], from: 'in_payout' | 'paid', now: Date): Promise<void> {
-    await tx.query(
-      `UPDATE claims c SET status = 'approved', updated_at = $3
-         FROM payout_claims pc
-        WHERE pc.payout_id = ANY($1::uuid[]) AND pc.open AND c.id = pc.claim_id AND c.status = $2`,
-      [payoutIds, from, now],
-    );
   }
 
   private async post(tx: Tx, actor: Actor, m: CityMove, kind: string, legs: [Parameters<LedgerService['post']>[1]['entries'][number]['account'], number][]): Promise<void> {

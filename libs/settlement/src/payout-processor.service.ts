@@ -21,10 +21,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * Sends what the runs wrote. Safe with any number of workers and against a crash at any point:
  *
- * - Stripe: one payout per transaction, locked FOR UPDATE SKIP LOCKED for the whole gateway call and the
- *   recording of its result, so a second worker never calls for the same payout. The call carries the
- *   payout's stored idempotency key: if we die after Stripe made the transfer and before we recorded it,
- *   the payout is still pending and the next attempt gets Stripe's replay of that same transfer.
+ * - Stripe: a small batch of payouts per transaction, locked FOR UPDATE SKIP LOCKED for the whole of the
+ *   gateway calls and the recording of their results, so a second worker never calls for the same payout.
+ *   Each call carries the payout's stored idempotency key: if we die after Stripe made a transfer and before
+ *   we recorded it, the payout is still pending and the next attempt gets Stripe's replay of that transfer.
  * - Bank file: a run's pending payouts under the run's row lock; the file is deterministic and replaced
  *   atomically, so a crash before the commit rewrites the same file.
  *
@@ -50,7 +50,7 @@ export class PayoutProcessor {
   async processBatch(limit = this.config.settlement.batch): Promise<number> {
     let handled = 0;
     if (this.stripe.configured) {
-      while (handled < limit && (await this.sendNextStripePayout())) handled++;
+      for (let n = 1; handled < limit && n > 0; handled += n) n = await this.sendStripeBatch(limit - handled);
       while (handled < limit && (await this.sendNextReversal())) handled++;
     }
     while (handled < limit && (await this.sendNextBankRun())) handled++;
@@ -73,47 +73,46 @@ export class PayoutProcessor {
     }
   }
 
-  private async sendNextStripePayout(): Promise<boolean> {
+  /** Up to PAYOUT_STRIPE_BATCH payouts in one transaction: locked, sent concurrently, recorded together. Answers how many. */
+  private async sendStripeBatch(limit: number): Promise<number> {
     return this.db.run(async (tx) => {
-      const p = await this.repo.lockNextStripePayout(tx, this.clock.now());
-      if (!p) return false;
-      await this.start(tx, p.run_id);
-      if (p.retailer_status !== 'active') {
-        await this.settle.markFailed(tx, SETTLEMENT_ACTOR, [{ id: p.id, code: 'retailer_suspended', reason: 'The retailer was suspended before the payout was sent' }], this.clock.now());
-        return true;
-      }
-      if (n(p.amount_fen) === 0) {
-        // fully netted against clawbacks: nothing to transfer, the claims are settled
-        await this.settle.markPaid(tx, SETTLEMENT_ACTOR, [{ id: p.id }], this.clock.now());
-        return true;
-      }
-      const instruction: PayoutInstruction = {
-        payoutId: p.id, runId: p.run_id, retailerId: p.retailer_id, amountFen: n(p.amount_fen), claimCount: p.claim_count,
-        idempotencyKey: p.idempotency_key, stripeAccountId: p.destination ?? p.stripe_account_id, bank: null,
+      const s = this.config.settlement;
+      const batch = await this.repo.lockNextStripePayouts(tx, this.clock.now(), Math.min(limit, s.stripeBatch));
+      if (!batch.length) return 0;
+      for (const runId of new Set(batch.map((p) => p.run_id))) await this.start(tx, runId);
+      const suspended = batch.filter((p) => p.retailer_status !== 'active');
+      // fully netted against clawbacks: nothing to transfer, the claims are settled
+      const zero = batch.filter((p) => p.retailer_status === 'active' && n(p.amount_fen) === 0);
+      const toSend = batch.filter((p) => p.retailer_status === 'active' && n(p.amount_fen) > 0);
+      const outcomes = new Map<string, SendOutcome>();
+      let next = 0;
+      const lane = async () => {
+        for (let p = toSend[next++]; p; p = toSend[next++]) {
+          const instruction: PayoutInstruction = {
+            payoutId: p.id, runId: p.run_id, retailerId: p.retailer_id, amountFen: n(p.amount_fen), claimCount: p.claim_count,
+            idempotencyKey: p.idempotency_key, stripeAccountId: p.destination ?? p.stripe_account_id, bank: null,
+          };
+          const sent = await this.stripe.send({ id: p.run_id, programCode: p.program_code, createdAt: p.run_created_at }, [instruction]);
+          outcomes.set(p.id, sent.get(p.id)!);
+        }
       };
-      const outcome = (await this.stripe.send({ id: p.run_id, programCode: p.program_code, createdAt: p.run_created_at }, [instruction])).get(p.id)!;
+      await Promise.all(Array.from({ length: Math.min(s.stripeConcurrency, toSend.length) }, lane));
       await this.debugPause();
-      await this.record(tx, p.id, p.attempts, outcome);
-      return true;
+      const now = this.clock.now();
+      await this.settle.markFailed(tx, SETTLEMENT_ACTOR, suspended.map((p) => ({ id: p.id, code: 'retailer_suspended', reason: 'The retailer was suspended before the payout was sent' })), now);
+      const paid: { id: string; reference?: string }[] = zero.map((p) => ({ id: p.id }));
+      const refused: { id: string; code: string; reason: string }[] = [];
+      for (const p of toSend) {
+        const o = outcomes.get(p.id)!;
+        if (o.kind === 'paid') paid.push({ id: p.id, reference: o.reference });
+        else if (o.kind === 'refused') refused.push({ id: p.id, code: o.code, reason: o.reason });
+        else if (o.kind === 'retry') await this.repo.retryLater(tx, 'payouts', p.id, o.error, this.retryAt(p.attempts));
+        else await this.settle.markSent(tx, SETTLEMENT_ACTOR, [{ id: p.id, reference: o.reference }], now);
+      }
+      await this.settle.markPaid(tx, SETTLEMENT_ACTOR, paid, now);
+      await this.settle.markFailed(tx, SETTLEMENT_ACTOR, refused, now);
+      return batch.length;
     });
-  }
-
-  private async record(tx: Tx, payoutId: string, attempts: number, outcome: SendOutcome): Promise<void> {
-    const now = this.clock.now();
-    switch (outcome.kind) {
-      case 'paid':
-        await this.settle.markPaid(tx, SETTLEMENT_ACTOR, [{ id: payoutId, reference: outcome.reference }], now);
-        break;
-      case 'sent':
-        await this.settle.markSent(tx, SETTLEMENT_ACTOR, [{ id: payoutId, reference: outcome.reference }], now);
-        break;
-      case 'refused':
-        await this.settle.markFailed(tx, SETTLEMENT_ACTOR, [{ id: payoutId, code: outcome.code, reason: outcome.reason }], now);
-        break;
-      case 'retry':
-        await this.repo.retryLater(tx, 'payouts', payoutId, outcome.error, this.retryAt(attempts));
-        break;
-    }
   }
 
   private async sendNextReversal(): Promise<boolean> {

@@ -148,9 +148,10 @@ export class PayoutRunsRepository {
   /**
    * One statement: every approved claim of a payable retailer moves to in_payout (the conditional update is
    * the guard: a claim cancelled a moment ago is simply not taken), one payout per retailer is written with
-   * its control total and its own idempotency key, and each claim is tied to its payout.
+   * its control total and its own idempotency key, each claim is tied to its payout, and each claim's move
+   * gets its audit event (same columns as AuditService.append; nothing secret in it).
    */
-  async createPayouts(tx: Tx, runId: string, programId: string, gateway: GatewayName, now: Date): Promise<{ id: string; retailer_id: string; claim_count: number; gross_fen: string }[]> {
+  async createPayouts(tx: Tx, actor: Actor, runId: string, programId: string, gateway: GatewayName, now: Date): Promise<{ id: string; retailer_id: string; claim_count: number; gross_fen: string }[]> {
     return tx.query(
       `WITH eligible AS (
          SELECT r.id, ${DESTINATION} AS destination
@@ -176,9 +177,14 @@ export class PayoutRunsRepository {
        ), tied AS (
          INSERT INTO payout_claims (payout_id, claim_id, city, amount_fen)
          SELECT per.payout_id, m.id, m.city, m.amount_fen FROM moved m JOIN per USING (retailer_id)
+       ), audited AS (
+         INSERT INTO audit_events (actor, action, subject_type, subject_id, details)
+         SELECT $5::jsonb, 'claim.in_payout', 'claim', m.id::text,
+                jsonb_build_object('from', 'approved', 'to', 'in_payout', 'payoutId', per.payout_id, 'runId', $1::uuid, 'amountFen', m.amount_fen)
+           FROM moved m JOIN per USING (retailer_id)
        )
        SELECT * FROM ins ORDER BY retailer_id`,
-      [runId, programId, gateway, now],
+      [runId, programId, gateway, now, JSON.stringify(actorRef(actor))],
     );
   }
 
@@ -322,11 +328,11 @@ export class PayoutRunsRepository {
   }
 
   /**
-   * The next Stripe payout due, locked for the rest of the caller's transaction (the gateway call included);
-   * another worker skips it, so two workers never send one payout.
+   * The next Stripe payouts due, locked for the rest of the caller's transaction (the gateway calls included);
+   * another worker skips them, so two workers never send one payout.
    */
-  async lockNextStripePayout(tx: Tx, now: Date): Promise<(PayoutRow & { retailer_status: string; stripe_account_id: string | null; program_code: string; run_created_at: Date }) | undefined> {
-    const rows = await tx.query(
+  async lockNextStripePayouts(tx: Tx, now: Date, limit: number): Promise<(PayoutRow & { retailer_status: string; stripe_account_id: string | null; program_code: string; run_created_at: Date })[]> {
+    return tx.query(
       `SELECT ${PAYOUT_COLUMNS}, r.status AS retailer_status, r.stripe_account_id, pr.code AS program_code, run.created_at AS run_created_at
          FROM payouts p
          JOIN retailers r ON r.id = p.retailer_id
@@ -334,11 +340,10 @@ export class PayoutRunsRepository {
          JOIN payout_runs run ON run.id = p.run_id
         WHERE p.status = 'pending' AND p.gateway = 'stripe' AND p.next_attempt_at <= $1
         ORDER BY p.next_attempt_at, p.created_at, p.id
-        LIMIT 1
+        LIMIT $2
           FOR UPDATE OF p SKIP LOCKED`,
-      [now],
+      [now, limit],
     );
-    return rows[0];
   }
 
   async lockNextReversal(tx: Tx, now: Date): Promise<ReversalRow | undefined> {
@@ -403,19 +408,27 @@ export class PayoutRunsRepository {
   }
 
   /**
-   * One audit event per claim a payout moves, in one statement (a run can move a hundred thousand claims:
-   * no loop, no JSON of them all through Node). Same columns as AuditService.append; nothing secret in it.
+   * Moves the open claims of these payouts from one state to another and appends one audit event per claim
+   * moved, in one statement (a run can move a hundred thousand claims: no loop, no JSON of them all through
+   * Node). Same columns as AuditService.append; nothing secret in it. Answers how many claims moved.
    */
-  async auditClaims(tx: Tx, actor: Actor, action: string, payoutIds: string[], from: string, to: string): Promise<void> {
-    if (!payoutIds.length) return;
-    await tx.query(
-      `INSERT INTO audit_events (actor, action, subject_type, subject_id, details)
-       SELECT $1::jsonb, $2, 'claim', pc.claim_id::text,
-              jsonb_build_object('from', $3::text, 'to', $4::text, 'payoutId', p.id, 'runId', p.run_id, 'amountFen', pc.amount_fen)
-         FROM payout_claims pc JOIN payouts p ON p.id = pc.payout_id
-        WHERE pc.payout_id = ANY($5::uuid[])
-        ORDER BY pc.payout_id, pc.claim_id`,
-      [JSON.stringify(actorRef(actor)), action, from, to, payoutIds],
+  async moveClaims(tx: Tx, actor: Actor, action: string, payoutIds: string[], from: string, to: string, now: Date): Promise<number> {
+    if (!payoutIds.length) return 0;
+    const [row] = await tx.query(
+      `WITH moved AS (
+         UPDATE claims c SET status = $4, updated_at = $6
+           FROM payout_claims pc
+          WHERE pc.payout_id = ANY($5::uuid[]) AND pc.open AND c.id = pc.claim_id AND c.status = $3
+         RETURNING c.id, pc.payout_id, pc.amount_fen
+       ), audited AS (
+         INSERT INTO audit_events (actor, action, subject_type, subject_id, details)
+         SELECT $1::jsonb, $2, 'claim', m.id::text,
+                jsonb_build_object('from', $3::text, 'to', $4::text, 'payoutId', m.payout_id, 'runId', p.run_id, 'amountFen', m.amount_fen)
+           FROM moved m JOIN payouts p ON p.id = m.payout_id
+       )
+       SELECT count(*)::int AS n FROM moved`,
+      [JSON.stringify(actorRef(actor)), action, from, to, payoutIds, now],
     );
+    return row.n;
   }
 }

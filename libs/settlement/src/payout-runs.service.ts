@@ -81,12 +81,11 @@ export class PayoutRunsService {
         await this.repo.lockProgramRuns(tx, program.id);
         await this.repo.insertRun(tx, { id: runId, programId: program.id, gateway, trigger, createdBy: actor.id, now });
         const held = await this.repo.heldRetailers(tx, program.id, gateway);
-        const payouts = await this.repo.createPayouts(tx, runId, program.id, gateway, now);
+        const payouts = await this.repo.createPayouts(tx, actor, runId, program.id, gateway, now);
         if (payouts.length) await this.repo.netClawbacks(tx, runId, program.id, now);
         const reversals = gateway === 'stripe' ? await this.planReversals(tx, runId, program.id, now) : 0;
         if (trigger === 'schedule' && payouts.length === 0 && reversals === 0) throw new NothingToPay();
         const run = await this.repo.finishRun(tx, runId, held, now);
-        await this.repo.auditClaims(tx, actor, 'claim.in_payout', payouts.map((p) => p.id), 'approved', 'in_payout');
         const written = await this.repo.runPayouts(runId, tx);
         await this.audit.appendMany(tx, actor, [
           {

@@ -28,17 +28,9 @@ export class SettlementJobs {
   jobs(): SettlementJob[] {
     const s = this.config.settlement;
     const jobs: SettlementJob[] = [{ name: 'payout-process', intervalMs: s.processIntervalMs, run: () => this.processor.processBatch() }];
-    // one scheduled run per tick, then nothing: the runner drains while a batch handles something
-    let due = false;
     if (s.scheduleIntervalMs > 0) {
-      jobs.unshift({
-        name: 'payout-schedule',
-        intervalMs: s.scheduleIntervalMs,
-        run: async () => {
-          due = !due;
-          return due ? this.runs.runSchedule() : 0;
-        },
-      });
+      // one round of runs per tick: answering 0 keeps the runner from draining it again at once
+      jobs.unshift({ name: 'payout-schedule', intervalMs: s.scheduleIntervalMs, run: async () => (await this.runs.runSchedule(), 0) });
     }
     if (s.reconcileIntervalMs > 0) {
       jobs.push({ name: 'payout-reconcile', intervalMs: s.reconcileIntervalMs, run: () => this.reconciliation.reconcileDue() });
