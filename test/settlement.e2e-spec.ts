@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -16,6 +16,7 @@ const run = promisify(execFile);
 describe('settlement: payout runs through the bank file (e2e)', () => {
   let t: TestApp;
   const fileDir = mkdtempSync(join(tmpdir(), 'huanxin-payout-files-'));
+  const bankDir = mkdtempSync(join(tmpdir(), 'huanxin-bank-'));
   const admin = () => ({ Authorization: s.admin.auth.Authorization });
   let s: Scenario;
 
@@ -24,7 +25,10 @@ describe('settlement: payout runs through the bank file (e2e)', () => {
     t = await startTestApp({ PAYOUT_FILE_DIR: fileDir, BANK_DEBTOR_NAME: '浙江省商务厅 以旧换新专户', BANK_DEBTOR_ACCOUNT: '3301040160000123456', BANK_DEBTOR_BIC: 'ICBKCNBJZJP' });
     s = await Scenario.create(t, { cities: ['hangzhou', 'ningbo'] });
   }, 240_000);
-  afterAll(() => t.close());
+  afterAll(async () => {
+    await t.close();
+    for (const dir of [fileDir, bankDir]) rmSync(dir, { recursive: true, force: true });
+  });
 
   const createRun = async (programCode = s.programCode) => (await t.http().post('/v1/admin/payout-runs').set(admin()).send({ programCode }).expect(201)).body;
   const getRun = async (id: string) => (await t.http().get(`/v1/admin/payout-runs/${id}`).set(admin()).expect(200)).body;
@@ -281,7 +285,7 @@ describe('settlement: payout runs through the bank file (e2e)', () => {
     await drain(t);
     const file = (await t.db.query(`SELECT message_id FROM payout_bank_files WHERE run_id = $1`, [body.id]))[0];
     // a group status for the whole message
-    const path = join(mkdtempSync(join(tmpdir(), 'huanxin-bank-')), 'pain002.xml');
+    const path = join(bankDir, 'pain002.xml');
     writeFileSync(path, pain002(file.message_id, [], 'ACSC'));
     // again, and whole: a parallel test run may have started a rebuild of the shared dist/ since beforeAll
     const script = join(resolve(__dirname, '..'), 'dist/scripts/payouts-import.js');
