@@ -7,7 +7,10 @@ function sorted(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sorted);
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value).sort()) out[key] = sorted((value as Record<string, unknown>)[key]);
+  // defineProperty, not assignment: `out['__proto__'] = x` would set the prototype instead of a key
+  for (const key of Object.keys(value).sort()) {
+    Object.defineProperty(out, key, { value: sorted((value as Record<string, unknown>)[key]), enumerable: true, writable: true, configurable: true });
+  }
   return out;
 }
 

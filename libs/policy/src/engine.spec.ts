@@ -375,7 +375,7 @@ describe('computeSubsidy — properties', () => {
         const [lo, hi] = rules.rounding === 'down' ? [-step, 0] : [-step / 2, step / 2];
         expect(diff).toBeGreaterThan(lo);
         expect(diff).toBeLessThanOrEqual(hi);
-        expect(r.amountFen).toBe(Math.min(r.baseFen, rules.capFen));
+        expect(r.amountFen).toBe(Math.min(r.baseFen, rules.capFen, price));
       }),
     );
   });
@@ -385,7 +385,7 @@ describe('computeSubsidy — properties', () => {
       fc.property(rulesArb, modelArb, priceArb, (rules, m, price) => {
         const r = computeSubsidy(rules, tv(m.resolution, m.energyGrade), price);
         expect(r.baseFen % rules.roundingFen).toBe(0);
-        expect(r.capped || r.amountFen % rules.roundingFen === 0).toBe(true);
+        expect(r.capped || r.amountFen === price || r.amountFen % rules.roundingFen === 0).toBe(true);
       }),
     );
   });
@@ -417,9 +417,26 @@ describe('computeSubsidy — properties', () => {
         const q = 10000n * BigInt(rules.roundingFen);
         const num = BigInt(price) * BigInt(r.rateBp) + (rules.rounding === 'half_up' ? q / 2n : 0n);
         const rounded = (num / q) * BigInt(rules.roundingFen);
-        const expected = rounded > BigInt(rules.capFen) ? BigInt(rules.capFen) : rounded;
+        const capped = rounded > BigInt(rules.capFen) ? BigInt(rules.capFen) : rounded;
+        // and never more than the price itself (coarse rounding of a tiny price)
+        const expected = capped > BigInt(price) ? BigInt(price) : capped;
         expect(BigInt(r.amountFen)).toBe(expected);
       }),
     );
+  });
+});
+
+describe('computeSubsidy — a tiny price under coarse rounding', () => {
+  it('never gives more than the price (fast-check counterexample, seed 1245068116)', () => {
+    const rules = {
+      ...DEFAULT_POLICY_RULES,
+      rates: [{ energyGrade: 1, rateBp: 0 }, { energyGrade: 2, rateBp: 0 }],
+      resolutionBonusBp: { '8K': 8334 },
+      capFen: 7,
+      roundingFen: 10,
+    };
+    const r = computeSubsidy(rules, { category: 'tv', resolution: '8K', energyGrade: 1, referencePriceFen: 100, approved: true }, 6);
+    expect(r.amountFen).toBe(6);
+    expect(r.payableByCustomerFen).toBe(0);
   });
 });

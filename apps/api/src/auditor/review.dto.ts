@@ -1,9 +1,9 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
+import { IsIn, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
 import type { ClaimStatus } from '@huanxin/claims';
 import { IsCityCode, ZHEJIANG_CITIES } from '@huanxin/core';
 import { CLAIM_STATUSES, TIME_BOUND_RE } from '@huanxin/review';
+import { PageQueryDto } from '../http/pagination.dto';
 import { ClaimDto } from '../retailer/trade-in.dto';
 
 const TIME_BOUND = 'a Shanghai date (YYYY-MM-DD: the whole day) or an RFC 3339 time; on when the claim was submitted';
@@ -47,21 +47,7 @@ export class ClaimFilterQueryDto {
   to?: string;
 }
 
-export class ReviewListQueryDto extends ClaimFilterQueryDto {
-  @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 200 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page (same order)' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(500)
-  cursor?: string;
-
+export class ReviewListQueryDto extends IntersectionType(ClaimFilterQueryDto, PageQueryDto) {
   @ApiPropertyOptional({ enum: ['desc', 'asc'], default: 'desc', description: 'desc: newest first; asc: oldest first, to work a queue in arrival order' })
   @IsOptional()
   @IsIn(['desc', 'asc'])
