@@ -1,22 +1,9 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { IsIn, IsObject, IsString, Length, Matches } from 'class-validator';
-import { IsCreditCode, normaliseCreditCode } from '@huanxin/core';
+import { IsIn, IsObject, IsString, Matches } from 'class-validator';
 import { KID_RE } from '@huanxin/recycling';
+import { OrganisationDto } from './organisation.dto';
 
-export class CreateRecyclerDto {
-  @ApiProperty({ example: '浙江某某再生资源有限公司' })
-  @Transform(({ value }) => (typeof value === 'string' ? value.trim() : value))
-  @IsString()
-  @Length(1, 200)
-  name: string;
-
-  @ApiProperty({ example: '91330100MA27XK3Q2L', description: '18-character unified social credit code (GB 32100 check character); trimmed and upper-cased' })
-  @Transform(({ value }) => (typeof value === 'string' ? normaliseCreditCode(value) : value))
-  @IsString()
-  @IsCreditCode()
-  creditCode: string;
-}
+export class CreateRecyclerDto extends OrganisationDto {}
 
 export class Ed25519JwkDto {
   @ApiProperty({ enum: ['OKP'] }) kty: 'OKP';

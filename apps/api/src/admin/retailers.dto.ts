@@ -4,8 +4,9 @@ import {
   ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsEmail, IsInt, IsOptional, IsString, Length, Matches, Max, MaxLength, Min,
   ValidateNested,
 } from 'class-validator';
-import { IsCityCode, IsCreditCode, normaliseCreditCode, ZHEJIANG_CITIES } from '@huanxin/core';
+import { IsCityCode, ZHEJIANG_CITIES } from '@huanxin/core';
 import { BANK_ACCOUNT_NUMBER_RE, STRIPE_ACCOUNT_RE } from '@huanxin/retailers';
+import { OrganisationDto } from './organisation.dto';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
@@ -61,19 +62,7 @@ export class PayoutInputDto {
   bank?: BankAccountDto;
 }
 
-export class CreateRetailerDto {
-  @ApiProperty({ example: '杭州某某电器有限公司' })
-  @Transform(trim)
-  @IsString()
-  @Length(1, 200)
-  name: string;
-
-  @ApiProperty({ example: '91330100MA27XK3Q2L', description: '18-character unified social credit code (GB 32100 check character); trimmed and upper-cased' })
-  @Transform(({ value }) => (typeof value === 'string' ? normaliseCreditCode(value) : value))
-  @IsString()
-  @IsCreditCode()
-  creditCode: string;
-
+export class CreateRetailerDto extends OrganisationDto {
   @ApiProperty({ enum: ZHEJIANG_CITIES, description: 'where the retailer is registered' })
   @IsCityCode()
   city: string;
