@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
+import { CatalogModule } from '@huanxin/catalog';
 import { LedgerModule } from '@huanxin/ledger';
+import { RetailersModule } from '@huanxin/retailers';
 import { ReceiptsModule } from '@huanxin/recycling';
 import { VouchersModule } from '@huanxin/vouchers';
 import { ClaimsRepository } from './claims.repository';
@@ -7,7 +9,7 @@ import { ClaimsService } from './claims.service';
 import { TradeInService } from './trade-in.service';
 
 @Module({
-  imports: [LedgerModule, VouchersModule, ReceiptsModule],
+  imports: [LedgerModule, VouchersModule, ReceiptsModule, RetailersModule, CatalogModule],
   providers: [ClaimsRepository, ClaimsService, TradeInService],
   exports: [ClaimsRepository, ClaimsService, TradeInService],
 })

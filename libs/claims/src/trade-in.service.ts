@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { randomInt } from 'node:crypto';
 import { AuditService } from '@huanxin/audit-log';
 import { AuthService } from '@huanxin/auth';
+import { CatalogService, modelFacts } from '@huanxin/catalog';
 import { Actor, Clock, DomainError, newId } from '@huanxin/core';
 import { isUniqueViolation, pgConstraint, TransactionService, Tx } from '@huanxin/database';
 import { LedgerService } from '@huanxin/ledger';
@@ -10,6 +11,7 @@ import {
   FLAG_STORE_BURST, ModelFacts, PolicyViolation, priceAboveReference, selectVersion,
 } from '@huanxin/policy';
 import { parseReceipt, ReceiptVerifier } from '@huanxin/recycling';
+import { RetailersRepository } from '@huanxin/retailers';
 import { normaliseVoucherCode, ProgramFactsRepository, VouchersRepository } from '@huanxin/vouchers';
 import { ClaimsRepository } from './claims.repository';
 
@@ -66,6 +68,8 @@ export class TradeInService {
     private readonly ledger: LedgerService,
     private readonly audit: AuditService,
     private readonly auth: AuthService,
+    private readonly retailers: RetailersRepository,
+    private readonly catalog: CatalogService,
     private readonly clock: Clock,
   ) {}
 
@@ -100,10 +104,10 @@ export class TradeInService {
     const program = await this.programs.byId(voucher.program_id, tx);
     if (!program) throw new DomainError('voucher_not_found', 'No voucher with this code');
 
-    const [retailer] = await tx.query(`SELECT status FROM retailers WHERE id = $1`, [retailerId]);
+    const retailer = await this.retailers.findById(retailerId, tx);
     if (!retailer || retailer.status !== 'active') throw new DomainError('retailer_not_active', 'The retailer is not certified and active');
     pass('retailer_active');
-    const [store] = await tx.query(`SELECT id, city FROM stores WHERE retailer_id = $1 AND code = $2`, [retailerId, input.storeCode.trim()]);
+    const store = await this.retailers.findStore(retailerId, input.storeCode.trim(), tx);
     if (!store) throw new DomainError('not_found', `No store ${input.storeCode} for this retailer`);
 
     const [holder] = await tx.query(`SELECT id_number_hash FROM users WHERE id = $1`, [voucher.household_id]);
@@ -126,15 +130,9 @@ export class TradeInService {
     pass('sale_time');
     const rules = version.rules;
 
-    const [model] = await tx.query(
-      `SELECT model_code, category, resolution, energy_grade, reference_price_fen, status FROM catalog_models WHERE model_code = $1`,
-      [input.modelCode.trim().toUpperCase()],
-    );
+    const model = await this.catalog.find(input.modelCode, tx);
     if (!model) throw new DomainError('model_not_found', `Model ${input.modelCode} is not in the catalogue`);
-    const facts: ModelFacts = {
-      category: model.category, resolution: model.resolution, energyGrade: model.energy_grade,
-      referencePriceFen: Number(model.reference_price_fen), approved: model.status === 'approved',
-    };
+    const facts: ModelFacts = modelFacts(model);
     let subsidy;
     try {
       subsidy = computeSubsidy(rules, facts, input.salePriceFen);
@@ -175,7 +173,7 @@ export class TradeInService {
     const amountFen = subsidy.amountFen;
     await this.claims.insert(tx, {
       id: claimId, programId: program.id, city: voucher.city, retailerId, storeId: store.id, householdId: voucher.household_id,
-      voucherId: voucher.id, modelCode: model.model_code, serialNumber: serial, invoiceNumber: invoice,
+      voucherId: voucher.id, modelCode: model.modelCode, serialNumber: serial, invoiceNumber: invoice,
       salePriceFen: input.salePriceFen, soldAt, receiptIssuer: receipt.iss, receiptRid: receipt.rid, receiptKid: receipt.kid,
       receiptIssuedAt: receipt.issuedAt, policyVersion: version.version, rateBp: subsidy.rateBp, capFen: subsidy.capFen,
       baseFen: input.salePriceFen, amountFen, capped: subsidy.capped, reservedFen, status: review.status, flags,
@@ -198,7 +196,7 @@ export class TradeInService {
     await this.audit.append(tx, actor, {
       action: 'claim.submitted', subjectType: 'claim', subjectId: claimId,
       details: {
-        status: review.status, voucherCode: voucher.code, storeCode: input.storeCode, modelCode: model.model_code,
+        status: review.status, voucherCode: voucher.code, storeCode: input.storeCode, modelCode: model.modelCode,
         serialNumber: serial, invoiceNumber: invoice, salePriceFen: input.salePriceFen, amountFen, policyVersion: version.version,
         flags, reviewReasons, receipt: { iss: receipt.iss, rid: receipt.rid },
       },

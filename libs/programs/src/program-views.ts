@@ -33,8 +33,6 @@ export function quotaView(programCode: string, q: Quota): QuotaView {
 }
 
 export function cityBudgetView(b: CityBalances): CityBudgetView {
-  return {
-    city: b.city, grantedFen: b.grantedFen, availableFen: b.availableFen, reservedFen: b.reservedFen,
-    payableFen: b.payableFen, paidFen: b.paidFen, receivableFen: b.receivableFen,
-  };
+  const { balanced: _balanced, ...budget } = b;
+  return budget;
 }

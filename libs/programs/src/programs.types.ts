@@ -1,4 +1,5 @@
 import type { Fen } from '@huanxin/core';
+import type { CityBalances } from '@huanxin/ledger';
 import type { PolicyRules, PolicyVersion } from '@huanxin/policy';
 
 export const PROGRAM_CODE_RE = /^[a-z0-9-]{2,40}$/;
@@ -99,15 +100,8 @@ export interface QuotaView {
   releaseTime: string;
 }
 
-export interface CityBudgetView {
-  city: string;
-  grantedFen: Fen;
-  availableFen: Fen;
-  reservedFen: Fen;
-  payableFen: Fen;
-  paidFen: Fen;
-  receivableFen: Fen;
-}
+/** A city's budget as the programme shows it: the ledger's balances without the invariant flag. */
+export type CityBudgetView = Omit<CityBalances, 'balanced'>;
 
 export interface ProgramDetailView extends Omit<ProgramView, 'policyVersions'> {
   policyVersions: PolicyVersionView[];

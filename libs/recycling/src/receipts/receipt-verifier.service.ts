@@ -3,6 +3,9 @@ import { compactVerify, importJWK, JWK } from 'jose';
 import { DomainError } from '@huanxin/core';
 import { TransactionService, Tx } from '@huanxin/database';
 import { checkReceiptWindow, PolicyRules } from '@huanxin/policy';
+import { keyTrustedForSignatureAt, wasCertifiedAt } from '../certification';
+import { RecyclerKeysRepository } from '../recycler-keys.repository';
+import { RecyclersRepository } from '../recyclers.repository';
 import { parseReceipt, RECEIPT_TYP, ReceiptDevice, receiptHolderHash } from './receipt-format';
 
 export interface VerifiedReceipt {
@@ -30,7 +33,11 @@ export interface ReceiptContext {
  */
 @Injectable()
 export class ReceiptVerifier {
-  constructor(private readonly db: TransactionService) {}
+  constructor(
+    private readonly db: TransactionService,
+    private readonly keys: RecyclerKeysRepository,
+    private readonly recyclers: RecyclersRepository,
+  ) {}
 
   async verify(jws: string, ctx: ReceiptContext, tx?: Tx): Promise<VerifiedReceipt> {
     const q = tx ?? this.db.manager;
@@ -43,26 +50,21 @@ export class ReceiptVerifier {
     if (header.crit !== undefined) throw new DomainError('receipt_malformed', 'Critical header parameters are not supported');
     const kid = header.kid;
 
-    const [key] = await q.query(
-      `SELECT public_key_jwk, revoked_at, revoke_reason FROM recycler_keys WHERE recycler_id = $1 AND kid = $2`,
-      [payload.iss, kid],
-    );
+    const key = await this.keys.find(payload.iss, kid, tx);
     if (!key) throw new DomainError('receipt_key_unknown', 'The receipt was signed with a key that is not registered for its recycler');
     try {
-      const publicKey = await importJWK(key.public_key_jwk as JWK, 'EdDSA');
+      const publicKey = await importJWK(key.publicKeyJwk as JWK, 'EdDSA');
       await compactVerify(jws, publicKey, { algorithms: ['EdDSA'] });
     } catch {
       throw new DomainError('receipt_signature_invalid', 'The receipt signature does not verify');
     }
     const issuedAt = new Date(payload.iat * 1000);
-    if (key.revoked_at && (key.revoke_reason === 'compromised' || issuedAt >= key.revoked_at)) {
-      throw new DomainError('receipt_key_revoked', `The receipt's signing key was revoked (${key.revoke_reason})`);
+    if (!keyTrustedForSignatureAt(key, issuedAt)) {
+      throw new DomainError('receipt_key_revoked', `The receipt's signing key was revoked (${key.revokeReason})`);
     }
-    const [certified] = await q.query(
-      `SELECT 1 FROM recycler_certifications WHERE recycler_id = $1 AND certified_at <= $2 AND (decertified_at IS NULL OR $2 < decertified_at) LIMIT 1`,
-      [payload.iss, issuedAt],
-    );
-    if (!certified) throw new DomainError('recycler_not_certified', 'The recycler was not certified when it signed the receipt');
+    if (!wasCertifiedAt(await this.recyclers.certificationPeriods(payload.iss, tx), issuedAt)) {
+      throw new DomainError('recycler_not_certified', 'The recycler was not certified when it signed the receipt');
+    }
     const [revoked] = await q.query(`SELECT 1 FROM receipt_revocations WHERE recycler_id = $1 AND rid = $2`, [payload.iss, payload.rid]);
     if (revoked) throw new DomainError('receipt_revoked', 'The recycler revoked this receipt');
     if (payload.device.category !== 'tv') throw new DomainError('receipt_wrong_category', 'The receipt is not for a television');

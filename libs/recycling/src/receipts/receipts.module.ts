@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
+import { RecyclingModule } from '../recycling.module';
 import { ReceiptRevocationsService } from './receipt-revocations.service';
 import { ReceiptVerifier } from './receipt-verifier.service';
 
-@Module({ providers: [ReceiptVerifier, ReceiptRevocationsService], exports: [ReceiptVerifier, ReceiptRevocationsService] })
+@Module({ imports: [RecyclingModule], providers: [ReceiptVerifier, ReceiptRevocationsService], exports: [ReceiptVerifier, ReceiptRevocationsService] })
 export class ReceiptsModule {}
