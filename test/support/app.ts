@@ -16,6 +16,8 @@ export const TEST_SECRETS = {
   JWT_SECRET: 'test-jwt-secret-0123456789abcdef0123456789abcdef',
   ID_HASH_SECRET: 'test-id-hash-secret-0123456789abcdef0123456789ab',
   // one tree-head key for every app and worker of a run, so heads signed anywhere verify everywhere (test-only key)
+  // one data key too: personal data encrypted by one process is read by another
+  DATA_ENCRYPTION_KEY: 'dGVzdC1kYXRhLWVuY3J5cHRpb24ta2V5LTMyLWJ5dGU',
   AUDIT_SIGNING_KEY: '{"crv":"Ed25519","d":"W5vFoTsInljTP5jC68wQtd4Rz0qXoXZP-1C0wfNu8RA","x":"AiZGUz-xVcQwBkzxAfzPb5vENUPyxwzIHBVTpARNako","kty":"OKP"}',
 };
 

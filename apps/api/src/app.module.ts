@@ -34,11 +34,12 @@ export class AppModule implements NestModule {
       imports: [
         ConfigModule.forRoot(config),
         CoreModule,
-        LoggerModule.forRoot(loggerParams(config.logLevel, opts.logStream)),
+        LoggerModule.forRoot(loggerParams(config.logLevel, opts.logStream, config.logFormat)),
         DatabaseModule.forRoot({
           url: opts.databaseUrl,
           poolSize: config.dbPoolSize,
           statementTimeoutMs: config.dbStatementTimeoutMs,
+          connectTimeoutMs: config.dbConnectTimeoutMs,
           applicationName: 'huanxin-api',
         }),
         ThrottlerModule.forRoot({ throttlers: throttlers(config) }),

@@ -2,7 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { AuditLogModule } from '@huanxin/audit-log';
 import { AppConfig, ConfigModule } from '@huanxin/config';
-import { CoreModule } from '@huanxin/core';
+import { baseLoggerOptions, CoreModule, prettyStream } from '@huanxin/core';
 import { DatabaseModule } from '@huanxin/database';
 import { IdempotencyModule } from '@huanxin/idempotency';
 import { JobRunner } from './job-runner';
@@ -16,8 +16,15 @@ export class WorkerModule {
       imports: [
         ConfigModule.forRoot(config),
         CoreModule,
-        LoggerModule.forRoot({ pinoHttp: { level: config.logLevel, customProps: () => ({ service: 'huanxin-worker' }) } }),
-        DatabaseModule.forRoot({ url: databaseUrl, poolSize: config.workerPoolSize, applicationName: 'huanxin-worker' }),
+        LoggerModule.forRoot({
+          pinoHttp: config.logFormat === 'pretty'
+            ? [baseLoggerOptions(config.logLevel, 'huanxin-worker'), prettyStream()]
+            : baseLoggerOptions(config.logLevel, 'huanxin-worker'),
+        }),
+        DatabaseModule.forRoot({
+          url: databaseUrl, poolSize: config.workerPoolSize, applicationName: 'huanxin-worker',
+          statementTimeoutMs: config.dbStatementTimeoutMs, connectTimeoutMs: config.dbConnectTimeoutMs,
+        }),
         AuditLogModule,
         IdempotencyModule,
         ...WORKER_MODULES,

@@ -7,6 +7,8 @@ import { AuthService } from './auth.service';
 import { PasswordService } from './password.service';
 import { ApiKeyStrategy, JwtStrategy, LocalStrategy } from './strategies';
 import { TokensService } from './tokens.service';
+import { RevokedSessionsService } from './revoked-sessions.service';
+import { JWT_AUDIENCE, JWT_ISSUER } from './jwt-claims';
 import { UsersRepository } from './users.repository';
 
 @Global()
@@ -15,10 +17,10 @@ import { UsersRepository } from './users.repository';
     PassportModule,
     JwtModule.registerAsync({
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => ({ secret: config.jwtSecret, signOptions: { algorithm: 'HS256' } }),
+      useFactory: (config: AppConfig) => ({ secret: config.jwtSecret, signOptions: { algorithm: 'HS256', issuer: JWT_ISSUER, audience: JWT_AUDIENCE } }),
     }),
   ],
-  providers: [AuthService, PasswordService, TokensService, ApiKeysService, UsersRepository, LocalStrategy, JwtStrategy, ApiKeyStrategy],
-  exports: [AuthService, PasswordService, TokensService, ApiKeysService, UsersRepository],
+  providers: [AuthService, PasswordService, TokensService, ApiKeysService, UsersRepository, LocalStrategy, JwtStrategy, ApiKeyStrategy, RevokedSessionsService],
+  exports: [AuthService, PasswordService, TokensService, ApiKeysService, UsersRepository, RevokedSessionsService],
 })
 export class AuthModule {}

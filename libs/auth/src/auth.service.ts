@@ -7,6 +7,7 @@ import { PasswordService } from './password.service';
 import { hashIdNumber } from './secrets';
 import { TokenPair, TokensService } from './tokens.service';
 import { UserRow, UsersRepository } from './users.repository';
+import { RevokedSessionsService } from './revoked-sessions.service';
 
 export interface RegisterInput {
   phone: string;
@@ -50,6 +51,7 @@ export class AuthService {
     private readonly passwords: PasswordService,
     private readonly tokens: TokensService,
     private readonly audit: AuditService,
+    private readonly revokedSessions: RevokedSessionsService,
   ) {}
 
   idNumberHash(idNumber: string): string {
@@ -117,6 +119,7 @@ export class AuthService {
       await this.tokens.revokeFamily(tx, actor.id, familyId);
       await this.audit.append(tx, actor, { action: 'auth.logout', subjectType: 'user', subjectId: actor.id });
     });
+    this.revokedSessions.markRevoked(familyId);
   }
 
   /** Staff accounts: auditors and admins (by an admin) and retailer staff. Runs inside the caller's transaction. */

@@ -30,8 +30,10 @@ export class ApiAuthGuard extends AuthGuard(['jwt', 'api-key']) {
   }
 
   override handleRequest<T>(err: unknown, user: T): T {
-    if (err instanceof DomainError) throw err;
-    if (err || !user) throw new DomainError('unauthorized', 'The credentials are missing, expired or not valid');
+    // a DomainError is the answer; any other error (the database is down, a bug) is not "unauthorized":
+    // the problem filter answers it (503 for an outage)
+    if (err) throw err;
+    if (!user) throw new DomainError('unauthorized', 'The credentials are missing, expired or not valid');
     return user;
   }
 }
@@ -40,14 +42,14 @@ export class ApiAuthGuard extends AuthGuard(['jwt', 'api-key']) {
 @Injectable()
 export class LocalAuthGuard extends AuthGuard('local') {
   override handleRequest<T>(err: unknown, user: T, info: { message?: string } | undefined): T {
-    if (err instanceof DomainError) throw err;
+    if (err) throw err;
     if (info?.message === 'Missing credentials') {
       throw new DomainError('validation_failed', 'username and password are required', [
         { field: 'username', message: 'username should be a non-empty string' },
         { field: 'password', message: 'password should be a non-empty string' },
       ]);
     }
-    if (err || !user) throw new DomainError('unauthorized', 'Wrong username or password');
+    if (!user) throw new DomainError('unauthorized', 'Wrong username or password');
     return user;
   }
 }

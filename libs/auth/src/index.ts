@@ -8,3 +8,5 @@ export * from './secrets';
 export * from './strategies';
 export * from './tokens.service';
 export * from './users.repository';
+export * from './revoked-sessions.service';
+export * from './jwt-claims';

@@ -9,6 +9,8 @@ import { Actor, DomainError } from '@huanxin/core';
 import { ApiKeysService } from './api-keys.service';
 import { AuthService } from './auth.service';
 import type { AccessClaims } from './tokens.service';
+import { JWT_AUDIENCE, JWT_ISSUER } from './jwt-claims';
+import { RevokedSessionsService } from './revoked-sessions.service';
 import type { UserRow } from './users.repository';
 
 /** `username` (phone or e-mail) and `password` from the login body. */
@@ -30,16 +32,23 @@ export interface AuthenticatedUser extends Actor {
 
 @Injectable()
 export class JwtStrategy extends PassportStrategy(JwtStrategyBase, 'jwt') {
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+  constructor(@Inject(APP_CONFIG) config: AppConfig, private readonly revoked: RevokedSessionsService) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
       secretOrKey: config.jwtSecret,
       algorithms: ['HS256'],
       ignoreExpiration: false,
+      issuer: JWT_ISSUER,
+      audience: JWT_AUDIENCE,
     });
   }
 
-  validate(claims: AccessClaims): AuthenticatedUser {
+  validate(claims: AccessClaims & { exp?: unknown; iat?: unknown }): AuthenticatedUser {
+    // jsonwebtoken accepts a token without exp; ours always have one, so one without is forged or foreign
+    if (typeof claims.exp !== 'number' || typeof claims.iat !== 'number' || typeof claims.sub !== 'string' || typeof claims.fam !== 'string') {
+      throw new DomainError('unauthorized', 'The credentials are missing, expired or not valid');
+    }
+    if (this.revoked.isRevoked(claims.fam)) throw new DomainError('unauthorized', 'This sign-in has ended; sign in again');
     const actor: AuthenticatedUser = { kind: 'user', id: claims.sub, role: claims.role, familyId: claims.fam };
     if (claims.rid) actor.retailerId = claims.rid;
     if (claims.city) actor.city = claims.city;

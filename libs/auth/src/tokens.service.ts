@@ -6,6 +6,7 @@ import { TransactionService, Tx } from '@huanxin/database';
 import { AuditService } from '@huanxin/audit-log';
 import { randomToken, sha256Hex } from './secrets';
 import type { UserRow } from './users.repository';
+import { RevokedSessionsService } from './revoked-sessions.service';
 
 export interface TokenPair {
   accessToken: string;
@@ -35,6 +36,7 @@ export class TokensService {
     private readonly db: TransactionService,
     private readonly clock: Clock,
     private readonly audit: AuditService,
+    private readonly revokedSessions: RevokedSessionsService,
   ) {}
 
   async issue(tx: Tx, user: UserRow, familyId = newId()): Promise<TokenPair> {
@@ -66,13 +68,15 @@ export class TokensService {
         await this.audit.append(tx, { kind: 'user', id: row.user_id }, {
           action: 'auth.refresh_reuse_detected', subjectType: 'user', subjectId: row.user_id, details: { familyId: row.family_id },
         });
-        return { error: 'reused' as const };
+        return { error: 'reused' as const, familyId: row.family_id as string };
       }
       const user = await loadUser(row.user_id, tx);
       if (!user || user.disabled_at) return { error: 'invalid' as const };
       await tx.query(`UPDATE refresh_tokens SET used_at = now() WHERE id = $1`, [row.id]);
       return { pair: await this.issue(tx, user, row.family_id) };
     });
+    // the stolen family's access tokens stop here at once, and on every other process at its next poll
+    if ('familyId' in outcome && outcome.familyId) this.revokedSessions.markRevoked(outcome.familyId);
     if ('error' in outcome) throw new DomainError('unauthorized', 'The refresh token is not valid');
     return outcome.pair;
   }

@@ -104,10 +104,13 @@ export class TradeInService {
     const program = await this.programs.byId(voucher.program_id, tx);
     if (!program) throw new DomainError('voucher_not_found', 'No voucher with this code');
 
-    const retailer = await this.retailers.findById(retailerId, tx);
+    // Share locks on the retailer and the store: a suspension (or a store change) waits for this trade-in,
+    // and a trade-in that starts after a suspension committed reads the new status — whichever commits
+    // first wins, and no trade-in commits after a suspension.
+    const retailer = await this.retailers.lockById(tx, retailerId, 'share');
     if (!retailer || retailer.status !== 'active') throw new DomainError('retailer_not_active', 'The retailer is not certified and active');
     pass('retailer_active');
-    const store = await this.retailers.findStore(retailerId, input.storeCode.trim(), tx);
+    const store = await this.retailers.findStore(retailerId, input.storeCode.trim(), tx, true);
     if (!store) throw new DomainError('not_found', `No store ${input.storeCode} for this retailer`);
 
     const [holder] = await tx.query(`SELECT id_number_hash FROM users WHERE id = $1`, [voucher.household_id]);

@@ -21,9 +21,18 @@ export interface AppConfig {
   voucherExpiryIntervalMs: number;
   voucherExpiryBatch: number;
   dbStatementTimeoutMs: number;
+  /** How long a request waits for a database connection before it is answered 503 (no hang in an outage). */
+  dbConnectTimeoutMs: number;
+  /** Retry-After (seconds) sent with 503 service_unavailable. */
+  unavailableRetryAfterSeconds: number;
   migrateOnStart: boolean;
   seedDemo: boolean;
   logLevel: string;
+  /** `pretty`: one short coloured line per request (development); `json`: one JSON object a line. */
+  logFormat: 'pretty' | 'json';
+  /** Largest nesting depth and number of values in a JSON body; deeper or larger is refused with 400. */
+  bodyMaxDepth: number;
+  bodyMaxElements: number;
   bodyLimit: string;
   jwtSecret: string;
   jwtAccessTtlSeconds: number;
@@ -38,6 +47,14 @@ export interface AppConfig {
   rateLimitDefault: number;
   idempotencyTtlHours: number;
   idempotencyWaitMs: number;
+  /** How long an in-flight key blocks its duplicates before another process may take it over (owner died). */
+  idempotencyLockMs: number;
+  /** How often each API process learns of sign-ins ended (logout, refresh-token reuse): their access tokens stop. */
+  tokenRevocationPollMs: number;
+  /** AES-256-GCM key (32 bytes, base64/base64url/hex) for personal data kept at rest: bank account numbers, phones. */
+  dataEncryptionKey: string;
+  /** Tests only: a pause inside the trade-in transaction before it commits (fault drills kill a process there). */
+  tradeInDebugDelayMs: number;
   argon2MemoryKib: number;
   argon2TimeCost: number;
   trustProxy: boolean;
@@ -130,6 +147,26 @@ function signingKey(env: Env, name: string, production: boolean, dataDir: string
   return ed25519PrivateKeyPem(`${name} (in ${file})`, stored[name]);
 }
 
+function logFormat(env: Env, nodeEnv: string): 'pretty' | 'json' {
+  const raw = str(env, 'LOG_FORMAT', nodeEnv === 'development' && !env.CI ? 'pretty' : 'json');
+  if (raw !== 'pretty' && raw !== 'json') throw new ConfigError(`LOG_FORMAT must be pretty or json, got "${raw}"`);
+  return raw;
+}
+
+function debugDelay(env: Env, name: string, production: boolean): number {
+  const ms = int(env, name, 0, 0, 600000);
+  if (ms > 0 && production) throw new ConfigError(`${name} is for tests only, not for NODE_ENV=production`);
+  return ms;
+}
+
+/** DATA_ENCRYPTION_KEY: 32 bytes as base64, base64url or hex; generated into DATA_DIR outside production. */
+function dataKey(env: Env, production: boolean, dataDir: string): string {
+  const raw = env.DATA_ENCRYPTION_KEY ? env.DATA_ENCRYPTION_KEY.trim() : secret(env, 'DATA_ENCRYPTION_KEY', production, dataDir);
+  const bytes = /^[0-9a-fA-F]{64}$/.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64url');
+  if (bytes.length !== 32) throw new ConfigError('DATA_ENCRYPTION_KEY must be 32 bytes, as 64 hex digits or base64');
+  return bytes.toString('base64url');
+}
+
 export function loadConfig(env: Env = process.env): AppConfig {
   const nodeEnv = str(env, 'NODE_ENV', 'development');
   const production = nodeEnv === 'production';
@@ -163,9 +200,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
     voucherExpiryIntervalMs: int(env, 'VOUCHER_EXPIRY_INTERVAL_MS', 60000, 100),
     voucherExpiryBatch: int(env, 'VOUCHER_EXPIRY_BATCH', 500, 1, 100000),
     dbStatementTimeoutMs: int(env, 'DB_STATEMENT_TIMEOUT_MS', 30000, 0),
+    dbConnectTimeoutMs: int(env, 'DB_CONNECT_TIMEOUT_MS', 3000, 100, 600000),
+    unavailableRetryAfterSeconds: int(env, 'UNAVAILABLE_RETRY_AFTER_SECONDS', 5, 1, 3600),
     migrateOnStart: bool(env, 'MIGRATE_ON_START', true),
     seedDemo: bool(env, 'SEED_DEMO', !production),
     logLevel,
+    logFormat: logFormat(env, nodeEnv),
+    bodyMaxDepth: int(env, 'BODY_MAX_DEPTH', 32, 2, 1000),
+    bodyMaxElements: int(env, 'BODY_MAX_ELEMENTS', 10000, 10, 10_000_000),
     bodyLimit: str(env, 'BODY_LIMIT', '100kb'),
     jwtSecret: secret(env, 'JWT_SECRET', production, dataDir),
     jwtAccessTtlSeconds: int(env, 'JWT_ACCESS_TTL_SECONDS', 900, 30),
@@ -180,6 +222,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
     rateLimitDefault: int(env, 'RATE_LIMIT_DEFAULT', 600, 1),
     idempotencyTtlHours: int(env, 'IDEMPOTENCY_TTL_HOURS', 24, 1),
     idempotencyWaitMs: int(env, 'IDEMPOTENCY_WAIT_MS', 5000, 0),
+    idempotencyLockMs: int(env, 'IDEMPOTENCY_LOCK_MS', 60000, 500),
+    tokenRevocationPollMs: int(env, 'TOKEN_REVOCATION_POLL_MS', 2000, 100, 60000),
+    dataEncryptionKey: dataKey(env, production, dataDir),
+    tradeInDebugDelayMs: debugDelay(env, 'TRADE_IN_DEBUG_DELAY_MS', production),
     argon2MemoryKib: int(env, 'ARGON2_MEMORY_KIB', 19456, 1024),
     argon2TimeCost: int(env, 'ARGON2_TIME_COST', 2, 1),
     trustProxy: bool(env, 'TRUST_PROXY', false),

@@ -7,3 +7,4 @@ export * from './money';
 export * from './pagination';
 export * from './time';
 export * from './validation';
+export * from './safety';

@@ -1,4 +1,5 @@
-import { DomainError } from '@huanxin/core';
+import { DomainError } from './errors';
+import { unsafeText } from './safety/text';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 200;
@@ -15,7 +16,7 @@ export function encodeCursor(key: string): string {
 
 export function decodeCursor(cursor: string): string {
   const key = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!cursor || encodeCursor(key) !== cursor) {
+  if (!cursor || encodeCursor(key) !== cursor || unsafeText(key) || /[\u0000-\u001f]/.test(key)) {
     throw new DomainError('validation_failed', 'The cursor is not one this API gave out', [{ field: 'cursor', message: 'cursor is not valid' }]);
   }
   return key;

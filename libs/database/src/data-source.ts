@@ -5,6 +5,8 @@ export interface DatabaseOptions {
   url: string;
   poolSize?: number;
   statementTimeoutMs?: number;
+  /** how long to wait for a connection (a new one, or a free one from the pool) before failing */
+  connectTimeoutMs?: number;
   applicationName?: string;
 }
 
@@ -21,6 +23,8 @@ export function dataSourceOptions(opts: DatabaseOptions): DataSourceOptions {
       max: opts.poolSize ?? 10,
       application_name: opts.applicationName ?? 'huanxin',
       statement_timeout: opts.statementTimeoutMs ?? 30000,
+      // never wait forever for a connection: in an outage requests fail fast and are answered 503
+      connectionTimeoutMillis: opts.connectTimeoutMs ?? 3000,
     },
   };
 }

@@ -10,19 +10,46 @@ import { Actor, DomainError } from '@huanxin/core';
 import { IdempotencyRepository } from './idempotency.repository';
 
 export const IDEMPOTENCY_REQUIRED = 'huanxin:idempotency-required';
+export const IDEMPOTENCY_MODE = 'huanxin:idempotency-mode';
 
 /** The route refuses requests without an Idempotency-Key (400 idempotency_key_required). */
 export const IdempotencyRequired = () => SetMetadata(IDEMPOTENCY_REQUIRED, true);
 
+/**
+ * The answer carries live credentials (log-in, refresh): the route is outside idempotency. A key sent with
+ * it is ignored, nothing is stored, and nothing can be replayed — a used refresh token sent again is reuse.
+ */
+export const NotIdempotent = () => SetMetadata(IDEMPOTENCY_MODE, { skip: true });
+
+/**
+ * The answer carries a secret shown once (a new API key): it is remembered WITHOUT these fields, so a
+ * replay says what was created (same id) but never shows the secret again.
+ */
+export const IdempotentWithoutSecrets = (...fields: string[]) => SetMetadata(IDEMPOTENCY_MODE, { omit: fields });
+
+interface IdempotencyMode {
+  skip?: boolean;
+  omit?: string[];
+}
+
+function withoutFields(body: unknown, fields: string[] | undefined): unknown {
+  if (!fields?.length || !body || typeof body !== 'object' || Array.isArray(body)) return body;
+  const copy: Record<string, unknown> = { ...(body as Record<string, unknown>) };
+  for (const f of fields) delete copy[f];
+  return copy;
+}
+
 const KEY_RE = /^[A-Za-z0-9_.:-]{8,200}$/;
-const LOCK_MS = 60_000;
 
 /**
  * Idempotency-Key for every POST (DESIGN.md "Non-functional promises"), one mechanism backed by a table:
  * - same key and same body → the first answer again (header `Idempotent-Replayed: true`);
  * - same key, other body → 422 idempotency_key_reused;
  * - a concurrent duplicate waits up to IDEMPOTENCY_WAIT_MS for the first to finish, then 409 idempotency_in_progress;
- * - keys are scoped to the caller and kept IDEMPOTENCY_TTL_HOURS.
+ * - keys are scoped to the caller and kept IDEMPOTENCY_TTL_HOURS; anonymous callers cannot be told apart,
+ *   so their keys are scoped to the request itself (two strangers sending one key never meet);
+ * - answers that carry secrets are never stored (NotIdempotent, IdempotentWithoutSecrets);
+ * - an owner that died mid-request blocks its key for IDEMPOTENCY_LOCK_MS, then a retry takes it over.
  * A request that fails with an error changed nothing (errors roll back), so its key is released and may be
  * retried; only successful answers are remembered.
  */
@@ -39,6 +66,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const req = ctx.switchToHttp().getRequest<Request>();
     const res = ctx.switchToHttp().getResponse<Response>();
     if (req.method !== 'POST') return next.handle();
+    const mode = this.reflector.getAllAndOverride<IdempotencyMode | undefined>(IDEMPOTENCY_MODE, [ctx.getHandler(), ctx.getClass()]);
+    if (mode?.skip) return next.handle();
     const required = this.reflector.getAllAndOverride<boolean>(IDEMPOTENCY_REQUIRED, [ctx.getHandler(), ctx.getClass()]);
     const key = req.header('idempotency-key');
     if (key === undefined) {
@@ -51,10 +80,10 @@ export class IdempotencyInterceptor implements NestInterceptor {
       ]));
     }
     const actor = req.user as Actor | undefined;
-    const scope = actor ? `${actor.kind}:${actor.id}` : 'anonymous';
     const hash = createHash('sha256')
       .update(`${req.method} ${req.baseUrl}${req.path}\n${canonicalize(req.body ?? null) ?? ''}`)
       .digest('hex');
+    const scope = actor ? `${actor.kind}:${actor.id}` : `anonymous:${hash}`;
 
     return from(this.acquire(scope, key, hash)).pipe(
       mergeMap((replay) => {
@@ -65,7 +94,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
         }
         return next.handle().pipe(
           mergeMap(async (body) => {
-            await this.repo.complete(scope, key, res.statusCode, body);
+            await this.repo.complete(scope, key, res.statusCode, withoutFields(body, mode?.omit));
             return body;
           }),
           catchError((err) => from(this.repo.release(scope, key)).pipe(mergeMap(() => throwError(() => err)))),
@@ -76,7 +105,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
 
   /** Owns the key (returns undefined) or returns the stored answer to replay. */
   private async acquire(scope: string, key: string, hash: string): Promise<{ status: number; body: unknown } | undefined> {
-    const { idempotencyTtlHours: ttl, idempotencyWaitMs: waitMs } = this.config;
+    const { idempotencyTtlHours: ttl, idempotencyWaitMs: waitMs, idempotencyLockMs: LOCK_MS } = this.config;
     const deadline = Date.now() + waitMs;
     for (let delay = 20; ; delay = Math.min(delay * 2, 250)) {
       if (await this.repo.claim(scope, key, hash, LOCK_MS, ttl)) return undefined;

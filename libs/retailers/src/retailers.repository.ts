@@ -123,11 +123,11 @@ export class RetailersRepository {
     return rows.map(toStore);
   }
 
-  /** A retailer's store by its code (exact match), or undefined. */
-  async findStore(retailerId: string, code: string, tx?: Tx): Promise<Store | undefined> {
+  /** A retailer's store by its code (exact match), or undefined; `share` holds it until the transaction ends. */
+  async findStore(retailerId: string, code: string, tx?: Tx, share = false): Promise<Store | undefined> {
     if (!isUuid(retailerId)) return undefined;
     const rows: StoreRow[] = await (tx ?? this.db.manager).query(
-      `SELECT ${STORE_COLUMNS} FROM stores WHERE retailer_id = $1 AND code = $2`,
+      `SELECT ${STORE_COLUMNS} FROM stores WHERE retailer_id = $1 AND code = $2${share ? ' FOR SHARE' : ''}`,
       [retailerId, code],
     );
     return rows[0] && toStore(rows[0]);

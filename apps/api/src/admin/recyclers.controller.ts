@@ -1,3 +1,4 @@
+import { IdempotentWithoutSecrets } from '@huanxin/idempotency';
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentActor, Roles } from '@huanxin/auth';
@@ -56,6 +57,7 @@ export class AdminRecyclersController {
   }
 
   @Post(':id/api-keys')
+  @IdempotentWithoutSecrets('key')
   @ApiOperation({ summary: 'Issue an API key for the recycler\'s system; the key is shown this once' })
   @ApiCreatedResponse({ type: ApiKeyCreatedDto })
   @ApiProblems([404, 'not_found'])

@@ -1,3 +1,4 @@
+import { IdempotentWithoutSecrets } from '@huanxin/idempotency';
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentActor, Roles } from '@huanxin/auth';
@@ -57,6 +58,7 @@ export class AdminRetailersController {
   }
 
   @Post(':id/api-keys')
+  @IdempotentWithoutSecrets('key')
   @ApiOperation({ summary: 'Issue a POS API key; the key is shown this once' })
   @ApiCreatedResponse({ type: ApiKeyCreatedDto })
   @ApiProblems([404, 'not_found'])

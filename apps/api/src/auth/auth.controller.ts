@@ -1,3 +1,4 @@
+import { NotIdempotent } from '@huanxin/idempotency';
 import { Body, Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
@@ -26,6 +27,7 @@ export class AuthController {
   @RateLimit('login')
   @UseGuards(LocalAuthGuard)
   @Post('login')
+  @NotIdempotent()
   @HttpCode(200)
   @ApiOperation({ summary: 'Sign in with phone (households) or e-mail (staff)' })
   @ApiOkResponse({ type: TokenPairDto })
@@ -37,6 +39,7 @@ export class AuthController {
   @Public()
   @RateLimit('login')
   @Post('refresh')
+  @NotIdempotent()
   @HttpCode(200)
   @ApiOperation({ summary: 'Rotate a refresh token; reusing an old one revokes its whole family' })
   @ApiOkResponse({ type: TokenPairDto })

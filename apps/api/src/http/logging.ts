@@ -1,39 +1,24 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
+import { baseLoggerOptions, prettyStream, safeError } from '@huanxin/core';
 import { requestId } from './request-id';
 
-/**
- * Paths pino must never print. Bodies are not logged at all; these cover headers and any object a
- * developer might log by mistake. ID numbers, passwords, tokens and keys never reach a log line.
- */
-export const REDACT_PATHS = [
-  'req.headers.authorization',
-  'req.headers["x-api-key"]',
-  'req.headers.cookie',
-  'req.headers["idempotency-key"]',
-  'res.headers["set-cookie"]',
-  '*.password',
-  '*.newPassword',
-  '*.idNumber',
-  '*.householdIdNumber',
-  '*.accessToken',
-  '*.refreshToken',
-  '*.key',
-  '*.apiKey',
-  '*.secret',
-  '*.recyclingReceipt',
-];
+const pathOf = (req: IncomingMessage) => (req.url ?? '').split('?')[0];
 
-export function loggerParams(level: string, stream?: DestinationStream): Params {
+export function loggerParams(level: string, stream?: DestinationStream, format: 'pretty' | 'json' = 'json'): Params {
   const options = {
-    level,
+    ...baseLoggerOptions(level, 'huanxin-api'),
     genReqId: requestId,
-    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-    customProps: () => ({ service: 'huanxin-api' }),
     serializers: {
+      err: safeError,
+      error: safeError,
       req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url?.split('?')[0] }),
     },
+    customSuccessMessage: (req: IncomingMessage, res: ServerResponse, ms: number) => `${req.method} ${pathOf(req)} ${res.statusCode} ${Math.round(ms)}ms`,
+    customErrorMessage: (req: IncomingMessage, res: ServerResponse) => `${req.method} ${pathOf(req)} ${res.statusCode} failed`,
     autoLogging: { ignore: (req: { url?: string }) => !!req.url?.startsWith('/health') || req.url === '/metrics' },
   };
-  return { pinoHttp: stream ? [options, stream] : options } as Params;
+  const destination = stream ?? (format === 'pretty' ? prettyStream() : undefined);
+  return { pinoHttp: destination ? [options, destination] : options } as Params;
 }

@@ -1,7 +1,9 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Inject, Logger, Optional } from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
-import { DomainError, ErrorCode, FieldError, statusOf } from '@huanxin/core';
+import { APP_CONFIG, AppConfig } from '@huanxin/config';
+import { DomainError, ErrorCode, FieldError, safeError, statusOf } from '@huanxin/core';
+import { isDatabaseUnavailable } from '@huanxin/database';
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
@@ -39,16 +41,27 @@ export function problem(code: string, status: number, detail: string, errors?: F
 export class ProblemFilter implements ExceptionFilter {
   private readonly logger = new Logger('ProblemFilter');
 
+  constructor(@Optional() @Inject(APP_CONFIG) private readonly config?: AppConfig) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
     const res = ctx.getResponse<Response>();
     const req = ctx.getRequest<Request>();
     const body = this.toProblem(exception, req);
     if (res.headersSent) return;
+    if (body.status === 503) res.setHeader('Retry-After', String(this.config?.unavailableRetryAfterSeconds ?? 5));
     res.status(body.status).type('application/problem+json').send(JSON.stringify(body));
   }
 
   toProblem(exception: unknown, req?: Request): Problem {
+    if (exception instanceof DomainError && exception.code === 'service_unavailable') {
+      return problem('service_unavailable', 503, 'The service is briefly unavailable; try again shortly');
+    }
+    if (isDatabaseUnavailable(exception)) {
+      // an outage, not a bug: a short line (no stack), and the client is told to come back
+      this.logger.warn({ err: safeError(exception), path: req?.path }, 'database unavailable');
+      return problem('service_unavailable', 503, 'The service is briefly unavailable; try again shortly');
+    }
     if (exception instanceof DomainError) {
       return problem(exception.code, statusOf(exception.code), exception.message, exception.errors);
     }
@@ -62,7 +75,7 @@ export class ProblemFilter implements ExceptionFilter {
       const code = (typeof resp === 'object' && resp.code) || GENERIC_CODES[status] || (status >= 500 ? 'internal_error' : 'bad_request');
       return problem(code, status, status === 404 && !resp ? 'Not found' : String(message));
     }
-    this.logger.error({ err: exception, path: req?.path }, 'unhandled error');
+    this.logger.error({ err: safeError(exception), path: req?.path }, 'unhandled error');
     return problem('internal_error', 500, 'An unexpected error occurred');
   }
 }

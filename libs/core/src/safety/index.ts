@@ -1,0 +1,3 @@
+export * from './log-safety';
+export * from './text';
+export * from './logger-options';
