@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@huanxin/config';
 import { randomInt } from 'node:crypto';
 import { AuditService } from '@huanxin/audit-log';
 import { AuthService } from '@huanxin/auth';
@@ -71,6 +72,7 @@ export class TradeInService {
     private readonly retailers: RetailersRepository,
     private readonly catalog: CatalogService,
     private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async submit(actor: Actor, input: TradeInInput): Promise<TradeInResult> {
@@ -204,6 +206,8 @@ export class TradeInService {
         flags, reviewReasons, receipt: { iss: receipt.iss, rid: receipt.rid },
       },
     });
+    // tests only (TRADE_IN_DEBUG_DELAY_MS): the fault drills kill the process while this transaction is open
+    if (this.config.tradeInDebugDelayMs > 0) await new Promise((r) => setTimeout(r, this.config.tradeInDebugDelayMs));
     return {
       claimId,
       status: review.status,
