@@ -14,6 +14,7 @@
  *
  * Target: a run over 100,000 claims across 500 retailers in ≤ 10 s on two cores.
  */
+import { sealBankAccount } from '@huanxin/retailers';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { randomBytes } from 'node:crypto';
@@ -67,7 +68,7 @@ async function fakeStripe(): Promise<{ server: Server; port: number; transfers: 
   return { server, port: (server.address() as AddressInfo).port, transfers: () => byKey.size };
 }
 
-async function seed(ds: DataSource, ledger: LedgerService, db: TransactionService, code: string, claims: number, retailers: number): Promise<string> {
+async function seed(ds: DataSource, ledger: LedgerService, db: TransactionService, code: string, claims: number, retailers: number, dataKey: string): Promise<string> {
   const [{ id: programId }] = await ds.query(
     `INSERT INTO programs (id, code, name, starts_at, ends_at, voucher_validity_days, per_household_limit)
      VALUES (gen_random_uuid(), $1, 'bench', now() - interval '60 days', now() + interval '300 days', 30, 1) RETURNING id`,
@@ -84,11 +85,16 @@ async function seed(ds: DataSource, ledger: LedgerService, db: TransactionServic
   await ds.query(
     `INSERT INTO retailers (id, name, credit_code, city, status, bank, created_at, updated_at)
      SELECT gen_random_uuid(), 'bench retailer ' || i, $2 || lpad(i::text, 12, '0'), ($3::text[])[1 + i % 11], 'active',
-            jsonb_build_object('accountName', '测试电器 ' || i, 'accountNumber', '6222' || lpad(i::text, 12, '0'), 'bankCode', '102331000010'),
-            now(), now()
+            NULL, now(), now()
        FROM generate_series(1, $1::int) AS i`,
     [retailers, tag, ZHEJIANG_CITIES],
   );
+  // bank accounts are kept sealed (DATA_ENCRYPTION_KEY), as RetailersRepository writes them
+  const made: { id: string; credit_code: string }[] = await ds.query(`SELECT id, credit_code FROM retailers WHERE credit_code LIKE $1 || '%'`, [tag]);
+  for (const r of made) {
+    const bank = sealBankAccount(dataKey, r.id, { accountName: `测试电器 ${r.credit_code.slice(-4)}`, accountNumber: `6222${r.credit_code.slice(-12)}`, bankCode: '102331000010' });
+    await ds.query(`UPDATE retailers SET bank = $2 WHERE id = $1`, [r.id, bank]);
+  }
   await ds.query(
     `INSERT INTO stores (id, retailer_id, code, name, city)
      SELECT gen_random_uuid(), r.id, 'S-1', 'store', r.city FROM retailers r WHERE r.credit_code LIKE $1 || '%'
@@ -185,7 +191,7 @@ async function main(): Promise<void> {
         const [{ version }] = await ds.query(`SELECT current_setting('server_version') AS version`);
         log(`payout benchmark: ${fmt(claims)} approved claims across ${fmt(retailers)} retailers, PostgreSQL ${version}, node ${process.version}`);
         let t0 = process.hrtime.bigint();
-        const programId = await seed(ds, app.get(LedgerService), app.get(TransactionService), 'bench-bank', claims, retailers);
+        const programId = await seed(ds, app.get(LedgerService), app.get(TransactionService), 'bench-bank', claims, retailers, config.dataEncryptionKey);
         log(`  seeded in ${fmt(seconds(t0), 1)} s (set-up, not a target)`);
         // the floor: rewriting each claim row once, as moving it to in_payout must (rolled back, then vacuumed)
         const qr = ds.createQueryRunner();
@@ -248,7 +254,7 @@ async function main(): Promise<void> {
       const app = await context(config, url);
       try {
         const ds = app.get(DataSource);
-        const programId = await seed(ds, app.get(LedgerService), app.get(TransactionService), 'bench-stripe', claims, retailers);
+        const programId = await seed(ds, app.get(LedgerService), app.get(TransactionService), 'bench-stripe', claims, retailers, config.dataEncryptionKey);
         await ds.query(`UPDATE retailers SET stripe_account_id = 'acct_' || replace(id::text, '-', '')`);
         let t0 = process.hrtime.bigint();
         const run = await app.get(PayoutRunsService).create(ADMIN, 'bench-stripe');

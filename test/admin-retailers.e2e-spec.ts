@@ -63,9 +63,12 @@ describe('admin: retailers (e2e)', () => {
       const got = await t.http().get(`/v1/admin/retailers/${res.body.id}`).set(admin.auth).expect(200);
       expect(got.body).toEqual(res.body);
 
-      // the payout gateway can read the full account; nothing else was stored
+      // the payout gateway can read the full account; the row keeps it sealed, never in clear
       const [row] = await t.db.query(`SELECT bank, credit_code FROM retailers WHERE id = $1`, [res.body.id]);
-      expect(row.bank).toEqual({ accountName: '杭州测试电器有限公司', accountNumber: '6222020200112233445', bankCode: '102331000010' });
+      expect(row.bank).toEqual({
+        accountName: '杭州测试电器有限公司', accountNumberLast4: '3445', accountNumberSealed: expect.stringMatching(/^v1\./), bankCode: '102331000010',
+      });
+      expect(JSON.stringify(row)).not.toContain('6222020200112233445');
       const account = await t.app.get(RetailersRepository).payoutAccount(res.body.id);
       expect(account?.bank?.accountNumber).toBe('6222020200112233445');
 

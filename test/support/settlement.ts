@@ -1,3 +1,4 @@
+import { sealBankAccount } from '@huanxin/retailers';
 import { LedgerService } from '@huanxin/ledger';
 import { PayoutProcessor } from '@huanxin/settlement';
 import type { TestApp } from './app';
@@ -40,7 +41,8 @@ export async function approvedClaims(s: Scenario, count: number, opts: { city?: 
 /** Payout details as the programme office recorded them at certification (no endpoint edits them yet). */
 export async function setBank(t: TestApp, retailerId: string, accountNumber = `62220202${String(Date.now()).slice(-8)}`): Promise<{ accountName: string; accountNumber: string; bankCode: string }> {
   const bank = { accountName: `测试电器 ${retailerId.slice(0, 8)}`, accountNumber, bankCode: '102331000010' };
-  await t.db.query(`UPDATE retailers SET bank = $2 WHERE id = $1`, [retailerId, bank]);
+  // stored as the repository stores it: the number sealed, its last four in clear
+  await t.db.query(`UPDATE retailers SET bank = $2 WHERE id = $1`, [retailerId, sealBankAccount(t.config.dataEncryptionKey, retailerId, bank)]);
   return bank;
 }
 

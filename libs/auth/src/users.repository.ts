@@ -1,5 +1,6 @@
-import { Injectable } from '@nestjs/common';
-import type { Role } from '@huanxin/core';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@huanxin/config';
+import { lookupHash, maskPhone, Role } from '@huanxin/core';
 import type { Tx } from '@huanxin/database';
 import { TransactionService } from '@huanxin/database';
 
@@ -7,7 +8,8 @@ export interface UserRow {
   id: string;
   role: Role;
   email: string | null;
-  phone: string | null;
+  /** 138****0001: the number itself is not kept (only its keyed hash, for log-in) */
+  phone_masked: string | null;
   password_hash: string;
   name: string;
   city: string | null;
@@ -29,23 +31,38 @@ export interface NewUser {
   retailerId?: string | null;
 }
 
-const COLUMNS = `id, role, email, phone, password_hash, name, city, id_number_last4, retailer_id, disabled_at`;
+const COLUMNS = `id, role, email, phone_masked, password_hash, name, city, id_number_last4, retailer_id, disabled_at`;
 
+/**
+ * Users. A phone number is personal data: it is stored only as a keyed hash (log-in and uniqueness match
+ * on it, unique constraint `users_phone_hash_key`) and masked for display; the clear number never reaches
+ * the table.
+ */
 @Injectable()
 export class UsersRepository {
-  constructor(private readonly db: TransactionService) {}
+  constructor(
+    private readonly db: TransactionService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  phoneHash(phone: string): string {
+    return lookupHash(this.config.idHashSecret, 'phone', phone.trim());
+  }
 
   async insert(tx: Tx, u: NewUser): Promise<void> {
     await tx.query(
-      `INSERT INTO users (id, role, email, phone, password_hash, name, city, id_number_hash, id_number_last4, retailer_id)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
-      [u.id, u.role, u.email ?? null, u.phone ?? null, u.passwordHash, u.name, u.city ?? null, u.idNumberHash ?? null,
-        u.idNumberLast4 ?? null, u.retailerId ?? null],
+      `INSERT INTO users (id, role, email, phone_hash, phone_masked, password_hash, name, city, id_number_hash, id_number_last4, retailer_id)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)`,
+      [u.id, u.role, u.email ?? null, u.phone ? this.phoneHash(u.phone) : null, u.phone ? maskPhone(u.phone.trim()) : null,
+        u.passwordHash, u.name, u.city ?? null, u.idNumberHash ?? null, u.idNumberLast4 ?? null, u.retailerId ?? null],
     );
   }
 
   async findByUsername(username: string): Promise<UserRow | undefined> {
-    const rows = await this.db.manager.query(`SELECT ${COLUMNS} FROM users WHERE phone = $1 OR email = $1::citext LIMIT 1`, [username]);
+    const rows = await this.db.manager.query(
+      `SELECT ${COLUMNS} FROM users WHERE phone_hash = $1 OR email = $2::citext LIMIT 1`,
+      [this.phoneHash(username), username],
+    );
     return rows[0];
   }
 

@@ -1,4 +1,3 @@
-import { maskedPhoneSql } from '@huanxin/review';
 import { csvFieldSql } from './csv';
 
 const shanghai = (col: string) => `to_char(${col} AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD"T"HH24:MI:SS"+08:00"')`;
@@ -6,7 +5,7 @@ const shanghai = (col: string) => `to_char(${col} AT TIME ZONE 'Asia/Shanghai', 
 /**
  * The columns of claims.csv as SQL over one export row `x` (see ReportsRepository.exportBatch), header first.
  * No ID number ever: the database holds only a keyed hash and the last four digits, and the export leaves even
- * those out (the household id links a household's claims). The phone number is masked (138****0001). Amounts
+ * those out (the household id links a household's claims). The phone number is masked (138****0001): the table keeps no other form of it. Amounts
  * are integer fen, times Asia/Shanghai RFC 3339, lists joined with ';'.
  */
 export const CLAIMS_CSV_COLUMNS: readonly [header: string, sql: string][] = [
@@ -19,7 +18,7 @@ export const CLAIMS_CSV_COLUMNS: readonly [header: string, sql: string][] = [
   ['retailer_name', csvFieldSql('x.retailer_name', true)],
   ['store_code', csvFieldSql('x.store_code', true)],
   ['household_id', csvFieldSql('x.household_id::text')],
-  ['household_phone', csvFieldSql(maskedPhoneSql('x.phone'))],
+  ['household_phone', csvFieldSql('x.phone')],
   ['voucher_code', csvFieldSql('x.voucher_code', true)],
   ['model_code', csvFieldSql('x.model_code', true)],
   ['resolution', csvFieldSql('x.resolution')],

@@ -118,7 +118,7 @@ export class ReportsRepository {
           LIMIT $${params.push(limit)}
        ), x AS MATERIALIZED (
          SELECT c.*, p.code AS program_code, r.name AS retailer_name, s.code AS store_code, m.resolution, m.energy_grade,
-                (SELECT u.phone FROM users u WHERE u.id = c.household_id) AS phone,
+                (SELECT u.phone_masked FROM users u WHERE u.id = c.household_id) AS phone,
                 (SELECT v.code FROM vouchers v WHERE v.id = c.voucher_id) AS voucher_code
            FROM page c
            JOIN programs p ON p.id = c.program_id

@@ -3,3 +3,4 @@ export * from './retailer-views';
 export * from './retailers.module';
 export * from './retailers.repository';
 export * from './retailers.service';
+export * from './bank-account-seal';

@@ -83,3 +83,14 @@ export interface RevokedApiKey {
   id: string;
   revokedAt: string;
 }
+
+/**
+ * The bank account as `retailers.bank` keeps it: the number sealed (AES-256-GCM under DATA_ENCRYPTION_KEY,
+ * bound to the retailer) and its last four digits; never the number in clear.
+ */
+export interface StoredBankAccount {
+  accountName: string;
+  accountNumberLast4: string;
+  accountNumberSealed: string;
+  bankCode: string;
+}

@@ -1,7 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@huanxin/config';
 import { isUuid } from '@huanxin/core';
 import { TransactionService, Tx } from '@huanxin/database';
-import type { BankAccount, PayoutAccount, Retailer, RetailerStatus, Store } from './retailer.types';
+import type { BankAccount, PayoutAccount, Retailer, RetailerStatus, Store, StoredBankAccount } from './retailer.types';
+import { openBankAccount, sealBankAccount } from './bank-account-seal';
 
 interface RetailerRow {
   id: string;
@@ -11,7 +13,7 @@ interface RetailerRow {
   status: RetailerStatus;
   status_reason: string | null;
   stripe_account_id: string | null;
-  bank: BankAccount | null;
+  bank: StoredBankAccount | null;
   created_at: Date;
 }
 
@@ -35,8 +37,8 @@ function toRetailer(r: RetailerRow): Retailer {
     status: r.status,
     statusReason: r.status_reason,
     stripeAccountId: r.stripe_account_id,
-    // The full number stays in the row; everything read through here sees its last four digits only.
-    bank: r.bank ? { accountName: r.bank.accountName, accountNumberLast4: r.bank.accountNumber.slice(-4), bankCode: r.bank.bankCode } : null,
+    // The row keeps the number sealed; everything read through here sees its last four digits only.
+    bank: r.bank ? { accountName: r.bank.accountName, accountNumberLast4: r.bank.accountNumberLast4, bankCode: r.bank.bankCode } : null,
     createdAt: r.created_at,
   };
 }
@@ -61,13 +63,16 @@ export interface RetailerInsert {
  */
 @Injectable()
 export class RetailersRepository {
-  constructor(private readonly db: TransactionService) {}
+  constructor(
+    private readonly db: TransactionService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   async insert(tx: Tx, r: RetailerInsert): Promise<void> {
     await tx.query(
       `INSERT INTO retailers (id, name, credit_code, city, status, stripe_account_id, bank, created_at, updated_at)
        VALUES ($1, $2, $3, $4, 'active', $5, $6, $7, $7)`,
-      [r.id, r.name, r.creditCode, r.city, r.stripeAccountId, r.bank, r.createdAt],
+      [r.id, r.name, r.creditCode, r.city, r.stripeAccountId, r.bank && sealBankAccount(this.config.dataEncryptionKey, r.id, r.bank), r.createdAt],
     );
   }
 
@@ -141,7 +146,7 @@ export class RetailersRepository {
       [retailerId],
     );
     const r = rows[0];
-    return r && { retailerId: r.id, stripeAccountId: r.stripe_account_id, bank: r.bank };
+    return r && { retailerId: r.id, stripeAccountId: r.stripe_account_id, bank: r.bank && openBankAccount(this.config.dataEncryptionKey, r.id, r.bank) };
   }
 
   /** An API key of this retailer, locked, with its revocation time; undefined if it is not this retailer's. */

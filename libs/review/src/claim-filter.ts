@@ -94,13 +94,3 @@ export function isClaimKey(k: unknown): k is ClaimKey {
   const c = k as ClaimKey;
   return !!c && typeof c.createdKey === 'string' && CREATED_KEY_RE.test(c.createdKey) && typeof c.id === 'string' && UUID_RE.test(c.id);
 }
-
-/**
- * SQL: a phone number masked for display and exports, 13800000001 → 138****0001 (the middle four of an
- * 11-digit number; anything shorter than 8 characters entirely). Masked in the database, so the clear
- * number never reaches a view or an export.
- */
-export function maskedPhoneSql(col: string): string {
-  return `CASE WHEN length(${col}) >= 8 THEN left(${col}, 3) || repeat('*', length(${col}) - 7) || right(${col}, 4)
-               ELSE repeat('*', length(${col})) END`;
-}

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { ClaimRow, ClaimStatus } from '@huanxin/claims';
 import { returnedRows, TransactionService, Tx } from '@huanxin/database';
-import { ClaimFilter, claimFilterSql, ClaimKey, CREATED_KEY_SQL, maskedPhoneSql } from './claim-filter';
+import { ClaimFilter, claimFilterSql, ClaimKey, CREATED_KEY_SQL } from './claim-filter';
 
 /** A claim as the auditor sees it: the retailer's view plus what review needs. */
 export interface ReviewClaimRow extends ClaimRow {
@@ -81,7 +81,7 @@ export class ReviewRepository {
   /** The claim's household as review may see it: the phone masked, the ID number's last four digits only. */
   async household(id: string): Promise<{ id: string; masked_phone: string | null; id_number_last4: string | null } | undefined> {
     const rows = await this.db.manager.query(
-      `SELECT id, ${maskedPhoneSql('phone')} AS masked_phone, id_number_last4 FROM users WHERE id = $1`, [id]);
+      `SELECT id, phone_masked AS masked_phone, id_number_last4 FROM users WHERE id = $1`, [id]);
     return rows[0];
   }
 

@@ -5,6 +5,7 @@ import { AuditService } from '@huanxin/audit-log';
 import { APP_CONFIG, AppConfig } from '@huanxin/config';
 import { Actor, Clock } from '@huanxin/core';
 import { TransactionService, Tx } from '@huanxin/database';
+import { openBankAccount } from '@huanxin/retailers';
 import { BankFileGateway } from './bank/bank-file.gateway';
 import { validatePain001 } from './bank/pain001';
 import type { PayoutInstruction, SendOutcome } from './payout-gateway';
@@ -149,7 +150,8 @@ export class PayoutProcessor {
       const ref = { id: run.id, programCode: run.program_code, createdAt: run.created_at };
       const outcomes = await this.bank.send(ref, toSend.map((p) => ({
         payoutId: p.id, runId: p.run_id, retailerId: p.retailer_id, amountFen: n(p.amount_fen), claimCount: p.claim_count,
-        idempotencyKey: p.idempotency_key, stripeAccountId: null, bank: p.bank,
+        idempotencyKey: p.idempotency_key, stripeAccountId: null,
+        bank: p.bank && openBankAccount(this.config.dataEncryptionKey, p.retailer_id, p.bank),
       })));
       const sent = [...outcomes].filter(([, o]) => o.kind === 'sent').map(([id, o]) => ({ id, reference: (o as { reference: string }).reference }));
       const refused = [...outcomes].filter(([, o]) => o.kind === 'refused').map(([id, o]) => ({ id, code: (o as { code: string }).code, reason: (o as { reason: string }).reason }));

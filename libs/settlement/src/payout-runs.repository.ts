@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Actor, actorRef } from '@huanxin/core';
 import { returnedRows, TransactionService, Tx } from '@huanxin/database';
+import type { StoredBankAccount } from '@huanxin/retailers';
 import type { GatewayName, HeldRetailer, PayoutStatus, RunStatus, RunTrigger } from './settlement.types';
 
 export interface RunRow {
@@ -91,7 +92,7 @@ export const PAYOUT_COLUMNS = `p.id, p.run_id, p.program_id, p.retailer_id, p.ga
   p.failure_code, p.failure_reason, p.attempts, p.created_at, p.sent_at, p.paid_at, p.failed_at`;
 
 /** Where each gateway pays a retailer, and why a retailer is held back instead (SQL over `retailers r`). */
-const DESTINATION = `CASE WHEN $3::text = 'stripe' THEN r.stripe_account_id ELSE '****' || right(r.bank->>'accountNumber', 4) END`;
+const DESTINATION = `CASE WHEN $3::text = 'stripe' THEN r.stripe_account_id ELSE '****' || (r.bank->>'accountNumberLast4') END`;
 const HOLD_REASON = `
   CASE WHEN r.status <> 'active' THEN 'retailer_suspended'
        WHEN $3::text = 'stripe' AND r.stripe_account_id IS NULL THEN 'no_payout_account'
@@ -375,7 +376,7 @@ export class PayoutRunsRepository {
   }
 
   /** The pending payouts of a run with where to pay them (full bank account: for the file only). */
-  async pendingWithAccounts(tx: Tx, runId: string): Promise<(PayoutRow & { retailer_status: string; stripe_account_id: string | null; bank: { accountName: string; accountNumber: string; bankCode: string } | null })[]> {
+  async pendingWithAccounts(tx: Tx, runId: string): Promise<(PayoutRow & { retailer_status: string; stripe_account_id: string | null; bank: StoredBankAccount | null })[]> {
     return tx.query(
       `SELECT ${PAYOUT_COLUMNS}, r.status AS retailer_status, r.stripe_account_id, r.bank
          FROM payouts p JOIN retailers r ON r.id = p.retailer_id

@@ -1,3 +1,4 @@
 export * from './log-safety';
 export * from './text';
 export * from './logger-options';
+export * from './cipher';
