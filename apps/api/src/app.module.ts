@@ -23,6 +23,8 @@ export interface AppOptions {
   databaseUrl: string;
   /** Tests capture log lines here to prove nothing secret is written. */
   logStream?: DestinationStream;
+  /** Tests only: sees every request and response first (the secrets sweep learns the secrets it must not find). */
+  observe?: (req: import('express').Request, res: import('express').Response, next: () => void) => void;
 }
 
 @Module({})

@@ -30,6 +30,7 @@ export async function createApp(opts: AppOptions): Promise<NestExpressApplicatio
     bodyParser: false,
   });
   app.useLogger(app.get(Logger));
+  if (opts.observe) app.use(opts.observe);
   app.set('trust proxy', opts.config.trustProxy);
   app.disable('x-powered-by');
   app.use(helmet({ contentSecurityPolicy: false }));

@@ -200,7 +200,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     voucherExpiryIntervalMs: int(env, 'VOUCHER_EXPIRY_INTERVAL_MS', 60000, 100),
     voucherExpiryBatch: int(env, 'VOUCHER_EXPIRY_BATCH', 500, 1, 100000),
     dbStatementTimeoutMs: int(env, 'DB_STATEMENT_TIMEOUT_MS', 30000, 0),
-    dbConnectTimeoutMs: int(env, 'DB_CONNECT_TIMEOUT_MS', 3000, 100, 600000),
+    dbConnectTimeoutMs: int(env, 'DB_CONNECT_TIMEOUT_MS', 10000, 100, 600000),
     unavailableRetryAfterSeconds: int(env, 'UNAVAILABLE_RETRY_AFTER_SECONDS', 5, 1, 3600),
     migrateOnStart: bool(env, 'MIGRATE_ON_START', true),
     seedDemo: bool(env, 'SEED_DEMO', !production),

@@ -24,7 +24,7 @@ export function dataSourceOptions(opts: DatabaseOptions): DataSourceOptions {
       application_name: opts.applicationName ?? 'huanxin',
       statement_timeout: opts.statementTimeoutMs ?? 30000,
       // never wait forever for a connection: in an outage requests fail fast and are answered 503
-      connectionTimeoutMillis: opts.connectTimeoutMs ?? 3000,
+      connectionTimeoutMillis: opts.connectTimeoutMs ?? 10000,
     },
   };
 }

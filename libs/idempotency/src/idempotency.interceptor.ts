@@ -32,10 +32,19 @@ interface IdempotencyMode {
   omit?: string[];
 }
 
-function withoutFields(body: unknown, fields: string[] | undefined): unknown {
-  if (!fields?.length || !body || typeof body !== 'object' || Array.isArray(body)) return body;
-  const copy: Record<string, unknown> = { ...(body as Record<string, unknown>) };
-  for (const f of fields) delete copy[f];
+/**
+ * Fields never written to idempotency_keys, whatever the route: credentials and personal data (a
+ * registration answers the phone number it was sent). A replay answers without them.
+ */
+export const NEVER_STORED_FIELDS = ['accessToken', 'refreshToken', 'key', 'apiKey', 'password', 'phone', 'idNumber', 'householdIdNumber', 'accountNumber'];
+
+function withoutFields(body: unknown, fields: string[]): unknown {
+  if (Array.isArray(body)) return body.map((b) => withoutFields(b, fields));
+  if (!body || typeof body !== 'object') return body;
+  const copy: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
+    if (!fields.includes(k)) copy[k] = withoutFields(v, fields);
+  }
   return copy;
 }
 
@@ -94,7 +103,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
         }
         return next.handle().pipe(
           mergeMap(async (body) => {
-            await this.repo.complete(scope, key, res.statusCode, withoutFields(body, mode?.omit));
+            await this.repo.complete(scope, key, res.statusCode, withoutFields(body, [...NEVER_STORED_FIELDS, ...(mode?.omit ?? [])]));
             return body;
           }),
           catchError((err) => from(this.repo.release(scope, key)).pipe(mergeMap(() => throwError(() => err)))),
