@@ -13,6 +13,7 @@ import { IdempotencyInterceptor, IdempotencyModule } from '@huanxin/idempotency'
 import { AuthController } from './auth/auth.controller';
 import { HealthController } from './health/health.controller';
 import { loggerParams } from './http/logging';
+import { BodyMiddleware } from './http/body.middleware';
 import { MetricsController, MetricsMiddleware } from './http/metrics';
 import { ProblemFilter } from './http/problem.filter';
 import { throttlers } from './http/rate-limit';
@@ -63,6 +64,6 @@ export class AppModule implements NestModule {
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(MetricsMiddleware).forRoutes('*path');
+    consumer.apply(MetricsMiddleware, BodyMiddleware).forRoutes('*path');
   }
 }

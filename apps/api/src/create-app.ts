@@ -2,15 +2,11 @@ import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { json } from 'express';
-import type { IncomingMessage } from 'node:http';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule, AppOptions } from './app.module';
 import { createValidationPipe } from './http/validation';
 import { enableDefaultMetrics } from './http/metrics';
-import { bodyParserErrors } from './http/body-errors';
-import { checkJsonShape, requestGuard } from './http/request-guard';
 
 export function buildOpenApi(app: INestApplication) {
   const doc = new DocumentBuilder()
@@ -34,19 +30,7 @@ export async function createApp(opts: AppOptions): Promise<NestExpressApplicatio
   app.set('trust proxy', opts.config.trustProxy);
   app.disable('x-powered-by');
   app.use(helmet({ contentSecurityPolicy: false }));
-  const { bodyLimit, bodyMaxDepth, bodyMaxElements } = opts.config;
-  app.use(json({
-    limit: bodyLimit,
-    // no Content-Encoding but identity: a compressed body is refused (415) before any inflating, so a
-    // broken or hostile stream costs nothing
-    inflate: false,
-    verify: (req: IncomingMessage & { rawBody?: Buffer }, _res, buf) => {
-      req.rawBody = buf; // Stripe webhook signatures are over the raw bytes
-      checkJsonShape(buf, bodyMaxDepth, bodyMaxElements);
-    },
-  }));
-  app.use(bodyParserErrors);
-  app.use(requestGuard);
+  // the JSON body parser and the request guard are Nest middleware (BodyMiddleware), after the request logger
   app.useGlobalPipes(createValidationPipe());
   if (opts.config.metricsEnabled) enableDefaultMetrics();
   const document = buildOpenApi(app);

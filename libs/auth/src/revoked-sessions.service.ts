@@ -25,11 +25,14 @@ export class RevokedSessionsService implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
-    this.polling = this.poll();
-    this.timer = setInterval(() => {
-      this.polling ??= this.poll().finally(() => (this.polling = undefined));
-    }, this.config.tokenRevocationPollMs);
+    this.tick();
+    this.timer = setInterval(() => this.tick(), this.config.tokenRevocationPollMs);
     this.timer.unref();
+  }
+
+  /** One poll at a time: a slow database never piles them up. */
+  private tick(): void {
+    this.polling ??= this.poll().finally(() => (this.polling = undefined));
   }
 
   async onModuleDestroy(): Promise<void> {

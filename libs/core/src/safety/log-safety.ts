@@ -40,8 +40,12 @@ interface ErrorLike {
   [k: string]: unknown;
 }
 
+/** What safeError made: already safe, passed through unchanged when it meets the serializer again. */
+const SAFE = new WeakSet<object>();
+
 /** pino serializer for `err` (and any Error value logged): safe to write anywhere. */
 export function safeError(value: unknown): Record<string, unknown> {
+  if (value && typeof value === 'object' && SAFE.has(value)) return value as Record<string, unknown>;
   if (!(value instanceof Error)) {
     return value && typeof value === 'object' ? { type: 'non-error object' } : { type: typeof value, value: scrubText(String(value), 100) };
   }
@@ -59,7 +63,23 @@ export function safeError(value: unknown): Record<string, unknown> {
     // the first line of a stack repeats the message: keep the frames only
     out.stack = err.stack.split('\n').filter((l) => /^\s+at /.test(l)).slice(0, 15).join('\n');
   }
+  SAFE.add(out);
   return out;
+}
+
+/**
+ * pino `hooks.logMethod`: pino takes an Error's message as the line's `msg` when no message is given
+ * (`logger.error(err)`, `logger.error({ err })`), and a database error's message can quote a value. An Error
+ * logged alone becomes `{ err }` with a fixed message, and every string message is scrubbed.
+ */
+export function safeLogMethod(this: unknown, args: unknown[], method: (...a: unknown[]) => void): void {
+  let out = args;
+  if (out[0] instanceof Error) out = [{ err: out[0] }, ...out.slice(1)];
+  const first = out[0];
+  const hasError = !!first && typeof first === 'object' && Object.values(first as object).some((v) => v instanceof Error);
+  if (hasError && typeof out[1] !== 'string') out = [first, 'error', ...out.slice(2)];
+  out = out.map((a, i) => (typeof a === 'string' && (i > 0 || typeof first === 'string') ? scrubText(a, 2000) : a));
+  method.apply(this, out);
 }
 
 /** pino `formatters.log`: any Error among the top-level fields of a log call goes through safeError. */

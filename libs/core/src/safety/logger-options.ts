@@ -1,5 +1,5 @@
 import type { DestinationStream, LoggerOptions } from 'pino';
-import { safeError, safeLogFields } from './log-safety';
+import { safeError, safeLogFields, safeLogMethod } from './log-safety';
 
 /**
  * Paths pino must never print. Bodies are not logged at all; these cover headers and any object a
@@ -39,6 +39,7 @@ export function baseLoggerOptions(level: string, service: string): LoggerOptions
     base: { service },
     serializers: { err: safeError, error: safeError },
     formatters: { log: safeLogFields },
+    hooks: { logMethod: safeLogMethod },
   };
 }
 
