@@ -82,7 +82,7 @@ describe('hardening: idempotency, input, logs, tokens (e2e)', () => {
   });
 
   describe('input no endpoint accepts is refused quickly with 400/415 problem+json, changing nothing', () => {
-    const problem = (res: request.Response, status: number) => {
+    const expectProblem = (res: request.Response, status: number) => {
       expect(res.status).toBe(status);
       expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
       expect(typeof res.body.code).toBe('string');
@@ -92,18 +92,18 @@ describe('hardening: idempotency, input, logs, tokens (e2e)', () => {
     it('NUL in a path, a query or a body; a NUL hidden in a cursor', async () => {
       const admin = await t.make.admin();
       const before = await users();
-      problem(await t.http().get('/v1/public/serials/a%00b'), 400);
-      problem(await t.http().get('/v1/admin/retailers?cursor=a%00b').set(admin.auth), 400);
-      problem(await t.http().get(`/v1/admin/retailers?cursor=${Buffer.from('x\u0000y').toString('base64url')}`).set(admin.auth), 400);
-      problem(await t.http().post('/v1/auth/register').send({ phone: randomPhone(), password: 'a-good-password', name: 'a\u0000b', idNumber: randomResidentId(), city: 'hangzhou' }), 400);
-      problem(await t.http().get('/v1/public/serials/%E0%A4%A'), 400);
+      expectProblem(await t.http().get('/v1/public/serials/a%00b'), 400);
+      expectProblem(await t.http().get('/v1/admin/retailers?cursor=a%00b').set(admin.auth), 400);
+      expectProblem(await t.http().get(`/v1/admin/retailers?cursor=${Buffer.from('x\u0000y').toString('base64url')}`).set(admin.auth), 400);
+      expectProblem(await t.http().post('/v1/auth/register').send({ phone: randomPhone(), password: 'a-good-password', name: 'a\u0000b', idNumber: randomResidentId(), city: 'hangzhou' }), 400);
+      expectProblem(await t.http().get('/v1/public/serials/%E0%A4%A'), 400);
       expect(await users()).toBe(before);
     });
 
     it('lone surrogates in an e-mail or a bank account name', async () => {
       const admin = await t.make.admin();
-      problem(await t.http().post('/v1/admin/users').set(admin.auth).send({ email: 'a\ud800@example.cn', password: 'a-good-password', name: 'x', role: 'auditor' }), 400);
-      problem(await t.http().post('/v1/admin/retailers').set(admin.auth).send({
+      expectProblem(await t.http().post('/v1/admin/users').set(admin.auth).send({ email: 'a\ud800@example.cn', password: 'a-good-password', name: 'x', role: 'auditor' }), 400);
+      expectProblem(await t.http().post('/v1/admin/retailers').set(admin.auth).send({
         name: '店', creditCode: '91330100MA27XXXX0X', city: 'hangzhou', stores: [{ code: 'S-1', name: 'x', city: 'hangzhou' }],
         payout: { bank: { accountName: 'x\udc00', accountNumber: '6222020200112233445', bankCode: '102331000010' } },
       }), 400);
@@ -114,7 +114,7 @@ describe('hardening: idempotency, input, logs, tokens (e2e)', () => {
       for (const n of ['1e400', '9'.repeat(5000), '-1e400']) {
         const res = await t.http().post('/v1/admin/programs/x/budgets').set(admin.auth).set('content-type', 'application/json')
           .send(`{"city":"hangzhou","amountFen":${n},"note":"x"}`);
-        problem(res, 400);
+        expectProblem(res, 400);
       }
     });
 
@@ -122,23 +122,23 @@ describe('hardening: idempotency, input, logs, tokens (e2e)', () => {
       for (const depth of [33, 5000, 50000]) {
         const started = process.hrtime.bigint();
         const res = await t.http().post('/v1/auth/register').set('content-type', 'application/json').send('['.repeat(depth) + ']'.repeat(depth));
-        problem(res, 400);
+        expectProblem(res, 400);
         expect(res.body.errors[0].message).toMatch(/nested deeper/);
         expect(Number(process.hrtime.bigint() - started) / 1e6).toBeLessThan(1000); // through HTTP, on a loaded machine
       }
       const wide = await t.http().post('/v1/auth/register').set('content-type', 'application/json').send(`[${'0,'.repeat(20000)}0]`);
-      problem(wide, 400);
+      expectProblem(wide, 400);
       // 32 levels is still fine for the parser: what is refused then is the shape, by validation
       const ok = await t.http().post('/v1/auth/register').set('content-type', 'application/json').send('['.repeat(32) + ']'.repeat(32));
-      problem(ok, 400);
+      expectProblem(ok, 400);
       expect(ok.body.code).toBe('validation_failed');
     });
 
     it('a declared Content-Encoding, matching or not, is 415 on POST and GET alike', async () => {
-      problem(await t.http().post('/v1/auth/login').set('content-type', 'application/json').set('content-encoding', 'gzip').send('{}'), 415);
-      problem(await t.http().post('/v1/auth/login').set('content-type', 'application/json').set('content-encoding', 'br').send('{"a":1}'), 415);
-      problem(await t.http().post('/v1/auth/login').set('content-type', 'application/json').set('content-encoding', 'gzip').send(gzipSync('{"username":"x","password":"y"}')), 415);
-      problem(await t.http().get('/v1/public/serials/abc').set('content-type', 'application/json').set('content-encoding', 'deflate').send('{}'), 415);
+      expectProblem(await t.http().post('/v1/auth/login').set('content-type', 'application/json').set('content-encoding', 'gzip').send('{}'), 415);
+      expectProblem(await t.http().post('/v1/auth/login').set('content-type', 'application/json').set('content-encoding', 'br').send('{"a":1}'), 415);
+      expectProblem(await t.http().post('/v1/auth/login').set('content-type', 'application/json').set('content-encoding', 'gzip').send(gzipSync('{"username":"x","password":"y"}')), 415);
+      expectProblem(await t.http().get('/v1/public/serials/abc').set('content-type', 'application/json').set('content-encoding', 'deflate').send('{}'), 415);
     });
   });
 

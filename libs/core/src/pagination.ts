@@ -16,7 +16,8 @@ export function encodeCursor(key: string): string {
 
 export function decodeCursor(cursor: string): string {
   const key = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!cursor || encodeCursor(key) !== cursor || unsafeText(key) || /[\u0000-\u001f]/.test(key)) {
+  // a key we made never holds control characters, NUL or lone surrogates: one that does was forged
+  if (!cursor || encodeCursor(key) !== cursor || unsafeText(key) || [...key].some((c) => c.charCodeAt(0) < 0x20)) {
     throw new DomainError('validation_failed', 'The cursor is not one this API gave out', [{ field: 'cursor', message: 'cursor is not valid' }]);
   }
   return key;
