@@ -4,7 +4,8 @@ import type { DestinationStream } from 'pino';
 import { baseLoggerOptions, prettyStream, safeError } from '@huanxin/core';
 import { requestId } from './request-id';
 
-const pathOf = (req: IncomingMessage) => (req.url ?? '').split('?')[0];
+// inside Nest middleware req.url is relative to the mount point: originalUrl is what the client asked for
+const pathOf = (req: IncomingMessage & { originalUrl?: string }) => (req.originalUrl ?? req.url ?? '').split('?')[0];
 
 export function loggerParams(level: string, stream?: DestinationStream, format: 'pretty' | 'json' = 'json'): Params {
   const options = {

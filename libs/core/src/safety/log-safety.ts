@@ -12,7 +12,8 @@ const SECRET_PATTERNS: RegExp[] = [
   /\bhx_[A-Za-z0-9_-]{8,}/g, // our API keys
   /\bsk_(?:live|test)_[A-Za-z0-9]+/g, // Stripe keys
   /[A-Za-z0-9_-]{32,}/g, // long random tokens, hashes
-  /\d[\d\s-]{5,}[\dXx]/g, // phones, ID numbers, bank accounts, card-like numbers
+  /\d{7,}[Xx]?/g, // phones, ID numbers, bank accounts: long digit runs
+  /\b\d{3,6}[ -]\d{3,8}[ -]\d{3,8}\b/g, // …and the same written in groups
   /[^\s@"'<>]+@[^\s@"'<>]+\.[A-Za-z]{2,}/g, // e-mail addresses
 ];
 
