@@ -1,16 +1,43 @@
 import { Injectable } from '@nestjs/common';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 
 export type Tx = EntityManager;
+
+/**
+ * Set by the idempotency interceptor around a request whose answer must be saved in the same transaction
+ * as the work (a trade-in, a voucher): the first transaction of the request that succeeds calls `save`
+ * before it commits, so a committed trade-in can never lose its answer to a crash or an outage between
+ * the commit and a separate write.
+ */
+export interface AnswerInTransaction {
+  save(tx: Tx, result: unknown): Promise<void>;
+  /** true once a transaction that saved the answer has committed */
+  saved: boolean;
+}
+
+export const answerInTransaction = new AsyncLocalStorage<AnswerInTransaction>();
 
 /** The one way to open a transaction (STYLE.md): repositories take the transaction's EntityManager. */
 @Injectable()
 export class TransactionService {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  run<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.dataSource.transaction('READ COMMITTED', work);
+  async run<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    const answer = answerInTransaction.getStore();
+    if (!answer || answer.saved) return this.dataSource.transaction('READ COMMITTED', work);
+    let saving = false;
+    const result = await this.dataSource.transaction('READ COMMITTED', async (tx) => {
+      const r = await work(tx);
+      if (!answer.saved) {
+        await answer.save(tx, r);
+        saving = true;
+      }
+      return r;
+    });
+    if (saving) answer.saved = true;
+    return result;
   }
 
   get manager(): EntityManager {

@@ -1,4 +1,5 @@
-import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor, SetMetadata } from '@nestjs/common';
+import { CallHandler, ExecutionContext, HttpStatus, Inject, Injectable, NestInterceptor, SetMetadata } from '@nestjs/common';
+import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { createHash } from 'node:crypto';
@@ -7,6 +8,7 @@ import { catchError, mergeMap } from 'rxjs/operators';
 import canonicalize from 'canonicalize';
 import { APP_CONFIG, AppConfig } from '@huanxin/config';
 import { Actor, DomainError } from '@huanxin/core';
+import { AnswerInTransaction, answerInTransaction } from '@huanxin/database';
 import { IdempotencyRepository } from './idempotency.repository';
 
 export const IDEMPOTENCY_REQUIRED = 'huanxin:idempotency-required';
@@ -27,9 +29,18 @@ export const NotIdempotent = () => SetMetadata(IDEMPOTENCY_MODE, { skip: true })
  */
 export const IdempotentWithoutSecrets = (...fields: string[]) => SetMetadata(IDEMPOTENCY_MODE, { omit: fields });
 
+/**
+ * The handler answers exactly what its one transaction returns (a trade-in, a voucher): the answer is saved
+ * under the key inside that transaction, so it commits with the work or not at all. Without this a crash or
+ * an outage between the commit and the separate write would leave work done and its answer lost: the
+ * retry would run again and be refused (`voucher_used`) instead of being told what happened.
+ */
+export const IdempotentInTransaction = () => SetMetadata(IDEMPOTENCY_MODE, { inTransaction: true });
+
 interface IdempotencyMode {
   skip?: boolean;
   omit?: string[];
+  inTransaction?: boolean;
 }
 
 /**
@@ -101,15 +112,28 @@ export class IdempotencyInterceptor implements NestInterceptor {
           res.status(replay.status);
           return of(replay.body);
         }
-        return next.handle().pipe(
+        const omit = [...NEVER_STORED_FIELDS, ...(mode?.omit ?? [])];
+        const answer: AnswerInTransaction = {
+          saved: false,
+          save: (tx, result) => this.repo.complete(scope, key, this.statusOf(ctx), withoutFields(result, omit), tx),
+        };
+        const handled = mode?.inTransaction
+          ? new Observable<unknown>((subscriber) => answerInTransaction.run(answer, () => next.handle().subscribe(subscriber)))
+          : next.handle();
+        return handled.pipe(
           mergeMap(async (body) => {
-            await this.repo.complete(scope, key, res.statusCode, withoutFields(body, [...NEVER_STORED_FIELDS, ...(mode?.omit ?? [])]));
+            if (!answer.saved) await this.repo.complete(scope, key, res.statusCode, withoutFields(body, omit));
             return body;
           }),
           catchError((err) => from(this.repo.release(scope, key)).pipe(mergeMap(() => throwError(() => err)))),
         );
       }),
     );
+  }
+
+  /** The status the route answers on success: its @HttpCode, else 201 for a POST. */
+  private statusOf(ctx: ExecutionContext): number {
+    return this.reflector.get<number | undefined>(HTTP_CODE_METADATA, ctx.getHandler()) ?? HttpStatus.CREATED;
   }
 
   /** Owns the key (returns undefined) or returns the stored answer to replay. */

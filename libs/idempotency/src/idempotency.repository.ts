@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { returnedRows, TransactionService } from '@huanxin/database';
+import { returnedRows, TransactionService, Tx } from '@huanxin/database';
 
 export interface IdempotencyRow {
   request_hash: string;
@@ -51,8 +51,9 @@ export class IdempotencyRepository {
     return rows.length > 0;
   }
 
-  async complete(scope: string, key: string, status: number, body: unknown): Promise<void> {
-    await this.db.manager.query(
+  /** The answer, kept for replays; inside the work's own transaction when `tx` is given. */
+  async complete(scope: string, key: string, status: number, body: unknown, tx?: Tx): Promise<void> {
+    await (tx ?? this.db.manager).query(
       `UPDATE idempotency_keys SET state = 'completed', response_status = $3, response_body = $4 WHERE scope = $1 AND key = $2`,
       [scope, key, status, JSON.stringify(body ?? null)],
     );

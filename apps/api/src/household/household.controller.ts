@@ -1,3 +1,4 @@
+import { IdempotentInTransaction } from '@huanxin/idempotency';
 import { Body, Controller, Get, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentActor, Roles } from '@huanxin/auth';
@@ -18,6 +19,7 @@ export class HouseholdController {
   constructor(private readonly vouchers: VouchersService, private readonly claims: ClaimsService) {}
 
   @Post('vouchers')
+  @IdempotentInTransaction()
   @RateLimit('voucher')
   @ApiOperation({ summary: "Take a voucher from today's quota of the household's city" })
   @ApiCreatedResponse({ type: VoucherDto })

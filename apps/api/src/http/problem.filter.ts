@@ -13,7 +13,7 @@ const TITLES: Record<number, string> = {
 
 const GENERIC_CODES: Record<number, ErrorCode> = {
   400: 'bad_request', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 409: 'conflict',
-  413: 'payload_too_large', 429: 'rate_limited',
+  413: 'payload_too_large', 429: 'rate_limited', 503: 'service_unavailable',
 };
 
 export interface Problem {

@@ -3,7 +3,7 @@ import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } f
 import { CurrentActor, Roles } from '@huanxin/auth';
 import { ClaimsService, TradeInService } from '@huanxin/claims';
 import type { Actor } from '@huanxin/core';
-import { IdempotencyRequired } from '@huanxin/idempotency';
+import { IdempotencyRequired, IdempotentInTransaction } from '@huanxin/idempotency';
 import { ApiAuth, ApiProblems } from '../http/api-docs';
 import { PageQueryDto } from '../http/pagination.dto';
 import { CancelClaimDto, ClaimDto, ClaimPageDto, TradeInDto, TradeInResultDto } from './trade-in.dto';
@@ -16,6 +16,7 @@ export class RetailerClaimsController {
   constructor(private readonly tradeIns: TradeInService, private readonly claims: ClaimsService) {}
 
   @Post('trade-ins')
+  @IdempotentInTransaction()
   @IdempotencyRequired()
   @ApiOperation({ summary: 'Submit a trade-in at the till; answers with the discount to apply' })
   @ApiHeader({ name: 'Idempotency-Key', required: true, description: 'retries with the same key return the same answer' })
