@@ -5,7 +5,7 @@ import { ExtractJwt, Strategy as JwtStrategyBase } from 'passport-jwt';
 import { Strategy as LocalStrategyBase } from 'passport-local';
 import type { Request } from 'express';
 import { APP_CONFIG, AppConfig } from '@huanxin/config';
-import { Actor, DomainError } from '@huanxin/core';
+import { Actor, DomainError, isCityCode, isUuid, ROLES } from '@huanxin/core';
 import { ApiKeysService } from './api-keys.service';
 import { AuthService } from './auth.service';
 import type { AccessClaims } from './tokens.service';
@@ -20,10 +20,26 @@ export class LocalStrategy extends PassportStrategy(LocalStrategyBase, 'local') 
     super({ usernameField: 'username', passwordField: 'password' });
   }
 
-  validate(username: string, password: string): Promise<UserRow> {
+  validate(username: unknown, password: unknown): Promise<UserRow> {
+    // passport-local reads the body before validation runs: anything but two strings is a malformed request
+    if (typeof username !== 'string' || typeof password !== 'string') {
+      throw new DomainError('validation_failed', 'username and password must be strings', [
+        ...(typeof username !== 'string' ? [{ field: 'username', message: 'username must be a string' }] : []),
+        ...(typeof password !== 'string' ? [{ field: 'password', message: 'password must be a string' }] : []),
+      ]);
+    }
     if (username.length > 200 || password.length > 200) throw new DomainError('unauthorized', 'Wrong username or password');
     return this.auth.validateCredentials(username, password);
   }
+}
+
+function wellFormedClaims(c: AccessClaims & { exp?: unknown; iat?: unknown }): boolean {
+  return typeof c.exp === 'number' && typeof c.iat === 'number'
+    && typeof c.sub === 'string' && isUuid(c.sub)
+    && typeof c.fam === 'string' && isUuid(c.fam)
+    && ROLES.includes(c.role)
+    && (c.rid === undefined || (typeof c.rid === 'string' && isUuid(c.rid)))
+    && (c.city === undefined || (typeof c.city === 'string' && isCityCode(c.city)));
 }
 
 export interface AuthenticatedUser extends Actor {
@@ -44,10 +60,9 @@ export class JwtStrategy extends PassportStrategy(JwtStrategyBase, 'jwt') {
   }
 
   validate(claims: AccessClaims & { exp?: unknown; iat?: unknown }): AuthenticatedUser {
-    // jsonwebtoken accepts a token without exp; ours always have one, so one without is forged or foreign
-    if (typeof claims.exp !== 'number' || typeof claims.iat !== 'number' || typeof claims.sub !== 'string' || typeof claims.fam !== 'string') {
-      throw new DomainError('unauthorized', 'The credentials are missing, expired or not valid');
-    }
+    // jsonwebtoken accepts a token without exp; ours always have one, and every claim has the shape we give
+    // it: a token that differs was not made here (or by someone holding the key), so it is refused whole
+    if (!wellFormedClaims(claims)) throw new DomainError('unauthorized', 'The credentials are missing, expired or not valid');
     if (this.revoked.isRevoked(claims.fam)) throw new DomainError('unauthorized', 'This sign-in has ended; sign in again');
     const actor: AuthenticatedUser = { kind: 'user', id: claims.sub, role: claims.role, familyId: claims.fam };
     if (claims.rid) actor.retailerId = claims.rid;

@@ -1,4 +1,4 @@
-import { decodeCursor, DomainError, encodeCursor, isUuid, toShanghaiIso } from '@huanxin/core';
+import { cursorTime, decodeCursor, DomainError, encodeCursor, isUuid, toShanghaiIso } from '@huanxin/core';
 import type { ClaimRow } from './claims.repository';
 
 export interface SubsidyView {
@@ -74,7 +74,7 @@ export function decodeClaimCursor(s: string | undefined): Cursor | undefined {
     throw invalid();
   }
   const [at, id] = Array.isArray(parsed) ? parsed : [];
-  const createdAt = new Date(at);
-  if (typeof id !== 'string' || !isUuid(id) || Number.isNaN(createdAt.getTime())) throw invalid();
+  const createdAt = cursorTime(at);
+  if (typeof id !== 'string' || !isUuid(id) || !createdAt) throw invalid();
   return { createdAt, id };
 }

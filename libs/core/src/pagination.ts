@@ -28,3 +28,14 @@ export interface Page<T> {
   items: T[];
   nextCursor: string | null;
 }
+
+/**
+ * The time of a keyset cursor, or undefined unless it is one a page of ours could have ended at: a valid
+ * date within years 1..9999 (JavaScript dates reach far beyond what PostgreSQL's timestamptz can hold).
+ */
+export function cursorTime(value: unknown): Date | undefined {
+  if (typeof value !== 'string') return undefined;
+  const d = new Date(value);
+  const year = d.getUTCFullYear();
+  return Number.isNaN(d.getTime()) || year < 1 || year > 9999 ? undefined : d;
+}

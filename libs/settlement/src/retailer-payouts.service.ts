@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Actor, DomainError, isUuid, toShanghaiIso } from '@huanxin/core';
+import { Actor, cursorTime, DomainError, isUuid, toShanghaiIso } from '@huanxin/core';
 import { TransactionService } from '@huanxin/database';
 import { PAYOUT_COLUMNS, PayoutRow } from './payout-runs.repository';
 import type { RetailerPayoutView, StatementClaim, StatementClawback } from './settlement.types';
@@ -14,8 +14,8 @@ function encodeCursor(p: { created_at: Date; id: string }): string {
 function decodeCursor(s: string): { createdAt: Date; id: string } | undefined {
   try {
     const [at, id] = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
-    const createdAt = new Date(at);
-    return typeof id === 'string' && isUuid(id) && !Number.isNaN(createdAt.getTime()) ? { createdAt, id } : undefined;
+    const createdAt = cursorTime(at);
+    return typeof id === 'string' && isUuid(id) && createdAt ? { createdAt, id } : undefined;
   } catch {
     return undefined;
   }

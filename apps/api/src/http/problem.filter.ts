@@ -28,7 +28,9 @@ export interface Problem {
 
 /** Builds the problem+json body for a code; `type` is a stable URI per code. */
 export function problem(code: string, status: number, detail: string, errors?: FieldError[]): Problem {
-  const p: Problem = { type: `https://huanxin.zj.gov.cn/problems/${code.replace(/_/g, '-')}`, title: TITLES[status] ?? 'Error', status, detail, code };
+  // a detail may quote what the caller sent (a model code from the path): never echo more than a line of it
+  const short = detail.length > 300 ? `${detail.slice(0, 300)}…` : detail;
+  const p: Problem = { type: `https://huanxin.zj.gov.cn/problems/${code.replace(/_/g, '-')}`, title: TITLES[status] ?? 'Error', status, detail: short, code };
   if (errors) p.errors = errors;
   return p;
 }
