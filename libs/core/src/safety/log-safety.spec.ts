@@ -50,6 +50,7 @@ describe('log safety', () => {
   it('scrubs secrets from free text but leaves ordinary messages readable', () => {
     expect(scrubText('POST /v1/auth/register 201 1234ms')).toBe('POST /v1/auth/register 201 1234ms');
     expect(scrubText('job batch done on 2026-12-02')).toBe('job batch done on 2026-12-02');
+    expect(scrubText('POST /v1/admin/retailers/a6cf26c4-ae29-44db-b5ad-7d1218031859/staff 201')).toContain('a6cf26c4-ae29-44db-b5ad-7d1218031859');
     expect(scrubText('key hx_abcdefghijklmnop and mail a.b@example.cn')).toBe('key [redacted] and mail [redacted]');
     expect(statementName('  WITH x AS (SELECT 1) UPDATE claims SET status = $1')).toBe('SELECT');
     expect(statementName('DELETE FROM idempotency_keys WHERE key = $1')).toBe('DELETE FROM idempotency_keys');

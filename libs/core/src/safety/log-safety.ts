@@ -17,9 +17,12 @@ const SECRET_PATTERNS: RegExp[] = [
   /[^\s@"'<>]+@[^\s@"'<>]+\.[A-Za-z]{2,}/g, // e-mail addresses
 ];
 
+/** Ids are not secrets, and an operator needs them: a UUID survives the long-token pattern. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export function scrubText(s: string, max = 300): string {
   let out = s.length > max ? `${s.slice(0, max)}…` : s;
-  for (const re of SECRET_PATTERNS) out = out.replace(re, '[redacted]');
+  for (const re of SECRET_PATTERNS) out = out.replace(re, (m) => (UUID.test(m) ? m : '[redacted]'));
   return out;
 }
 
