@@ -17,13 +17,18 @@ const SECRET_PATTERNS: RegExp[] = [
   /[^\s@"'<>]+@[^\s@"'<>]+\.[A-Za-z]{2,}/g, // e-mail addresses
 ];
 
-/** Ids are not secrets, and an operator needs them: a UUID survives the long-token pattern. */
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Ids are not secrets, and an operator needs them: UUIDs are kept, the text between them is scrubbed. */
+const UUIDS = /([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/i;
 
 export function scrubText(s: string, max = 300): string {
-  let out = s.length > max ? `${s.slice(0, max)}…` : s;
-  for (const re of SECRET_PATTERNS) out = out.replace(re, (m) => (UUID.test(m) ? m : '[redacted]'));
-  return out;
+  const text = s.length > max ? `${s.slice(0, max)}…` : s;
+  // split with a capturing group: odd parts are the UUIDs themselves
+  return text.split(UUIDS).map((part, i) => {
+    if (i % 2 === 1) return part;
+    let out = part;
+    for (const re of SECRET_PATTERNS) out = out.replace(re, '[redacted]');
+    return out;
+  }).join('');
 }
 
 /** `INSERT INTO users (…) VALUES ($1…)` → `INSERT INTO users`: which statement failed, never its values. */
