@@ -1,0 +1,171 @@
+import type { MClaim, MHousehold, MPayout, MVoucher } from './ledger-model';
+import type { Prng } from './prng';
+import type { SimNode } from './sim-node';
+import type { CallResult, SimState } from './sim-state';
+
+export const OP_KINDS = [
+  'time', 'grant', 'voucher', 'tradeIn', 'tradeInInvalid', 'tradeInRace', 'approve', 'reject', 'decideRace', 'cancel', 'clawback',
+  'expire', 'payoutRun', 'process', 'kill', 'stripeFault', 'stripeAccount', 'bankAnswer', 'bankReturn',
+] as const;
+export type OpKind = (typeof OP_KINDS)[number];
+
+/**
+ * Platform bugs the simulation has found and reproduced (reported, not yet fixed), each one a narrow guard that
+ * steers the actors away from the op sequence that triggers it, so that a run can still check everything else:
+ *
+ * - `unpay-races-clawback`: the bank returning a paid payout (PayoutLedger.unpay) at the same time as a
+ *   retailer cancels, or an auditor claws back, one of its claims. unpay reads the claims' statuses without
+ *   locking them and posts payable +A / paid −A for a claim that the concurrent clawback has meanwhile moved to
+ *   clawed_back (its conditional claim update then skips it): a phantom payable, and drift against the model.
+ * - `return-after-recovered-clawback`: the bank returning a paid payout one of whose claims was clawed back and
+ *   already recovered elsewhere (netted from a later payout, or by a Stripe reversal). unpay only books a
+ *   `returned` recovery for what is still open, so the ledger keeps that claim's amount in `paid` under a payout
+ *   the bank never paid (reconciliation: amount_differs), and the retailer has repaid a subsidy it never got.
+ * - `unpay-races-netting`: the bank returning a paid payout while a payout run is being written. The run nets
+ *   the retailer's open clawbacks (and plans Stripe reversals) from the recoveries it can see; unpay books a
+ *   `returned` recovery for the same clawbacks from what it can see; neither waits for the other, so a clawback
+ *   is recovered twice. When the netting payout is paid its receivable leg would turn the receivable positive:
+ *   the ledger refuses, and every later processor batch fails with a 500 (the payout never leaves pending).
+ * - `processor-run-start-deadlock`: two payout processors (two workers) at once, each with a Stripe batch whose
+ *   payouts belong to two runs not yet started. Each marks the runs of its batch started (payout_runs
+ *   created → processing, a row lock held to the end of its transaction) in the order of its payouts, so the
+ *   two can take the same two runs in opposite orders: PostgreSQL finds the deadlock and one worker's batch
+ *   fails (retried on its next tick, with the same idempotency keys).
+ * - `voucher-expiry-deadlock`: a household whose voucher has expired but not yet been swept takes a new one
+ *   (VouchersService.issue expires the old one inline) while another household of the same city takes one.
+ *   The inline expiry posts its release first (the city's ledger lock), then takes from the day's quota (the
+ *   quota_days row); a plain issue takes the quota row first, then the ledger lock: PostgreSQL finds the
+ *   deadlock and one household gets a 500.
+ *
+ * The CLI and the CI test steer around all of them by default (and say so in the report), so that a run still
+ * checks everything else; `--avoid none` lets the actors walk into them. Remove a bug from this list once it
+ * is fixed, and every run covers its scenario again.
+ */
+export const KNOWN_BUGS = [
+  'unpay-races-clawback', 'return-after-recovered-clawback', 'unpay-races-netting', 'processor-run-start-deadlock', 'voucher-expiry-deadlock',
+] as const;
+export type KnownBug = (typeof KNOWN_BUGS)[number];
+
+/** One simulated action: planned from the model (deterministic), executed against the platform, settled into the model. */
+export interface Op {
+  n: number;
+  kind: OpKind;
+  what: string;
+  exec(): Promise<void>;
+  /** Applies the outcome to the model (in op order, after the whole batch ran) and answers a short label of it. */
+  settle(): string;
+}
+
+export const HOUR = 3600_000;
+
+export interface Candidates {
+  freeHouseholds: MHousehold[];
+  tradeable: MVoucher[];
+  expiredOpen: MVoucher[];
+  pending: MClaim[];
+  cancellable: MClaim[];
+  paid: MClaim[];
+  live: MClaim[];
+  sentBankRuns: { runId: string; payouts: MPayout[] }[];
+  paidBank: MPayout[];
+  approved: number;
+  pendingWork: number;
+  /** Cities with a voucher op in this batch, and whether it expires an old voucher inline. */
+  voucherCities: Map<string, 'inline' | 'plain'>;
+}
+
+/** A stable name for anything the actors pick, independent of platform ids (which differ between replays). */
+type Named = { n: number } | { runId: string } | MPayout;
+
+/**
+ * Takes one element out of `list`, by rendezvous hashing: each candidate scores hash(draw, its stable name) and
+ * the lowest wins. Whether a candidate is picked then depends only on the draw and on the candidates that beat
+ * it, not on the list's length or order — so when a race resolves differently in a replay (a claim already in a
+ * payout, say) the other choices of the batch and of later batches stay the same wherever they can.
+ */
+export function take<T extends Named>(rng: Prng, list: T[], name: (x: T) => string = defaultName): T | undefined {
+  const salt = rng.u32(); // drawn even for an empty list: the number of draws must not depend on the state
+  if (!list.length) return undefined;
+  let best = 0;
+  let bestScore = Infinity;
+  list.forEach((x, i) => {
+    const score = mix(salt, name(x));
+    if (score < bestScore) {
+      bestScore = score;
+      best = i;
+    }
+  });
+  return list.splice(best, 1)[0];
+}
+
+function defaultName(x: Named): string {
+  return 'n' in x ? String(x.n) : 'runId' in x ? x.runId : (x as MPayout).id;
+}
+
+/** FNV-1a over the name, seeded with the draw, finished with a murmur-style mix. */
+function mix(salt: number, name: string): number {
+  let h = (0x811c9dc5 ^ salt) >>> 0;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/**
+ * The actors: households taking vouchers, tills submitting trade-ins (valid, invalid and racing), auditors
+ * deciding and clawing back, retailers cancelling, the programme office granting budget and starting payout
+ * runs through either gateway, the worker (expiring vouchers, sending payouts, being killed mid-transaction),
+ * Stripe misbehaving, and the bank answering our payment files.
+
+/** What every actor desk shares: the run's state, the guards, and the small helpers of planning. */
+export class ActorBase {
+  protected readonly guards: ReadonlySet<KnownBug>;
+
+  constructor(protected readonly s: SimState, guards: readonly KnownBug[] = []) {
+    this.guards = new Set(guards);
+  }
+
+  protected get w() {
+    return this.s.world;
+  }
+
+  protected get m() {
+    return this.s.model;
+  }
+
+  /** One of the API replicas, for an ordinary call. */
+  protected node(rng: Prng): SimNode {
+    return rng.pick(this.w.apis);
+  }
+
+  /** What the model holds in a city's available pool. */
+  available(city: string): number {
+    return this.m.expected().get(`${city}/available`) ?? 0;
+  }
+
+  /** Guard `unpay-races-clawback`: a claim cancelled or clawed back in this batch keeps its payout from being returned in it. */
+  protected notReturnedWith(c: Candidates, claim: MClaim): void {
+    if (!this.guards.has('unpay-races-clawback')) return;
+    for (let i = c.paidBank.length - 1; i >= 0; i--) if (c.paidBank[i].claimIds.includes(claim.id)) c.paidBank.splice(i, 1);
+  }
+
+  protected busy(c: Candidates, claim: MClaim): void {
+    for (const list of [c.pending, c.cancellable, c.paid, c.live]) {
+      const i = list.indexOf(claim);
+      if (i >= 0) list.splice(i, 1);
+    }
+  }
+
+
+  /** The op that made a run: runs are named by it in traces (platform ids differ from replay to replay). */
+  protected runN(runId: string): number {
+    return this.m.runs.get(runId)?.n ?? 0;
+  }
+
+  /** A failed call: a 5xx is always a failure; with `strict`, so is any 4xx the model did not allow for. */
+  protected unexpected(n: number, what: string, r: CallResult, strict = false): void {
+    if (r.ok) return;
+    if (r.unexpected) this.s.fail('unexpected_error', `op ${n}: ${what} failed with ${r.code} (status ${r.status}): ${r.message}`, n);
+    else if (strict) this.s.fail('outcome', `op ${n}: ${what} was refused with ${r.code}: ${r.message}`, n);
+  }
+}
