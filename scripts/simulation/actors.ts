@@ -29,7 +29,7 @@ export class Actors extends ActorBase {
     const now = this.w.now;
     const c: Candidates = {
       freeHouseholds: [], tradeable: [], expiredOpen: [], pending: [], cancellable: [], paid: [], live: [], sentBankRuns: [], paidBank: [],
-      approved: 0, pendingWork: 0, voucherCities: new Map(),
+      approved: 0, pendingWork: 0,
     };
     for (const h of this.m.households) {
       if ((h.open === null || h.open.expiresAt <= now) && this.m.liveClaims(h) === 0) c.freeHouseholds.push(h);
@@ -75,7 +75,6 @@ export class Actors extends ActorBase {
     let kills = 0;
     let runs = 0;
     let returns = 0;
-    let processors = 0;
     // slot i is op n + i, drawn from its own stream: a slot that comes out differently in a replay moves nothing else
     for (let i = 0; i < size; i++) {
       const slot = new Prng(slotSeed, i + 1);
@@ -104,14 +103,11 @@ export class Actors extends ActorBase {
         })!;
         // guard `unpay-races-netting`: a bank return and a payout run never share a batch
         if (this.guards.has('unpay-races-netting') && ((kind === 'bankReturn' && runs > 0) || (kind === 'payoutRun' && returns > 0))) continue;
-        // guard `processor-run-start-deadlock`: one payout processor (killed or not) at a time
-        if (this.guards.has('processor-run-start-deadlock') && (kind === 'process' || kind === 'kill') && processors > 0) continue;
         op = this.make(kind, slot, c, n + i);
       }
       // nothing else fits this slot: the expiry job always can
       op ??= this.front.expire(slot, n + i);
       if (op.kind === 'kill') kills++;
-      if (op.kind === 'process' || op.kind === 'kill') processors++;
       if (op.kind === 'payoutRun') runs++;
       if (op.kind === 'bankReturn') returns++;
       ops.push(op);

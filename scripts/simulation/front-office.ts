@@ -69,13 +69,6 @@ export class FrontOffice extends ActorBase {
     const reuse = rng.chance(0.5);
     const existing = reuse ? take(rng, c.freeHouseholds) : undefined;
     const city = existing ? existing.city : rng.pick(this.w.cities);
-    if (this.guards.has('voucher-expiry-deadlock')) {
-      // an inline expiry and any other voucher of its city in one batch can deadlock: keep them apart
-      const mode = existing?.open ? 'inline' : 'plain';
-      const other = c.voucherCities.get(city);
-      if (other && (other === 'inline' || mode === 'inline')) return undefined;
-      c.voucherCities.set(city, mode);
-    }
     const hn = existing ? existing.n : this.s.seq.household++;
     const idle = existing ? existing.idle : rng.chance(0.12);
     const idNumber = existing ? existing.idNumber : residentId(hn);

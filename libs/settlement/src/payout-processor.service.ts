@@ -80,7 +80,8 @@ export class PayoutProcessor {
       const s = this.config.settlement;
       const batch = await this.repo.lockNextStripePayouts(tx, this.clock.now(), Math.min(limit, s.stripeBatch));
       if (!batch.length) return 0;
-      for (const runId of new Set(batch.map((p) => p.run_id))) await this.start(tx, runId);
+      // runs marked in id order: two workers whose batches share runs never lock them in opposite orders
+      for (const runId of [...new Set(batch.map((p) => p.run_id))].sort()) await this.start(tx, runId);
       const suspended = batch.filter((p) => p.retailer_status !== 'active');
       // fully netted against clawbacks: nothing to transfer, the claims are settled
       const zero = batch.filter((p) => p.retailer_status === 'active' && n(p.amount_fen) === 0);

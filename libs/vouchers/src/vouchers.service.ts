@@ -81,7 +81,6 @@ export class VouchersService {
         }
         const open = await this.repo.findOpen(tx, program.id, actor.id);
         if (open && open.expires_at > now) throw new DomainError('voucher_already_open', `Voucher ${open.code} is still open`);
-        if (open) await this.expire(tx, SYSTEM_ACTOR, now, 1, open.id);
 
         const quota = await this.repo.quota(tx, program.id, city);
         const day = shanghaiDate(now);
@@ -92,6 +91,10 @@ export class VouchersService {
           const next = shanghaiInstant(addDays(day, 1), quota.release_time);
           throw new DomainError('quota_exhausted', `Today's vouchers are gone; the next release is at ${toShanghaiIso(next)}`);
         }
+        // An old voucher past its expiry gives its reservation back first. Only after the quota row is held:
+        // every issue takes the day's quota row before the city's ledger accounts, so two issues in a city
+        // (one expiring inline, one not) can never wait for each other in opposite orders.
+        if (open) await this.expire(tx, SYSTEM_ACTOR, now, 1, open.id);
 
         const id = newId();
         const code = newVoucherCode();
