@@ -13,10 +13,6 @@ export type OpKind = (typeof OP_KINDS)[number];
  * Platform bugs the simulation has found and reproduced (reported, not yet fixed), each one a narrow guard that
  * steers the actors away from the op sequence that triggers it, so that a run can still check everything else:
  *
- * - `unpay-races-clawback`: the bank returning a paid payout (PayoutLedger.unpay) at the same time as a
- *   retailer cancels, or an auditor claws back, one of its claims. unpay reads the claims' statuses without
- *   locking them and posts payable +A / paid −A for a claim that the concurrent clawback has meanwhile moved to
- *   clawed_back (its conditional claim update then skips it): a phantom payable, and drift against the model.
  * - `return-after-recovered-clawback`: the bank returning a paid payout one of whose claims was clawed back and
  *   already recovered elsewhere (netted from a later payout, or by a Stripe reversal). unpay only books a
  *   `returned` recovery for what is still open, so the ledger keeps that claim's amount in `paid` under a payout
@@ -32,9 +28,10 @@ export type OpKind = (typeof OP_KINDS)[number];
  * is fixed, and every run covers its scenario again.
  */
 export const KNOWN_BUGS = [
-  'unpay-races-clawback', 'return-after-recovered-clawback', 'unpay-races-netting',
+  'return-after-recovered-clawback', 'unpay-races-netting',
 ] as const;
-// Fixed, and walked into by every run again: `processor-run-start-deadlock` (runs marked started in id order)
+// Fixed, and walked into by every run again: `unpay-races-clawback` (a bank return locks its claims before
+// reading their statuses), `processor-run-start-deadlock` (runs marked started in id order)
 // and `voucher-expiry-deadlock` (an inline expiry happens after the quota row is held, as every issue does).
 export type KnownBug = (typeof KNOWN_BUGS)[number];
 
@@ -131,12 +128,6 @@ export class ActorBase {
   /** What the model holds in a city's available pool. */
   available(city: string): number {
     return this.m.expected().get(`${city}/available`) ?? 0;
-  }
-
-  /** Guard `unpay-races-clawback`: a claim cancelled or clawed back in this batch keeps its payout from being returned in it. */
-  protected notReturnedWith(c: Candidates, claim: MClaim): void {
-    if (!this.guards.has('unpay-races-clawback')) return;
-    for (let i = c.paidBank.length - 1; i >= 0; i--) if (c.paidBank[i].claimIds.includes(claim.id)) c.paidBank.splice(i, 1);
   }
 
   protected busy(c: Candidates, claim: MClaim): void {

@@ -1,7 +1,7 @@
 import { BankImportService, compactId, PayoutProcessor, PayoutRunsService, PayoutRunView } from '@huanxin/settlement';
 import { ActorBase, Candidates, Op, take } from './actor-kit';
 import { BankTxStatus, camt053, pain002 } from './bank-files';
-import type { MClaim, MPayout } from './ledger-model';
+import type { MPayout } from './ledger-model';
 import type { Prng } from './prng';
 import { call, CallResult } from './sim-state';
 
@@ -206,9 +206,6 @@ export class BackOffice extends ActorBase {
     const p = take(rng, c.paidBank, (x) => `run${this.runN(x.runId)}/${this.w.retailers.find((r) => r.id === x.retailerId)?.n}`);
     if (!p) return undefined;
     for (const run of c.sentBankRuns) if (run.runId === p.runId) c.sentBankRuns.splice(c.sentBankRuns.indexOf(run), 1);
-    if (this.guards.has('unpay-races-clawback')) {
-      for (const claim of p.claimIds.map((id) => this.m.claims.get(id)).filter((x): x is MClaim => !!x)) this.busy(c, claim);
-    }
     const k = this.s.seq.bankFile++;
     const name = `sim-${k}-camt053-return.xml`;
     const content = camt053(`STMT-${this.s.seed}-${k}`, [{ endToEndId: p.reference ?? compactId(p.id), amountFen: p.amountFen, returned: true }]);

@@ -373,7 +373,6 @@ export class FrontOffice extends ActorBase {
     const claim = take(rng, c.cancellable);
     if (!claim) return undefined;
     this.busy(c, claim);
-    this.notReturnedWith(c, claim);
     const retailer = this.w.retailers.find((r) => r.id === claim.retailerId)!;
     const node = this.node(rng);
     const from = claim.status;
@@ -401,7 +400,6 @@ export class FrontOffice extends ActorBase {
     const claim = take(rng, c.paid);
     if (!claim) return undefined;
     this.busy(c, claim);
-    this.notReturnedWith(c, claim);
     const auditor = rng.pick(this.w.auditors);
     const node = this.node(rng);
     let r: CallResult<{ status: string }>;

@@ -140,6 +140,13 @@ export class PayoutLedger {
       [payoutId, now, code.slice(0, 200), reason.slice(0, 1000)],
     ));
     if (!p) return false;
+    // Hold the payout's claims before reading their statuses: a cancellation or clawback racing this return
+    // either committed first (and is read below) or waits and then finds the claim no longer paid. Without
+    // the lock a concurrent clawback could move a claim this return had already counted as paid.
+    await tx.query(
+      `SELECT c.id FROM claims c WHERE c.id IN (SELECT claim_id FROM payout_claims WHERE payout_id = $1 AND open) ORDER BY c.id FOR UPDATE`,
+      [payoutId],
+    );
     // clawed-back claims of this payout: the retailer gave their money back with the transfer
     await tx.query(
       `INSERT INTO clawback_recoveries (claim_id, program_id, retailer_id, city, kind, amount_fen, payout_id, created_at)
