@@ -1,3 +1,4 @@
+import { DEFAULT_POLICY_RULES } from '@huanxin/policy';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,20 +17,7 @@ import { CapturedLog, SimNode } from './sim-node';
 import { creditCode, gtin } from './sim-ids';
 
 /** POLICY.md's version 1, with review decided by the simulator's own choices (no random sample, no first-claims rule). */
-export const SIM_RULES = {
-  eligibility: { category: 'tv', resolutions: ['4K', '8K'], maxEnergyGrade: 2 },
-  rates: [{ energyGrade: 1, rateBp: 2000 }, { energyGrade: 2, rateBp: 1500 }],
-  resolutionBonusBp: { '4K': 0, '8K': 0 },
-  capFen: 200000,
-  roundingFen: 1,
-  rounding: 'half_up',
-  receiptWindow: { daysBeforeSale: 180, daysAfterSale: 15 },
-  priceFlagRatioBp: 13000,
-  maxSalePriceFen: 50000000,
-  reviewSampleBp: 0,
-  firstClaimsReviewed: 0,
-  storeBurstPerHour: 1000000,
-} as const;
+export const SIM_RULES = { ...DEFAULT_POLICY_RULES, reviewSampleBp: 0, firstClaimsReviewed: 0, storeBurstPerHour: 1_000_000 };
 
 /** The catalogue the simulated shops sell from; the last one is not eligible (FHD). */
 export const SIM_MODELS = [

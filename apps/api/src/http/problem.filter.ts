@@ -56,9 +56,6 @@ export class ProblemFilter implements ExceptionFilter {
   }
 
   toProblem(exception: unknown, req?: Request): Problem {
-    if (exception instanceof DomainError && exception.code === 'service_unavailable') {
-      return problem('service_unavailable', 503, 'The service is briefly unavailable; try again shortly');
-    }
     if (isDatabaseUnavailable(exception)) {
       // an outage, not a bug: a short line (no stack), and the client is told to come back
       this.logger.warn({ err: safeError(exception), path: req?.path }, 'database unavailable');
