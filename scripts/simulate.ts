@@ -10,7 +10,7 @@ import { createThrowAwayDatabase, formatReport, freshSeed, KNOWN_BUGS, KnownBug,
  * Exits 1 on drift or any other failure. Needs a database: DATABASE_URL, or the embedded PostgreSQL under
  * DATA_DIR; either way the run gets a throw-away database of its own (`--keep-db` keeps it for a look).
  * By default the actors steer around the platform bugs this simulation found and that await their fix (KNOWN_BUGS
- * in simulation/actors.ts; the report names them); `--avoid none` walks into them, `--avoid a,b` picks some;
+ * in simulation/actor-kit.ts, empty today; the report names them); `--avoid none` walks into them, `--avoid a,b` picks some;
  * `--trace` writes every op and its outcome to a file, to diff two runs of one seed.
  */
 const USAGE = 'usage: npm run simulate -- [--seed N] [--ops M (default 2000)] [--concurrency C (default 12)] [--check-every K (default 500)] [--avoid all (default) | none | <known bug>,…] [--trace <file>] [--keep-db]';

@@ -13,7 +13,7 @@ import { createTestDatabase, TestDatabase } from './support/database';
  * batches of ops; `npm run simulate -- --seed <seed> --ops <ops>` replays it.
  *
  * The run steers around the platform bugs the simulation found and that wait for their fix (KNOWN_BUGS in
- * scripts/simulation/actors.ts documents each); `npm run simulate -- --avoid none` still walks into them.
+ * scripts/simulation/actor-kit.ts documents each; empty today); `npm run simulate -- --avoid none` still walks into them.
  * Remove a bug from that list when it is fixed, and this test covers its scenario again.
  */
 const SEED = Number(process.env.SIM_SEED ?? 20300601);
@@ -54,7 +54,7 @@ describe('simulation: concurrent actors against the ledger model (e2e)', () => {
     expect(report.ops).toBe(OPS);
     expect(report.invariantChecks).toBeGreaterThanOrEqual(Math.floor(OPS / 500));
     // the run really exercised what it is for
-    for (const kind of ['voucher', 'tradeIn', 'approve', 'reject', 'cancel', 'clawback', 'expire', 'payoutRun', 'process', 'kill', 'stripeFault', 'bankAnswer']) {
+    for (const kind of ['voucher', 'tradeIn', 'approve', 'reject', 'cancel', 'clawback', 'expire', 'payoutRun', 'process', 'kill', 'stripeFault', 'bankAnswer', 'bankReturn']) {
       expect(report.counts[kind] ?? 0).toBeGreaterThan(0);
     }
     for (const c of report.cities) {

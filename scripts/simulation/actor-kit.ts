@@ -10,30 +10,22 @@ export const OP_KINDS = [
 export type OpKind = (typeof OP_KINDS)[number];
 
 /**
- * Platform bugs the simulation has found and reproduced (reported, not yet fixed), each one a narrow guard that
- * steers the actors away from the op sequence that triggers it, so that a run can still check everything else:
+ * Platform bugs the simulation has found and reproduced, not yet fixed: each one names a narrow guard that steers
+ * the actors away from the op sequence that triggers it (`this.guards.has(name)`), so that a run can still check
+ * everything else. The CLI and the CI test steer around all of them by default (and say so in the report);
+ * `--avoid none` lets the actors walk into them. Remove a bug (and its guard) once it is fixed, and every run
+ * covers its scenario again. Empty today. Fixed, and walked into by every run:
  *
- * - `return-after-recovered-clawback`: the bank returning a paid payout one of whose claims was clawed back and
- *   already recovered elsewhere (netted from a later payout, or by a Stripe reversal). unpay only books a
- *   `returned` recovery for what is still open, so the ledger keeps that claim's amount in `paid` under a payout
- *   the bank never paid (reconciliation: amount_differs), and the retailer has repaid a subsidy it never got.
- * - `unpay-races-netting`: the bank returning a paid payout while a payout run is being written. The run nets
- *   the retailer's open clawbacks (and plans Stripe reversals) from the recoveries it can see; unpay books a
- *   `returned` recovery for the same clawbacks from what it can see; neither waits for the other, so a clawback
- *   is recovered twice. When the netting payout is paid its receivable leg would turn the receivable positive:
- *   the ledger refuses, and every later processor batch fails with a 500 (the payout never leaves pending).
- *
- * The CLI and the CI test steer around all of them by default (and say so in the report), so that a run still
- * checks everything else; `--avoid none` lets the actors walk into them. Remove a bug from this list once it
- * is fixed, and every run covers its scenario again.
+ * - `unpay-races-clawback`: a bank return locks its claims before reading their statuses.
+ * - `processor-run-start-deadlock`: runs are marked started in id order.
+ * - `voucher-expiry-deadlock`: an inline expiry happens after the quota row is held, as every issue does.
+ * - `return-after-recovered-clawback`: a returned payout books its clawed-back claims' whole amount as
+ *   returned; what had been recovered elsewhere becomes the retailer's credit, given back in its next payout.
+ * - `unpay-races-netting`: the same rule makes a return independent of a run netting the same clawbacks: a
+ *   double recovery is a credit, not a ledger the database refuses.
  */
-export const KNOWN_BUGS = [
-  'return-after-recovered-clawback', 'unpay-races-netting',
-] as const;
-// Fixed, and walked into by every run again: `unpay-races-clawback` (a bank return locks its claims before
-// reading their statuses), `processor-run-start-deadlock` (runs marked started in id order)
-// and `voucher-expiry-deadlock` (an inline expiry happens after the quota row is held, as every issue does).
-export type KnownBug = (typeof KNOWN_BUGS)[number];
+export type KnownBug = string;
+export const KNOWN_BUGS: readonly KnownBug[] = [];
 
 /** One simulated action: planned from the model (deterministic), executed against the platform, settled into the model. */
 export interface Op {

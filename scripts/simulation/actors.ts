@@ -74,7 +74,6 @@ export class Actors extends ActorBase {
     const ops: Op[] = [];
     let kills = 0;
     let runs = 0;
-    let returns = 0;
     // slot i is op n + i, drawn from its own stream: a slot that comes out differently in a replay moves nothing else
     for (let i = 0; i < size; i++) {
       const slot = new Prng(slotSeed, i + 1);
@@ -101,15 +100,12 @@ export class Actors extends ActorBase {
           bankAnswer: c.sentBankRuns.length ? 2 : 0,
           bankReturn: c.paidBank.length ? 0.4 : 0,
         })!;
-        // guard `unpay-races-netting`: a bank return and a payout run never share a batch
-        if (this.guards.has('unpay-races-netting') && ((kind === 'bankReturn' && runs > 0) || (kind === 'payoutRun' && returns > 0))) continue;
         op = this.make(kind, slot, c, n + i);
       }
       // nothing else fits this slot: the expiry job always can
       op ??= this.front.expire(slot, n + i);
       if (op.kind === 'kill') kills++;
       if (op.kind === 'payoutRun') runs++;
-      if (op.kind === 'bankReturn') returns++;
       ops.push(op);
     }
     return ops;

@@ -195,14 +195,6 @@ export class BackOffice extends ActorBase {
 
   /** The bank sends a paid payout back (account closed): the payout fails after all, its claims are owed again. */
   bankReturn(rng: Prng, c: Candidates, n: number): Op | undefined {
-    if (this.guards.has('return-after-recovered-clawback')) {
-      // keep only payouts none of whose clawed-back claims has been (or is being) recovered from another payout
-      for (let i = c.paidBank.length - 1; i >= 0; i--) {
-        const p = c.paidBank[i];
-        const elsewhere = p.claimIds.some((id) => this.m.recoveriesOfClaim(id).some((r) => r.active && r.payoutId !== p.id));
-        if (elsewhere) c.paidBank.splice(i, 1);
-      }
-    }
     const p = take(rng, c.paidBank, (x) => `run${this.runN(x.runId)}/${this.w.retailers.find((r) => r.id === x.retailerId)?.n}`);
     if (!p) return undefined;
     for (const run of c.sentBankRuns) if (run.runId === p.runId) c.sentBankRuns.splice(c.sentBankRuns.indexOf(run), 1);

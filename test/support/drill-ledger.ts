@@ -31,7 +31,7 @@ export async function ledgerProblems(c: Client, programId: string): Promise<stri
      UNION ALL
      SELECT format('account %s (%s %s): balance %s fen has the wrong sign', id, city, kind, balance_fen)
        FROM acct
-      WHERE (kind IN ('granted', 'receivable') AND balance_fen > 0) OR (kind NOT IN ('granted', 'receivable') AND balance_fen < 0)
+      WHERE (kind = 'granted' AND balance_fen > 0) OR (kind NOT IN ('granted', 'receivable') AND balance_fen < 0)
      UNION ALL
      SELECT format('%s: available + reserved + payable + paid - receivable = %s fen but granted = %s fen', city, total + coalesce(granted, 0), coalesce(granted, 0))
        FROM city WHERE total <> 0`,

@@ -206,7 +206,7 @@ export class LedgerRepository {
        SELECT format('account %s (%s %s%s): balance %s fen has the wrong sign',
                      id, city, kind, coalesce(' retailer ' || retailer_id, ''), balance_fen)
          FROM acct
-        WHERE (kind IN ('granted', 'receivable') AND balance_fen > 0)
+        WHERE (kind = 'granted' AND balance_fen > 0)
            OR (kind NOT IN ('granted', 'receivable') AND balance_fen < 0)
        UNION ALL
        SELECT format('programme %s, %s: available + reserved + payable + paid - receivable = %s fen but granted = %s fen',

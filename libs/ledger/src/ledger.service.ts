@@ -66,6 +66,9 @@ function positive(amountFen: Fen, what: string): void {
  *   pay       payable(r) −X, paid +X           a payout reaches the retailer
  *   clawback  receivable(r) −X, available +X   a paid claim is reversed: the retailer owes X, the pool gets it back
  *
+ * `receivable` alone may end positive: a credit the programme owes the retailer back (the bank returned a
+ * payout whose clawed-back claim had already been recovered elsewhere), given back with its next payout.
+ *
  * Overspending is refused by the database (CHECK ledger_balance_non_negative), whichever process races
  * whichever; it surfaces as `budget_exhausted`. After that error the caller's transaction is aborted and
  * must roll back (TransactionService does), so the failed movement changes nothing.
@@ -117,7 +120,7 @@ export class LedgerService {
     } catch (err) {
       if (isCheckViolation(err, 'ledger_balance_non_negative')) throw this.exhausted(city, accounts, legs);
       if (isCheckViolation(err, 'ledger_contra_non_positive')) {
-        throw new Error(`ledger: transaction ${kind} would turn a granted or receivable balance positive`, { cause: err });
+        throw new Error(`ledger: transaction ${kind} would turn a granted balance positive`, { cause: err });
       }
       throw err;
     }

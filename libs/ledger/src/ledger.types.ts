@@ -4,7 +4,8 @@ import type { Fen } from '@huanxin/core';
  * The budget ledger's vocabulary (DESIGN.md "Money"). Amounts are signed fen and every transaction's entries
  * sum to zero. `granted` is the contra account of the grants (a grant of X: granted −X, available +X), so the
  * balances of one programme-and-city always sum to zero; `receivable` is credit-normal (a clawback of X:
- * receivable −X means the retailer owes X). Hence, per programme and city:
+ * receivable −X means the retailer owes X; a positive receivable is a credit the programme owes the retailer
+ * back, after a returned payout brought back money already recovered elsewhere). Hence, per programme and city:
  *
  *   available + reserved + payable + paid − receivableFen = grantedFen
  */

@@ -29,7 +29,9 @@ const n = (s: string | number | null | undefined) => Number(s ?? 0);
  *   paid      payable(r) −gross_c, receivable(r) +netted_c, paid +(gross_c − netted_c)   per city c
  *             (Σ over cities of the paid leg = the payout's amount: the ledger's paid grows by the cash sent)
  *   un-paid   the reverse for the claims going back to approved and the netting undone; clawed-back
- *             claims whose money came back settle their receivable: receivable(r) +x, paid −x
+ *             claims whose money came back settle their receivable: receivable(r) +A, paid −A (A their whole
+ *             amount: if it had been recovered elsewhere too, the receivable ends positive, a credit)
+ *   netting   a payout nets the retailer's open clawbacks (netted > 0) and gives its credits back (netted < 0)
  *   reversal  receivable(r) +x_c, paid −x_c  (a clawback recovered from an earlier transfer)
  */
 @Injectable()
@@ -147,14 +149,17 @@ export class PayoutLedger {
       `SELECT c.id FROM claims c WHERE c.id IN (SELECT claim_id FROM payout_claims WHERE payout_id = $1 AND open) ORDER BY c.id FOR UPDATE`,
       [payoutId],
     );
-    // clawed-back claims of this payout: the retailer gave their money back with the transfer
+    // Clawed-back claims of this payout: their whole amount came back with the transfer, whatever was recovered
+    // for them elsewhere (netted from a later payout, reversed on Stripe — done, pending or being written by a
+    // run right now). What was recovered elsewhere was taken for a subsidy the retailer never received: the
+    // claim ends over-recovered, a credit (receivable > 0) given back with the retailer's next payout. Booking
+    // the whole amount, not "what is still open", is what makes this independent of every concurrent recovery.
     await tx.query(
       `INSERT INTO clawback_recoveries (claim_id, program_id, retailer_id, city, kind, amount_fen, payout_id, created_at)
-       SELECT c.id, c.program_id, c.retailer_id, c.city, 'returned', c.amount_fen - coalesce(r.s, 0), $1, $2
+       SELECT c.id, c.program_id, c.retailer_id, c.city, 'returned', c.amount_fen, $1, $2
          FROM payout_claims pc
          JOIN claims c ON c.id = pc.claim_id AND c.status = 'clawed_back'
-         LEFT JOIN (SELECT claim_id, sum(amount_fen) AS s FROM clawback_recoveries WHERE active GROUP BY claim_id) r ON r.claim_id = c.id
-        WHERE pc.payout_id = $1 AND pc.open AND c.amount_fen > coalesce(r.s, 0)`,
+        WHERE pc.payout_id = $1 AND pc.open AND c.amount_fen > 0`,
       [payoutId, now],
     );
     const moves: CityMove[] = await tx.query(

@@ -190,9 +190,10 @@ export class PayoutRunsRepository {
   }
 
   /**
-   * Nets each payout's retailer's open clawbacks (oldest first, across cities) against the payout, up to its
-   * gross amount; what does not fit stays open and carries over. The recoveries are recorded per clawed-back
-   * claim; the ledger moves when the payout is paid.
+   * Nets each payout's retailer's clawbacks against the payout: first its credits are given back in full
+   * (claims over-recovered after a returned payout: a negative netting), then its open clawbacks, oldest
+   * first across cities, up to the gross amount plus the credits; what does not fit stays open and carries
+   * over. The recoveries are recorded per clawed-back claim; the ledger moves when the payout is paid.
    */
   async netClawbacks(tx: Tx, runId: string, programId: string, now: Date): Promise<void> {
     await tx.query(
@@ -208,14 +209,14 @@ export class PayoutRunsRepository {
             AND c.retailer_id IN (SELECT retailer_id FROM payouts WHERE run_id = $1)
        ), ranked AS (
          SELECT o.claim_id, o.retailer_id, o.city, o.open_fen, p.id AS payout_id, p.gross_fen,
-                coalesce(sum(o.open_fen) OVER (PARTITION BY o.retailer_id ORDER BY o.cancelled_at, o.claim_id
+                coalesce(sum(o.open_fen) OVER (PARTITION BY o.retailer_id ORDER BY o.open_fen > 0, o.cancelled_at, o.claim_id
                                                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before
            FROM open o JOIN payouts p ON p.run_id = $1 AND p.retailer_id = o.retailer_id
-          WHERE o.open_fen > 0
+          WHERE o.open_fen <> 0
        ), ins AS (
          INSERT INTO clawback_recoveries (claim_id, program_id, retailer_id, city, kind, amount_fen, payout_id, created_at)
-         SELECT claim_id, $2, retailer_id, city, 'netted', least(open_fen, gross_fen - before), payout_id, $3
-           FROM ranked WHERE before < gross_fen
+         SELECT claim_id, $2, retailer_id, city, 'netted', CASE WHEN open_fen < 0 THEN open_fen ELSE least(open_fen, gross_fen - before) END, payout_id, $3
+           FROM ranked WHERE open_fen < 0 OR before < gross_fen
          RETURNING payout_id, amount_fen
        )
        UPDATE payouts p SET netted_fen = t.s, amount_fen = p.gross_fen - t.s
@@ -225,15 +226,23 @@ export class PayoutRunsRepository {
     );
   }
 
-  /** Open (not yet recovered) clawbacks of the programme, per claim, oldest first. */
+  /**
+   * Open (not yet recovered) clawbacks of the programme, per claim, oldest first — of retailers without a
+   * credit: a retailer the programme owes money back has its debts netted against that credit in its next
+   * payout, not reversed from its earlier transfers.
+   */
   async openClawbacks(tx: Tx, programId: string): Promise<OpenClawback[]> {
     return tx.query(
-      `SELECT c.id AS claim_id, c.retailer_id, c.city, (c.amount_fen - coalesce(r.s, 0))::text AS open_fen
-         FROM claims c
-         LEFT JOIN (SELECT claim_id, sum(amount_fen) AS s FROM clawback_recoveries WHERE active AND program_id = $1 GROUP BY claim_id) r
-           ON r.claim_id = c.id
-        WHERE c.program_id = $1 AND c.status = 'clawed_back' AND c.amount_fen > coalesce(r.s, 0)
-        ORDER BY c.retailer_id, c.cancelled_at, c.id`,
+      `WITH clawed AS (
+         SELECT c.id AS claim_id, c.retailer_id, c.city, c.cancelled_at, c.amount_fen - coalesce(r.s, 0) AS open_fen
+           FROM claims c
+           LEFT JOIN (SELECT claim_id, sum(amount_fen) AS s FROM clawback_recoveries WHERE active AND program_id = $1 GROUP BY claim_id) r
+             ON r.claim_id = c.id
+          WHERE c.program_id = $1 AND c.status = 'clawed_back'
+       )
+       SELECT claim_id, retailer_id, city, open_fen::text AS open_fen FROM clawed
+        WHERE open_fen > 0 AND retailer_id NOT IN (SELECT retailer_id FROM clawed WHERE open_fen < 0)
+        ORDER BY retailer_id, cancelled_at, claim_id`,
       [programId],
     );
   }

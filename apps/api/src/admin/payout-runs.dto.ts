@@ -23,7 +23,7 @@ export class PayoutSummaryDto {
   @ApiProperty({ example: 2 }) claimCount: number;
   @ApiProperty({ enum: PAYOUT_STATUSES, description: 'pending: written, gateway not yet called; sent: bank file written; paid; failed (claims back to approved)' }) status: string;
   @ApiProperty({ example: 239960, description: 'the claims of the payout' }) grossFen: number;
-  @ApiProperty({ example: 0, description: 'open clawbacks kept back' }) nettedFen: number;
+  @ApiProperty({ example: 0, description: 'open clawbacks kept back, less credits given back (negative when the credits are larger)' }) nettedFen: number;
   @ApiProperty({ nullable: true, type: String, description: 'Stripe transfer id, or the EndToEndId of the bank file' }) reference: string | null;
   @ApiProperty({ nullable: true, type: String }) failureCode: string | null;
   @ApiProperty({ nullable: true, type: String }) failureReason: string | null;

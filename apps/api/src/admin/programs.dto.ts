@@ -151,7 +151,7 @@ export class CityBudgetDto {
   @ApiProperty({ description: 'fen held by open vouchers' }) reservedFen: number;
   @ApiProperty({ description: 'fen owed to retailers' }) payableFen: number;
   @ApiProperty({ description: 'fen paid to retailers' }) paidFen: number;
-  @ApiProperty({ description: 'fen retailers owe back after clawbacks' }) receivableFen: number;
+  @ApiProperty({ description: 'fen retailers owe back after clawbacks, less credits owed back to them (may be negative)' }) receivableFen: number;
 }
 
 export class ProgramDetailDto extends OmitType(ProgramDto, ['policyVersions'] as const) {

@@ -79,7 +79,7 @@ export class CityBalancesDto {
   @ApiProperty() reservedFen: number;
   @ApiProperty({ description: 'owed to the city’s retailers' }) payableFen: number;
   @ApiProperty() paidFen: number;
-  @ApiProperty({ description: 'owed by retailers after clawbacks' }) receivableFen: number;
+  @ApiProperty({ description: 'owed by retailers after clawbacks, less credits owed back to them (negative: the programme owes more than it is owed)' }) receivableFen: number;
   @ApiProperty({ description: 'available + reserved + payable + paid − receivable = granted' }) balanced: boolean;
 }
 

@@ -13,8 +13,8 @@ export class StatementClawbackDto {
   @ApiProperty({ description: 'the clawed-back claim' }) claimId: string;
   @ApiProperty() city: string;
   @ApiProperty() invoiceNumber: string;
-  @ApiProperty({ enum: ['netted', 'returned'], description: 'netted: kept back from this payout; returned: settled by this payout coming back' }) kind: string;
-  @ApiProperty() amountFen: number;
+  @ApiProperty({ enum: ['netted', 'returned'], description: 'netted: kept back from this payout (negative: a credit given back with it); returned: settled by this payout coming back, in full' }) kind: string;
+  @ApiProperty({ description: 'negative for a credit given back: a clawback recovered twice after a returned payout' }) amountFen: number;
 }
 
 export class RetailerPayoutDto {
@@ -27,7 +27,7 @@ export class RetailerPayoutDto {
   @ApiProperty({ nullable: true, type: String, description: 'what the bank line or Stripe shows: EndToEndId or transfer id' }) reference: string | null;
   @ApiProperty() claimCount: number;
   @ApiProperty({ description: 'sum of the claims' }) grossFen: number;
-  @ApiProperty({ description: 'clawbacks kept back' }) nettedFen: number;
+  @ApiProperty({ description: 'clawbacks kept back, less credits given back (negative when the credits are larger)' }) nettedFen: number;
   @ApiProperty({ description: 'transferred: grossFen − nettedFen' }) amountFen: number;
   @ApiProperty({ description: 'taken back from this transfer later (clawbacks, returns)' }) reversedFen: number;
   @ApiProperty({ nullable: true, type: String }) failureReason: string | null;
