@@ -11,6 +11,7 @@ import { CoreModule } from '@huanxin/core';
 import { DatabaseModule } from '@huanxin/database';
 import { IdempotencyInterceptor, IdempotencyModule } from '@huanxin/idempotency';
 import { AuthController } from './auth/auth.controller';
+import { SessionController } from './auth/session.controller';
 import { HealthController } from './health/health.controller';
 import { loggerParams } from './http/logging';
 import { BodyMiddleware } from './http/body.middleware';
@@ -52,7 +53,7 @@ export class AppModule implements NestModule {
         IdempotencyModule,
         ...DOMAIN_MODULES,
       ],
-      controllers: [AuthController, HealthController, MetricsController, ...ROLE_CONTROLLERS],
+      controllers: [AuthController, SessionController, HealthController, MetricsController, ...ROLE_CONTROLLERS],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
         // order matters: rate limits first, then authentication, so floods never reach argon2

@@ -2,11 +2,13 @@ import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import cookieParser from 'cookie-parser';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule, AppOptions } from './app.module';
 import { createValidationPipe } from './http/validation';
 import { enableDefaultMetrics } from './http/metrics';
+import { portalMiddleware } from './http/portal';
 
 export function buildOpenApi(app: INestApplication) {
   const doc = new DocumentBuilder()
@@ -30,6 +32,10 @@ export async function createApp(opts: AppOptions): Promise<NestExpressApplicatio
   app.set('trust proxy', opts.config.trustProxy);
   app.disable('x-powered-by');
   app.use(helmet({ contentSecurityPolicy: false }));
+  app.use(cookieParser());
+  // the portal's pages at `/` (with their own strict CSP); the API stays under /v1
+  const portal = portalMiddleware(opts.config.portalDir);
+  if (portal) app.use(portal);
   // the JSON body parser and the request guard are Nest middleware (BodyMiddleware), after the request logger
   app.useGlobalPipes(createValidationPipe());
   if (opts.config.metricsEnabled) enableDefaultMetrics();

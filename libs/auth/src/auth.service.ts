@@ -122,6 +122,28 @@ export class AuthService {
     this.revokedSessions.markRevoked(familyId);
   }
 
+  /** Ends the web session a refresh token belongs to (the portal signs out with its cookie): nothing if it ended already. */
+  async endSession(refreshToken: string): Promise<void> {
+    const familyId = await this.db.run(async (tx) => {
+      const found = await this.tokens.familyOf(tx, refreshToken);
+      if (!found) return undefined;
+      await this.tokens.revokeFamily(tx, found.userId, found.familyId);
+      await this.audit.append(tx, { kind: 'user', id: found.userId }, { action: 'auth.logout', subjectType: 'user', subjectId: found.userId });
+      return found.familyId;
+    });
+    if (familyId) this.revokedSessions.markRevoked(familyId);
+  }
+
+  /** Who a signed-in person is, for the portal's header and pages: nothing secret, the phone masked. */
+  async whoAmI(actor: Actor): Promise<{ id: string; role: string; name: string; email: string | null; phone: string | null; city: string | null; retailerId: string | null; idNumberLast4: string | null }> {
+    const user = actor.kind === 'user' ? await this.users.findById(actor.id) : undefined;
+    if (!user || user.disabled_at) throw new DomainError('unauthorized', 'Not signed in');
+    return {
+      id: user.id, role: user.role, name: user.name, email: user.email, phone: user.phone_masked, city: user.city,
+      retailerId: user.retailer_id, idNumberLast4: user.id_number_last4,
+    };
+  }
+
   /** Staff accounts: auditors and admins (by an admin) and retailer staff. Runs inside the caller's transaction. */
   async createStaff(tx: Tx, actor: Actor, input: StaffInput): Promise<StaffUser> {
     const id = newId();

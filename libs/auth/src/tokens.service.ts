@@ -81,6 +81,15 @@ export class TokensService {
     return outcome.pair;
   }
 
+  /** The sign-in a refresh token belongs to (used or not), if it is still live: for a web session's sign-out. */
+  async familyOf(tx: Tx, refreshToken: string): Promise<{ userId: string; familyId: string } | undefined> {
+    const [row] = await tx.query(
+      `SELECT user_id, family_id FROM refresh_tokens WHERE token_hash = $1 AND revoked_at IS NULL`,
+      [sha256Hex(refreshToken)],
+    );
+    return row ? { userId: row.user_id, familyId: row.family_id } : undefined;
+  }
+
   async revokeFamily(tx: Tx, userId: string, familyId: string): Promise<number> {
     const res = await tx.query(
       `UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND family_id = $2 AND revoked_at IS NULL`,

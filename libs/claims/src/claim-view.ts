@@ -28,6 +28,12 @@ export interface ClaimView {
   flags: string[];
   createdAt: string;
   cancelReason: string | null;
+  /** When an auditor (or the automatic review) decided, and the reason given: a rejection's reason is shown to the household. */
+  decidedAt: string | null;
+  decisionReason: string | null;
+  cancelledAt: string | null;
+  /** The last change of status (for a paid claim: when it was paid). */
+  updatedAt: string;
 }
 
 export function toClaimView(c: ClaimRow): ClaimView {
@@ -51,6 +57,10 @@ export function toClaimView(c: ClaimRow): ClaimView {
     flags: c.flags,
     createdAt: toShanghaiIso(c.created_at),
     cancelReason: c.cancel_reason,
+    decidedAt: c.decided_at ? toShanghaiIso(c.decided_at) : null,
+    decisionReason: c.decision_reason,
+    cancelledAt: c.cancelled_at ? toShanghaiIso(c.cancelled_at) : null,
+    updatedAt: toShanghaiIso(c.updated_at),
   };
 }
 

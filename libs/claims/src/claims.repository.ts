@@ -36,6 +36,7 @@ export interface ClaimRow {
   cancel_reason: string | null;
   cancelled_at: Date | null;
   created_at: Date;
+  updated_at: Date;
 }
 
 export interface NewClaim {
@@ -74,7 +75,7 @@ export const CLAIM_SELECT = `
          v.code AS voucher_code, c.model_code, c.serial_number, c.invoice_number, c.sale_price_fen, c.sold_at,
          c.receipt_issuer, c.receipt_rid, c.receipt_issued_at, c.policy_version, c.rate_bp, c.cap_fen, c.base_fen,
          c.amount_fen, c.capped, c.reserved_fen, c.status, c.flags, c.review_reasons, c.checks, c.decision_reason,
-         c.decided_at, c.cancel_reason, c.cancelled_at, c.created_at
+         c.decided_at, c.cancel_reason, c.cancelled_at, c.created_at, c.updated_at
     FROM claims c
     JOIN programs p ON p.id = c.program_id
     JOIN stores s ON s.id = c.store_id

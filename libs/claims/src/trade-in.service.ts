@@ -37,6 +37,11 @@ export interface TradeInResult {
   flags: string[];
 }
 
+/** Carries a dry run's answer out of the transaction it rolls back. */
+class RolledBack {
+  constructor(readonly result: TradeInResult) {}
+}
+
 /** Serial and invoice numbers are compared normalised: a stray space or lower case must not beat uniqueness. */
 export function normaliseIdentifier(s: string): string {
   return s.trim().toUpperCase();
@@ -76,11 +81,35 @@ export class TradeInService {
   ) {}
 
   async submit(actor: Actor, input: TradeInInput): Promise<TradeInResult> {
+    return this.attempt(actor, input, false);
+  }
+
+  /**
+   * Everything `submit` checks and computes — the same code, in a transaction that is rolled back at its end —
+   * so the till can show the subsidy and what the customer pays before the sale is confirmed. Nothing changes
+   * (no claim, no reservation used, no audit event); a refusal is the refusal the submission would get, and
+   * counts toward the same fraud signals.
+   */
+  async quote(actor: Actor, input: TradeInInput): Promise<Omit<TradeInResult, 'claimId'>> {
+    const { claimId: _none, ...quote } = await this.attempt(actor, input, true);
+    return quote;
+  }
+
+  private async attempt(actor: Actor, input: TradeInInput, dryRun: boolean): Promise<TradeInResult> {
     if (actor.role !== 'retailer' || !actor.retailerId) throw new DomainError('forbidden', 'Only retailers submit trade-ins');
     const serial = normaliseIdentifier(input.serialNumber);
     const invoice = normaliseIdentifier(input.invoiceNumber);
     try {
-      return await this.db.run((tx) => this.submitInTx(tx, actor, actor.retailerId!, input, serial, invoice));
+      if (!dryRun) return await this.db.run((tx) => this.submitInTx(tx, actor, actor.retailerId!, input, serial, invoice));
+      try {
+        await this.db.run(async (tx) => {
+          throw new RolledBack(await this.submitInTx(tx, actor, actor.retailerId!, input, serial, invoice));
+        });
+      } catch (err) {
+        if (err instanceof RolledBack) return err.result;
+        throw err;
+      }
+      throw new Error('unreachable: a dry run always rolls back');
     } catch (err) {
       const mapped = isUniqueViolation(err) && UNIQUE_CODES[pgConstraint(err) ?? '']
         ? new DomainError(UNIQUE_CODES[pgConstraint(err)!], 'Another trade-in took this first')

@@ -58,6 +58,8 @@ export interface AppConfig {
   argon2MemoryKib: number;
   argon2TimeCost: number;
   trustProxy: boolean;
+  /** The built portal (apps/portal → dist/portal), served at `/`; empty: no pages, the API only. */
+  portalDir: string | undefined;
   metricsEnabled: boolean;
   /** The audit log's Ed25519 tree-head signing key, as PKCS#8 PEM (AUDIT_SIGNING_KEY: private JWK JSON or PEM). */
   auditSigningKey: string;
@@ -228,6 +230,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     argon2MemoryKib: int(env, 'ARGON2_MEMORY_KIB', 19456, 1024),
     argon2TimeCost: int(env, 'ARGON2_TIME_COST', 2, 1),
     trustProxy: bool(env, 'TRUST_PROXY', false),
+    portalDir: env.PORTAL_DIR === '' ? undefined : resolve(str(env, 'PORTAL_DIR', './dist/portal')),
     metricsEnabled: bool(env, 'METRICS_ENABLED', true),
     auditSigningKey: signingKey(env, 'AUDIT_SIGNING_KEY', production, dataDir),
     dataEncryptionKey: dataKey(env, production, dataDir),

@@ -96,6 +96,15 @@ export class ProgramsRepository {
     return rows.map(toProgram);
   }
 
+  /** Programmes that have not ended at `now`, soonest start first (a handful: the public list). */
+  async current(now: Date, limit: number): Promise<Program[]> {
+    const rows: ProgramRow[] = await this.db.manager.query(
+      `SELECT ${PROGRAM_COLUMNS} FROM programs WHERE ends_at > $1 ORDER BY starts_at, code LIMIT $2`,
+      [now, limit],
+    );
+    return rows.map(toProgram);
+  }
+
   async insertVersion(tx: Tx, v: { programId: string; version: number; effectiveFrom: Date; rules: PolicyRules }): Promise<PublishedPolicyVersion> {
     const rows: VersionRow[] = await tx.query(
       `INSERT INTO policy_versions (program_id, version, effective_from, rules) VALUES ($1, $2, $3, $4)

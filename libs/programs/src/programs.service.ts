@@ -17,6 +17,7 @@ import {
   ProgramDetailView,
   ProgramListQuery,
   ProgramView,
+  PublicProgramView,
   PublishedPolicyVersion,
 } from './programs.types';
 
@@ -136,6 +137,15 @@ export class ProgramsService {
       items: page.map((p) => programView(p, versions.filter((v) => v.programId === p.id))),
       nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1].code) : null,
     };
+  }
+
+  /** Programmes running or announced (not ended): what anyone may see, for the portal's household pages. */
+  async current(): Promise<PublicProgramView[]> {
+    const rows = await this.programs.current(this.clock.now(), 50);
+    return rows.map((p) => {
+      const v = programView(p, []);
+      return { code: v.code, name: v.name, startsAt: v.startsAt, endsAt: v.endsAt, voucherValidityDays: v.voucherValidityDays, perHouseholdLimit: v.perHouseholdLimit };
+    });
   }
 
   /** The programme by code, or 404 not_found. Pass `tx` (and `lock`) to read inside a transaction. */

@@ -93,6 +93,8 @@ export interface ProgramView {
   policyVersions: PolicyVersionSummaryView[];
 }
 
+export type PublicProgramView = Pick<ProgramView, 'code' | 'name' | 'startsAt' | 'endsAt' | 'voucherValidityDays' | 'perHouseholdLimit'>;
+
 export interface QuotaView {
   programCode: string;
   city: string;

@@ -2,6 +2,7 @@ import { Controller, Get, Param } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { Public } from '@huanxin/auth';
 import { ClaimsService } from '@huanxin/claims';
+import { ProgramsService } from '@huanxin/programs';
 import { VouchersService } from '@huanxin/vouchers';
 import { ApiProblems } from '../http/api-docs';
 
@@ -17,6 +18,19 @@ class AvailabilityDto {
   @ApiProperty({ type: [CityAvailabilityDto] }) cities: CityAvailabilityDto[];
 }
 
+class PublicProgramDto {
+  @ApiProperty() code: string;
+  @ApiProperty() name: string;
+  @ApiProperty() startsAt: string;
+  @ApiProperty() endsAt: string;
+  @ApiProperty() voucherValidityDays: number;
+  @ApiProperty() perHouseholdLimit: number;
+}
+
+class PublicProgramsDto {
+  @ApiProperty({ type: [PublicProgramDto] }) items: PublicProgramDto[];
+}
+
 class SerialDto {
   @ApiProperty() subsidised: boolean;
 }
@@ -25,7 +39,14 @@ class SerialDto {
 @Public()
 @Controller('v1/public')
 export class PublicController {
-  constructor(private readonly vouchers: VouchersService, private readonly claims: ClaimsService) {}
+  constructor(private readonly vouchers: VouchersService, private readonly claims: ClaimsService, private readonly programs: ProgramsService) {}
+
+  @Get('programs')
+  @ApiOperation({ summary: 'Programmes running or announced (not ended), soonest first' })
+  @ApiOkResponse({ type: PublicProgramsDto })
+  async programList(): Promise<PublicProgramsDto> {
+    return { items: await this.programs.current() };
+  }
 
   @Get('programs/:code/availability')
   @ApiOperation({ summary: 'Vouchers left today per city, the next release, and whether the budget is open' })

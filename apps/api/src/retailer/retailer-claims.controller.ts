@@ -3,10 +3,10 @@ import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } f
 import { CurrentActor, Roles } from '@huanxin/auth';
 import { ClaimsService, TradeInService } from '@huanxin/claims';
 import type { Actor } from '@huanxin/core';
-import { IdempotencyRequired, IdempotentInTransaction } from '@huanxin/idempotency';
+import { IdempotencyRequired, IdempotentInTransaction, NotIdempotent } from '@huanxin/idempotency';
 import { ApiAuth, ApiProblems } from '../http/api-docs';
 import { PageQueryDto } from '../http/pagination.dto';
-import { CancelClaimDto, ClaimDto, ClaimPageDto, TradeInDto, TradeInResultDto } from './trade-in.dto';
+import { CancelClaimDto, ClaimDto, ClaimPageDto, TradeInDto, TradeInQuoteDto, TradeInResultDto } from './trade-in.dto';
 
 @ApiTags('retailer')
 @ApiAuth()
@@ -24,6 +24,16 @@ export class RetailerClaimsController {
   @ApiProblems([404, 'voucher_not_found, model_not_found'], [409, 'voucher_used, serial_already_subsidised, invoice_duplicate, receipt_already_used, household_limit_reached, idempotency_in_progress'], [422, 'voucher_expired, voucher_not_owned, retailer_not_active, store_not_in_city, model_not_eligible, sale_outside_program, sale_in_future, price_invalid, receipt_*'])
   submit(@CurrentActor() actor: Actor, @Body() dto: TradeInDto): Promise<TradeInResultDto> {
     return this.tradeIns.submit(actor, dto);
+  }
+
+  @Post('trade-ins/quote')
+  @HttpCode(200)
+  @NotIdempotent()
+  @ApiOperation({ summary: 'Every check of a trade-in and its subsidy, changing nothing: what the till shows before the sale is confirmed' })
+  @ApiOkResponse({ type: TradeInQuoteDto })
+  @ApiProblems([404, 'voucher_not_found, model_not_found, not_found'], [409, 'voucher_used, serial_already_subsidised, invoice_duplicate, receipt_already_used, household_limit_reached'], [422, 'voucher_expired, voucher_not_owned, retailer_not_active, store_not_in_city, model_not_eligible, sale_outside_program, sale_in_future, price_invalid, recycler_not_certified, receipt_*'])
+  quote(@CurrentActor() actor: Actor, @Body() dto: TradeInDto): Promise<TradeInQuoteDto> {
+    return this.tradeIns.quote(actor, dto);
   }
 
   @Get('claims')

@@ -71,6 +71,14 @@ export class TradeInResultDto {
   @ApiProperty({ type: [String], example: [] }) flags: string[];
 }
 
+export class TradeInQuoteDto {
+  @ApiProperty({ enum: ['approved', 'pending_review'], description: 'what the submission would be answered now' }) status: 'approved' | 'pending_review';
+  @ApiProperty({ type: SubsidyDto }) subsidy: SubsidyDto;
+  @ApiProperty({ example: 479920 }) payableByCustomerFen: number;
+  @ApiProperty({ example: 1 }) policyVersion: number;
+  @ApiProperty({ type: [String], example: [] }) flags: string[];
+}
+
 export class ClaimDto {
   @ApiProperty() id: string;
   @ApiProperty({ enum: ['pending_review', 'approved', 'rejected', 'cancelled', 'in_payout', 'paid', 'payout_failed', 'clawed_back'] }) status: string;
@@ -90,6 +98,10 @@ export class ClaimDto {
   @ApiProperty({ type: [String] }) flags: string[];
   @ApiProperty() createdAt: string;
   @ApiProperty({ nullable: true, type: String }) cancelReason: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'when the claim was decided (approved or rejected)' }) decidedAt: string | null;
+  @ApiProperty({ nullable: true, type: String, description: "the decision's reason (a rejection's is shown to the household)" }) decisionReason: string | null;
+  @ApiProperty({ nullable: true, type: String }) cancelledAt: string | null;
+  @ApiProperty({ description: 'the last change of status (for a paid claim: when it was paid)' }) updatedAt: string;
 }
 
 export class ClaimPageDto {

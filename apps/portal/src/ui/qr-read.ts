@@ -1,0 +1,26 @@
+import jsQR from 'jsqr';
+
+/** Reads a QR code from a photo or image file the user picked (decoded in the page; nothing is uploaded). */
+export async function readQrFromFile(file: Blob): Promise<string | undefined> {
+  const bitmap = await createImageBitmap(file);
+  try {
+    return readQrFromSource(bitmap, bitmap.width, bitmap.height);
+  } finally {
+    bitmap.close();
+  }
+}
+
+/** Reads a QR code from a video frame or image, scaled down to at most 1280 px on its long side. */
+export function readQrFromSource(source: CanvasImageSource, width: number, height: number): string | undefined {
+  const scale = Math.min(1, 1280 / Math.max(width, height));
+  const w = Math.max(1, Math.round(width * scale));
+  const h = Math.max(1, Math.round(height * scale));
+  const canvas = document.createElement('canvas');
+  canvas.width = w;
+  canvas.height = h;
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  if (!ctx) return undefined;
+  ctx.drawImage(source, 0, 0, w, h);
+  const img = ctx.getImageData(0, 0, w, h);
+  return jsQR(img.data, w, h, { inversionAttempts: 'attemptBoth' })?.data || undefined;
+}
