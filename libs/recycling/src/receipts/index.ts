@@ -1,5 +1,6 @@
 export * from './receipt-format';
 export * from './receipt-verifier.service';
 export * from './sign-receipt';
+export * from './receipt-revocations.repository';
 export * from './receipt-revocations.service';
 export * from './receipts.module';

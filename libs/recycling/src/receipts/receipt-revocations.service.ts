@@ -1,13 +1,41 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@huanxin/audit-log';
-import { Actor, Clock, DomainError } from '@huanxin/core';
+import { Actor, Clock, cursorTime, decodeCursor, DomainError, encodeCursor, Page, pageSize, toShanghaiIso } from '@huanxin/core';
 import { TransactionService } from '@huanxin/database';
+import { ReceiptRevocationsRepository, RevocationKey } from './receipt-revocations.repository';
 
 export interface ReceiptRevocationView {
   recyclerId: string;
   rid: string;
   revokedAt: string;
   reason: string | null;
+}
+
+/** One revocation in the recycler's own list (it knows who it is: no recyclerId). */
+export interface RevokedReceiptView {
+  rid: string;
+  revokedAt: string;
+  reason: string | null;
+}
+
+/** The cursor carries the last row's (revokedAt to the millisecond, rid), opaque to clients. */
+function encodeRevocationCursor(k: RevocationKey): string {
+  return encodeCursor(JSON.stringify([k.revokedAt.toISOString(), k.rid]));
+}
+
+function decodeRevocationCursor(s: string | undefined): RevocationKey | undefined {
+  if (s === undefined) return undefined;
+  const invalid = () => new DomainError('validation_failed', 'The cursor is not valid', [{ field: 'cursor', message: 'not a cursor from this list' }]);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(decodeCursor(s));
+  } catch {
+    throw invalid();
+  }
+  const [at, rid] = Array.isArray(parsed) && parsed.length === 2 ? parsed : [];
+  const revokedAt = cursorTime(at);
+  if (!revokedAt || typeof rid !== 'string' || rid.length < 1 || rid.length > 200) throw invalid();
+  return { revokedAt, rid };
 }
 
 /**
@@ -17,11 +45,34 @@ export interface ReceiptRevocationView {
  */
 @Injectable()
 export class ReceiptRevocationsService {
-  constructor(private readonly db: TransactionService, private readonly audit: AuditService, private readonly clock: Clock) {}
+  constructor(
+    private readonly db: TransactionService,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+    private readonly revocations: ReceiptRevocationsRepository,
+  ) {}
+
+  /** The calling recycler's own revocations, newest first, keyset-paginated; no other recycler's are ever read. */
+  async listOwn(actor: Actor, q: { limit?: number; cursor?: string }): Promise<Page<RevokedReceiptView>> {
+    const recyclerId = this.recyclerOf(actor);
+    const limit = pageSize(q.limit);
+    const after = decodeRevocationCursor(q.cursor);
+    const rows = await this.revocations.page(recyclerId, limit + 1, after);
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map((r) => ({ rid: r.rid, revokedAt: toShanghaiIso(r.revokedAt), reason: r.reason })),
+      nextCursor: rows.length > limit && last ? encodeRevocationCursor({ revokedAt: last.revokedAt, rid: last.rid }) : null,
+    };
+  }
+
+  private recyclerOf(actor: Actor): string {
+    if (actor.role !== 'recycler' || !actor.recyclerId) throw new DomainError('forbidden', 'Only a recycler sees or revokes its own receipts');
+    return actor.recyclerId;
+  }
 
   async revoke(actor: Actor, rid: string, reason?: string): Promise<ReceiptRevocationView> {
-    if (actor.role !== 'recycler' || !actor.recyclerId) throw new DomainError('forbidden', 'Only the issuing recycler revokes its receipts');
-    const recyclerId = actor.recyclerId;
+    const recyclerId = this.recyclerOf(actor);
     const now = this.clock.now();
     return this.db.run(async (tx) => {
       const rows = await tx.query(

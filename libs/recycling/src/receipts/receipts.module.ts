@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
 import { RecyclingModule } from '../recycling.module';
+import { ReceiptRevocationsRepository } from './receipt-revocations.repository';
 import { ReceiptRevocationsService } from './receipt-revocations.service';
 import { ReceiptVerifier } from './receipt-verifier.service';
 
-@Module({ imports: [RecyclingModule], providers: [ReceiptVerifier, ReceiptRevocationsService], exports: [ReceiptVerifier, ReceiptRevocationsService] })
+@Module({ imports: [RecyclingModule], providers: [ReceiptVerifier, ReceiptRevocationsRepository, ReceiptRevocationsService], exports: [ReceiptVerifier, ReceiptRevocationsService] })
 export class ReceiptsModule {}

@@ -1,0 +1,37 @@
+import { Injectable } from '@nestjs/common';
+import { TransactionService } from '@huanxin/database';
+
+export interface ReceiptRevocation {
+  rid: string;
+  reason: string | null;
+  revokedAt: Date;
+}
+
+/** Where a page of one recycler's revocations ended: newest first on (revoked_at to the millisecond, rid). */
+export interface RevocationKey {
+  revokedAt: Date;
+  rid: string;
+}
+
+/**
+ * Reads of receipt_revocations (this lib owns the table). The keyset compares revoked_at truncated to the
+ * millisecond, as a cursor carries it (a JavaScript date): a row stored with microseconds is neither repeated
+ * nor skipped at a page boundary.
+ */
+@Injectable()
+export class ReceiptRevocationsRepository {
+  constructor(private readonly db: TransactionService) {}
+
+  async page(recyclerId: string, limit: number, after?: RevocationKey): Promise<ReceiptRevocation[]> {
+    const rows: { rid: string; reason: string | null; revoked_at: Date }[] = await this.db.manager.query(
+      `SELECT rid, reason, revoked_at
+         FROM receipt_revocations
+        WHERE recycler_id = $1
+          AND ($2::timestamptz IS NULL OR (date_trunc('milliseconds', revoked_at), rid) < ($2::timestamptz, $3::text))
+        ORDER BY date_trunc('milliseconds', revoked_at) DESC, rid DESC
+        LIMIT $4`,
+      [recyclerId, after?.revokedAt ?? null, after?.rid ?? null, limit],
+    );
+    return rows.map((r) => ({ rid: r.rid, reason: r.reason, revokedAt: r.revoked_at }));
+  }
+}
