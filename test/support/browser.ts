@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
@@ -95,4 +95,19 @@ export async function checkPage(page: Page, name: string): Promise<AxeViolation[
   await page.waitForLoadState('networkidle');
   await screenshot(page, name);
   return axeViolations(page);
+}
+
+/** A QR code of `text` as an image file (GIF, from qrcode-generator), as a phone photo of a slip would be read. */
+export function qrImageFile(text: string, name: string): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const qrcode = require('qrcode-generator') as (type: number, level: 'L' | 'M' | 'Q' | 'H') => { addData(s: string, mode?: string): void; make(): void; createDataURL(cell?: number, margin?: number): string };
+  const qr = qrcode(0, 'M');
+  qr.addData(text, 'Byte');
+  qr.make();
+  const dataUrl = qr.createDataURL(6, 24);
+  const dir = join(ROOT, 'test-results', 'qr');
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${name}.gif`);
+  writeFileSync(path, Buffer.from(dataUrl.slice(dataUrl.indexOf(',') + 1), 'base64'));
+  return path;
 }

@@ -9,6 +9,7 @@ import { HouseholdController } from './household/household.controller';
 import { PublicController } from './public/public.controller';
 import { RecyclerController } from './recycler/recycler.controller';
 import { RetailerClaimsController } from './retailer/retailer-claims.controller';
+import { TillController } from './retailer/till.controller';
 import { RecyclingModule } from '@huanxin/recycling';
 import { RetailersModule } from '@huanxin/retailers';
 import { AdminRecyclersController } from './admin/recyclers.controller';
@@ -43,6 +44,7 @@ export const DOMAIN_MODULES: Type[] = [
 export const ROLE_CONTROLLERS: Type[] = [
   HouseholdController,
   RetailerClaimsController,
+  TillController,
   RecyclerController,
   PublicController,
   AdminRetailersController,

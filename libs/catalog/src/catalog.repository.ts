@@ -72,6 +72,19 @@ export class CatalogRepository {
   }
 
   /** Keyset page by model code; fetches one extra row to know whether there is a next page. */
+  /** Approved models whose GTIN is `q` exactly, or whose code, brand or name contains it (case-insensitive). */
+  async searchApproved(q: string, limit: number): Promise<CatalogModel[]> {
+    const like = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const rows: ModelRow[] = await this.db.manager.query(
+      `SELECT ${COLUMNS} FROM catalog_models
+        WHERE status = 'approved' AND (gtin = $1 OR model_code ILIKE $2 OR brand ILIKE $2 OR name ILIKE $2)
+        ORDER BY (gtin = $1) DESC, brand, name, model_code
+        LIMIT $3`,
+      [q, like, limit],
+    );
+    return rows.map(toModel);
+  }
+
   async list(q: { status?: ModelStatus; after?: string; limit: number }): Promise<CatalogModel[]> {
     const rows: ModelRow[] = await this.db.manager.query(
       `SELECT ${COLUMNS} FROM catalog_models

@@ -133,6 +133,19 @@ export class CatalogService {
     return { items: items.map(catalogModelView), nextCursor: rows.length > limit ? encodeCursor(items[items.length - 1].modelCode) : null };
   }
 
+  /**
+   * The till's model picker: approved models by GTIN (a scanned barcode) or by part of the code, brand or name.
+   * Retailer staff and POS keys; at most 20 answers, the exact GTIN first.
+   */
+  async searchApproved(actor: Actor, q: string): Promise<CatalogModelView[]> {
+    if (actor.role !== 'retailer' && actor.role !== 'admin') throw new DomainError('forbidden', 'Only retailers search the catalogue at the till');
+    const term = q.trim();
+    if (term.length < 1 || term.length > 64) {
+      throw new DomainError('validation_failed', 'q must be 1 to 64 characters', [{ field: 'q', message: 'q must be 1 to 64 characters' }]);
+    }
+    return (await this.models.searchApproved(term, 20)).map(catalogModelView);
+  }
+
   /** For other domains (claims): the model by code, any case, or undefined. Pass `tx` to read inside a transaction. */
   find(modelCode: string, tx?: Tx): Promise<CatalogModel | undefined> {
     return this.models.find(normaliseModelCode(modelCode), tx);

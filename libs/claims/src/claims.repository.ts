@@ -152,9 +152,10 @@ export class ClaimsRepository {
   }
 
   /** Keyset page, newest first. */
-  async page(where: { retailerId?: string; householdId?: string }, limit: number, after?: { createdAt: Date; id: string }): Promise<ClaimRow[]> {
+  async page(where: { retailerId?: string; householdId?: string; status?: ClaimStatus }, limit: number, after?: { createdAt: Date; id: string }): Promise<ClaimRow[]> {
     const params: unknown[] = [];
     const conds: string[] = [];
+    if (where.status) conds.push(`c.status = $${params.push(where.status)}`);
     if (where.retailerId) conds.push(`c.retailer_id = $${params.push(where.retailerId)}`);
     if (where.householdId) conds.push(`c.household_id = $${params.push(where.householdId)}`);
     if (after) conds.push(`(c.created_at, c.id) < ($${params.push(after.createdAt)}, $${params.push(after.id)})`);

@@ -4,7 +4,7 @@ import { Actor, Clock, DomainError, isUuid, Page, pageSize } from '@huanxin/core
 import { TransactionService } from '@huanxin/database';
 import { LedgerEntryInput, LedgerService } from '@huanxin/ledger';
 import { ClaimView, decodeClaimCursor, encodeClaimCursor, toClaimView } from './claim-view';
-import { ClaimRow, ClaimsRepository } from './claims.repository';
+import { ClaimRow, ClaimsRepository, ClaimStatus } from './claims.repository';
 import { normaliseIdentifier } from './trade-in.service';
 
 @Injectable()
@@ -18,8 +18,8 @@ export class ClaimsService {
   ) {}
 
   /** A retailer sees its own claims; a household its own. Another's claim is simply not found. */
-  async list(actor: Actor, q: { limit?: number; cursor?: string }): Promise<Page<ClaimView>> {
-    const scope = this.scope(actor);
+  async list(actor: Actor, q: { limit?: number; cursor?: string; status?: ClaimStatus }): Promise<Page<ClaimView>> {
+    const scope = { ...this.scope(actor), status: q.status };
     const limit = pageSize(q.limit);
     const after = decodeClaimCursor(q.cursor);
     const rows = await this.claims.page(scope, limit + 1, after);

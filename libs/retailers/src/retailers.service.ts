@@ -127,6 +127,12 @@ export class RetailersService {
     return retailerView(r, await this.retailers.storesOf([r.id]));
   }
 
+  /** The calling retailer's own stores (staff or POS key): what its till may sell from. */
+  async myStores(actor: Actor): Promise<StoreView[]> {
+    if (actor.role !== 'retailer' || !actor.retailerId) throw new DomainError('forbidden', 'Only a retailer has stores');
+    return (await this.retailers.storesOf([actor.retailerId])).map((s) => ({ id: s.id, code: s.code, name: s.name, city: s.city }));
+  }
+
   /** Extension: a store opened after certification. Its code must be new for this retailer (409 duplicate). */
   async addStore(actor: Actor, retailerId: string, input: NewStore): Promise<StoreView> {
     assertProgrammeOffice(actor);

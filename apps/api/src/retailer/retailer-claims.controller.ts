@@ -5,8 +5,7 @@ import { ClaimsService, TradeInService } from '@huanxin/claims';
 import type { Actor } from '@huanxin/core';
 import { IdempotencyRequired, IdempotentInTransaction, NotIdempotent } from '@huanxin/idempotency';
 import { ApiAuth, ApiProblems } from '../http/api-docs';
-import { PageQueryDto } from '../http/pagination.dto';
-import { CancelClaimDto, ClaimDto, ClaimPageDto, TradeInDto, TradeInQuoteDto, TradeInResultDto } from './trade-in.dto';
+import { CancelClaimDto, ClaimDto, ClaimListQueryDto, ClaimPageDto, TradeInDto, TradeInQuoteDto, TradeInResultDto } from './trade-in.dto';
 
 @ApiTags('retailer')
 @ApiAuth()
@@ -40,7 +39,7 @@ export class RetailerClaimsController {
   @ApiOperation({ summary: "The retailer's own claims, newest first" })
   @ApiOkResponse({ type: ClaimPageDto })
   @ApiProblems()
-  list(@CurrentActor() actor: Actor, @Query() q: PageQueryDto): Promise<ClaimPageDto> {
+  list(@CurrentActor() actor: Actor, @Query() q: ClaimListQueryDto): Promise<ClaimPageDto> {
     return this.claims.list(actor, q);
   }
 

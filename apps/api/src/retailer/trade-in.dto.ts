@@ -1,8 +1,9 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { IsInt, IsString, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, MaxLength, Min } from 'class-validator';
 import { IsResidentId, RFC3339_RE } from '@huanxin/core';
 import { Transform } from 'class-transformer';
 import { normaliseResidentId } from '@huanxin/core';
+import { PageQueryDto } from '../http/pagination.dto';
 
 export class TradeInDto {
   @ApiProperty({ example: 'HX-7K3M-9QF2-XD4P' })
@@ -102,6 +103,15 @@ export class ClaimDto {
   @ApiProperty({ nullable: true, type: String, description: "the decision's reason (a rejection's is shown to the household)" }) decisionReason: string | null;
   @ApiProperty({ nullable: true, type: String }) cancelledAt: string | null;
   @ApiProperty({ description: 'the last change of status (for a paid claim: when it was paid)' }) updatedAt: string;
+}
+
+export const CLAIM_STATUSES = ['pending_review', 'approved', 'rejected', 'cancelled', 'in_payout', 'paid', 'payout_failed', 'clawed_back'] as const;
+
+export class ClaimListQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ enum: CLAIM_STATUSES, description: 'only claims in this state' })
+  @IsOptional()
+  @IsIn(CLAIM_STATUSES)
+  status?: (typeof CLAIM_STATUSES)[number];
 }
 
 export class ClaimPageDto {

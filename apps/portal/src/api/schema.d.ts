@@ -292,6 +292,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/retailer/stores": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The retailer's own stores */
+        get: operations["TillController_stores"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/retailer/catalog": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Approved models by GTIN or by part of their code, brand or name (the till's model picker) */
+        get: operations["TillController_searchCatalog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/recycler/receipts/{rid}/revoke": {
         parameters: {
             query?: never;
@@ -1306,6 +1340,46 @@ export interface components {
             /** @example customer returned the TV */
             reason: string;
         };
+        TillStoreDto: {
+            code: string;
+            name: string;
+            city: string;
+        };
+        TillStoreListDto: {
+            items: components["schemas"]["TillStoreDto"][];
+        };
+        CatalogModelDto: {
+            /** @example HS-55U6B */
+            modelCode: string;
+            /** @example 6978470719897 */
+            gtin: string;
+            brand: string;
+            name: string;
+            /** @example tv */
+            category: string;
+            /** @enum {string} */
+            resolution: "4K" | "8K" | "FHD";
+            energyGrade: number;
+            screenInches: number;
+            /** @description fen */
+            referencePriceFen: number;
+            /** @enum {string} */
+            status: "pending" | "approved";
+            /**
+             * Format: date-time
+             * @example 2026-11-11T10:00:00+08:00
+             */
+            approvedAt: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-11T09:00:00+08:00
+             */
+            createdAt: string;
+        };
+        CatalogSearchDto: {
+            /** @description approved models only, at most 20, an exact GTIN first */
+            items?: components["schemas"]["CatalogModelDto"][];
+        };
         RevokeReceiptDto: {
             /** @example issued to the wrong household */
             reason?: string;
@@ -1591,34 +1665,6 @@ export interface components {
              * @example 475000
              */
             referencePriceFen: number;
-        };
-        CatalogModelDto: {
-            /** @example HS-55U6B */
-            modelCode: string;
-            /** @example 6978470719897 */
-            gtin: string;
-            brand: string;
-            name: string;
-            /** @example tv */
-            category: string;
-            /** @enum {string} */
-            resolution: "4K" | "8K" | "FHD";
-            energyGrade: number;
-            screenInches: number;
-            /** @description fen */
-            referencePriceFen: number;
-            /** @enum {string} */
-            status: "pending" | "approved";
-            /**
-             * Format: date-time
-             * @example 2026-11-11T10:00:00+08:00
-             */
-            approvedAt: string | null;
-            /**
-             * Format: date-time
-             * @example 2026-11-11T09:00:00+08:00
-             */
-            createdAt: string;
         };
         CatalogModelPageDto: {
             items: components["schemas"]["CatalogModelDto"][];
@@ -3487,6 +3533,8 @@ export interface operations {
                 limit?: number;
                 /** @description nextCursor of the previous page */
                 cursor?: string;
+                /** @description only claims in this state */
+                status?: "pending_review" | "approved" | "rejected" | "cancelled" | "in_payout" | "paid" | "payout_failed" | "clawed_back";
             };
             header?: never;
             path?: never;
@@ -3649,6 +3697,101 @@ export interface operations {
             };
             /** @description claim_not_cancellable */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    TillController_stores: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TillStoreListDto"];
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    TillController_searchCatalog: {
+        parameters: {
+            query: {
+                /** @description a GTIN (scanned barcode), or part of the model code, brand or name */
+                q: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogSearchDto"];
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description forbidden */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

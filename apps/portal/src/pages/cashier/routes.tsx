@@ -1,12 +1,14 @@
 import { Route, Routes } from 'react-router';
-import { useI18n } from '../../i18n';
-import { Page } from '../../ui/components';
+import { TillClaims } from './TillClaims';
+import { TillPayouts } from './TillPayouts';
+import { TillSale } from './TillSale';
 
 export default function CashierRoutes() {
-  const { t } = useI18n();
   return (
     <Routes>
-      <Route path="*" element={<Page title={t('cashier.title')}><p>…</p></Page>} />
+      <Route index element={<TillSale />} />
+      <Route path="claims" element={<TillClaims />} />
+      <Route path="payouts" element={<TillPayouts />} />
     </Routes>
   );
 }
