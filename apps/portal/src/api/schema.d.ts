@@ -326,6 +326,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/recycler/receipts/revoked": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The calling recycler's own receipt revocations, newest first (recycler API key) */
+        get: operations["RecyclerController_listRevoked"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/recycler/receipts/{rid}/revoke": {
         parameters: {
             query?: never;
@@ -1379,6 +1396,20 @@ export interface components {
         CatalogSearchDto: {
             /** @description approved models only, at most 20, an exact GTIN first */
             items?: components["schemas"]["CatalogModelDto"][];
+        };
+        RevokedReceiptDto: {
+            /** @example R-2026-000123 */
+            rid: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-11T10:00:00+08:00
+             */
+            revokedAt: string;
+            reason: string | null;
+        };
+        RevokedReceiptPageDto: {
+            items: components["schemas"]["RevokedReceiptDto"][];
+            nextCursor: string | null;
         };
         RevokeReceiptDto: {
             /** @example issued to the wrong household */
@@ -3770,6 +3801,56 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CatalogSearchDto"];
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    RecyclerController_listRevoked: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevokedReceiptPageDto"];
                 };
             };
             /** @description validation_failed */
