@@ -8,6 +8,10 @@ import { defineConfig } from 'vite';
  */
 export default defineConfig({
   root: import.meta.dirname,
+  // the production builds of dependencies (react-router ships a development build under the `development`
+  // condition, which Vite picks whenever NODE_ENV is not set to production, as under `npm run build`)
+  resolve: { conditions: ['module', 'browser', 'production'] },
+  define: { 'process.env.NODE_ENV': JSON.stringify('production') },
   base: '/',
   publicDir: resolve(import.meta.dirname, 'public'),
   oxc: { jsx: { runtime: 'automatic' } },

@@ -1,17 +1,23 @@
-import jsQR from 'jsqr';
+/** jsQR is ~50 KB gzipped: loaded the first time something is scanned, not with the till's page. */
+let decoder: Promise<typeof import('jsqr').default> | undefined;
+export function loadQrDecoder(): Promise<typeof import('jsqr').default> {
+  decoder ??= import('jsqr').then((m) => m.default);
+  return decoder;
+}
 
 /** Reads a QR code from a photo or image file the user picked (decoded in the page; nothing is uploaded). */
 export async function readQrFromFile(file: Blob): Promise<string | undefined> {
+  const jsQR = await loadQrDecoder();
   const bitmap = await createImageBitmap(file);
   try {
-    return readQrFromSource(bitmap, bitmap.width, bitmap.height);
+    return readQrFromSource(jsQR, bitmap, bitmap.width, bitmap.height);
   } finally {
     bitmap.close();
   }
 }
 
 /** Reads a QR code from a video frame or image, scaled down to at most 1280 px on its long side. */
-export function readQrFromSource(source: CanvasImageSource, width: number, height: number): string | undefined {
+export function readQrFromSource(jsQR: Awaited<ReturnType<typeof loadQrDecoder>>, source: CanvasImageSource, width: number, height: number): string | undefined {
   const scale = Math.min(1, 1280 / Math.max(width, height));
   const w = Math.max(1, Math.round(width * scale));
   const h = Math.max(1, Math.round(height * scale));

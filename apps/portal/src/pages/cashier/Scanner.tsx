@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { useI18n } from '../../i18n';
 import { Button, Notice } from '../../ui/components';
-import { readQrFromFile, readQrFromSource } from '../../ui/qr-read';
+import { loadQrDecoder, readQrFromFile, readQrFromSource } from '../../ui/qr-read';
 
 /**
  * Reads a QR code with the device's camera (rear camera on a tablet) or from a photo; decoding happens in the
@@ -24,10 +24,12 @@ export function Scanner({ label, onRead }: { label: string; onRead: (text: strin
   useEffect(() => {
     if (!scanning) return;
     let raf = 0;
+    let jsQR: Awaited<ReturnType<typeof loadQrDecoder>> | undefined;
+    void loadQrDecoder().then((d) => { jsQR = d; });
     const tick = () => {
       const v = video.current;
-      if (v && v.readyState >= 2 && v.videoWidth) {
-        const text = readQrFromSource(v, v.videoWidth, v.videoHeight);
+      if (jsQR && v && v.readyState >= 2 && v.videoWidth) {
+        const text = readQrFromSource(jsQR, v, v.videoWidth, v.videoHeight);
         if (text) {
           stop();
           onRead(text);
