@@ -82,10 +82,10 @@ export interface NewReversal {
   amountFen: number;
 }
 
-const RUN_SELECT = `
-  SELECT r.id, r.program_id, pr.code AS program_code, r.gateway, r.status, r.trigger, r.payout_count, r.claim_count,
-         r.gross_fen::text, r.netted_fen::text, r.total_fen::text, r.held, r.created_at, r.started_at, r.completed_at
-    FROM payout_runs r JOIN programs pr ON pr.id = r.program_id`;
+const RUN_COLUMNS = `r.id, r.program_id, pr.code AS program_code, r.gateway, r.status, r.trigger, r.payout_count, r.claim_count,
+  r.gross_fen::text, r.netted_fen::text, r.total_fen::text, r.held, r.created_at, r.started_at, r.completed_at`;
+const RUN_FROM = `payout_runs r JOIN programs pr ON pr.id = r.program_id`;
+const RUN_SELECT = `SELECT ${RUN_COLUMNS} FROM ${RUN_FROM}`;
 
 export const PAYOUT_COLUMNS = `p.id, p.run_id, p.program_id, p.retailer_id, p.gateway, p.status, p.idempotency_key, p.claim_count,
   p.gross_fen::text, p.netted_fen::text, p.amount_fen::text, p.reversed_fen::text, p.destination, p.gateway_ref,
@@ -297,6 +297,27 @@ export class PayoutRunsRepository {
   async findRun(id: string, tx?: Tx): Promise<RunRow | undefined> {
     const rows = await (tx ?? this.db.manager).query(`${RUN_SELECT} WHERE r.id = $1`, [id]);
     return rows[0];
+  }
+
+  /**
+   * A page of runs, newest first on (created_at, id), optionally of one programme, each with its payouts
+   * counted by state (read through the payouts' (run_id, retailer_id) index): one statement a page.
+   */
+  async listRuns(q: { programCode?: string; after?: { createdAt: Date; id: string }; limit: number }): Promise<(RunRow & { counts: Record<PayoutStatus, number> })[]> {
+    return this.db.manager.query(
+      `SELECT ${RUN_COLUMNS}, c.counts
+         FROM ${RUN_FROM}
+         CROSS JOIN LATERAL (
+           SELECT json_build_object(
+                    'pending', count(*) FILTER (WHERE p.status = 'pending'), 'sent', count(*) FILTER (WHERE p.status = 'sent'),
+                    'paid', count(*) FILTER (WHERE p.status = 'paid'), 'failed', count(*) FILTER (WHERE p.status = 'failed')) AS counts
+             FROM payouts p WHERE p.run_id = r.id) c
+        WHERE ($1::text IS NULL OR pr.code = $1)
+          AND ($2::timestamptz IS NULL OR (r.created_at, r.id) < ($2::timestamptz, $3::uuid))
+        ORDER BY r.created_at DESC, r.id DESC
+        LIMIT $4`,
+      [q.programCode ?? null, q.after?.createdAt ?? null, q.after?.id ?? null, q.limit],
+    );
   }
 
   async runPayouts(runId: string, tx?: Tx): Promise<PayoutRow[]> {

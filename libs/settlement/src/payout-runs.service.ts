@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AuditService } from '@huanxin/audit-log';
 import { APP_CONFIG, AppConfig } from '@huanxin/config';
-import { Actor, Clock, DomainError, isUuid, newId, SYSTEM_ACTOR, toShanghaiIso } from '@huanxin/core';
+import { Actor, Clock, cursorTime, decodeCursor, DomainError, encodeCursor, isUuid, newId, Page, pageSize, SYSTEM_ACTOR, toShanghaiIso } from '@huanxin/core';
 import { TransactionService, Tx } from '@huanxin/database';
 import { NewRecovery, NewReversal, PayoutRow, PayoutRunsRepository, ReversalRow, RunRow } from './payout-runs.repository';
 import type { GatewayName, PayoutRunView, PayoutStatus, PayoutSummary, ReversalSummary, RunTrigger } from './settlement.types';
@@ -21,6 +21,31 @@ export function toPayoutSummary(p: PayoutRow): PayoutSummary {
 
 function toReversalSummary(v: ReversalRow): ReversalSummary {
   return { id: v.id, payoutId: v.payout_id, retailerId: v.retailer_id, amountFen: n(v.amount_fen), status: v.status, reference: v.gateway_ref, failureReason: v.failure_reason };
+}
+
+/** A run in the list (GET /v1/admin/payout-runs): its control totals and payouts counted by state, no payouts. */
+export type PayoutRunSummary = Omit<PayoutRunView, 'payouts' | 'held' | 'reversals'> & {
+  /** Retailers with approved claims the run held back (GET /v1/admin/payout-runs/{id} says who and why). */
+  heldCount: number;
+};
+
+/** Runs page newest first on (created_at, id); the cursor carries both, opaque to clients. */
+function encodeRunCursor(r: { created_at: Date; id: string }): string {
+  return encodeCursor(JSON.stringify([r.created_at.toISOString(), r.id]));
+}
+
+function decodeRunCursor(s: string): { createdAt: Date; id: string } {
+  const invalid = () => new DomainError('validation_failed', 'The cursor is not valid', [{ field: 'cursor', message: 'not a cursor from this list' }]);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(decodeCursor(s));
+  } catch {
+    throw invalid();
+  }
+  const [at, id] = Array.isArray(parsed) ? parsed : [];
+  const createdAt = cursorTime(at);
+  if (typeof id !== 'string' || !isUuid(id) || !createdAt) throw invalid();
+  return { createdAt, id: id.toLowerCase() };
 }
 
 /** Rolls a scheduled run with nothing to do back, so the schedule leaves no empty runs behind. */
@@ -57,6 +82,36 @@ export class PayoutRunsService {
     const run = isUuid(id) ? await this.repo.findRun(id.toLowerCase()) : undefined;
     if (!run) throw new DomainError('not_found', 'No such payout run');
     return this.view(run);
+  }
+
+  /** The programme office's list of runs, newest first, optionally of one programme (an unknown code: an empty page). */
+  async list(actor: Actor, q: { programCode?: string; limit?: number; cursor?: string }): Promise<Page<PayoutRunSummary>> {
+    assertProgrammeOffice(actor);
+    const limit = pageSize(q.limit);
+    const after = q.cursor === undefined ? undefined : decodeRunCursor(q.cursor);
+    const rows = await this.repo.listRuns({ programCode: q.programCode, after, limit: limit + 1 });
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map((run) => ({
+        id: run.id,
+        programCode: run.program_code,
+        gateway: run.gateway,
+        status: run.status,
+        trigger: run.trigger,
+        payoutCount: run.payout_count,
+        claimCount: run.claim_count,
+        grossFen: n(run.gross_fen),
+        nettedFen: n(run.netted_fen),
+        totalFen: n(run.total_fen),
+        counts: run.counts,
+        heldCount: run.held.length,
+        createdAt: toShanghaiIso(run.created_at),
+        startedAt: run.started_at ? toShanghaiIso(run.started_at) : null,
+        completedAt: run.completed_at ? toShanghaiIso(run.completed_at) : null,
+      })),
+      nextCursor: rows.length > limit && last ? encodeRunCursor(last) : null,
+    };
   }
 
   /** The schedule's tick: a run for every running programme that has something to pay. Answers runs made. */

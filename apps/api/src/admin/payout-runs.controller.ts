@@ -4,7 +4,7 @@ import { CurrentActor, Roles } from '@huanxin/auth';
 import type { Actor } from '@huanxin/core';
 import { PayoutRunsService, ReconciliationService } from '@huanxin/settlement';
 import { ApiAuth, ApiProblems } from '../http/api-docs';
-import { CreatePayoutRunDto, PayoutRunDto, ReconciliationDto, ReconciliationQueryDto } from './payout-runs.dto';
+import { CreatePayoutRunDto, ListPayoutRunsQueryDto, PayoutRunDto, PayoutRunPageDto, ReconciliationDto, ReconciliationQueryDto } from './payout-runs.dto';
 
 @ApiTags('admin')
 @ApiAuth()
@@ -19,6 +19,14 @@ export class AdminPayoutRunsController {
   @ApiProblems([404, 'not_found (programme)'])
   create(@CurrentActor() actor: Actor, @Body() dto: CreatePayoutRunDto): Promise<PayoutRunDto> {
     return this.runs.create(actor, dto.programCode);
+  }
+
+  @Get('payout-runs')
+  @ApiOperation({ summary: 'Payout runs, newest first (keyset paginated), optionally of one programme: status, control totals and payouts counted by state' })
+  @ApiOkResponse({ type: PayoutRunPageDto })
+  @ApiProblems()
+  list(@CurrentActor() actor: Actor, @Query() q: ListPayoutRunsQueryDto): Promise<PayoutRunPageDto> {
+    return this.runs.list(actor, q);
   }
 
   @Get('payout-runs/:id')

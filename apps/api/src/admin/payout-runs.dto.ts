@@ -1,5 +1,6 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { IsString, IsUUID, Length } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
+import { IsOptional, IsString, IsUUID, Length } from 'class-validator';
+import { PageQueryDto } from '../http/pagination.dto';
 
 const PAYOUT_STATUSES = ['pending', 'sent', 'paid', 'failed'];
 
@@ -71,6 +72,24 @@ export class PayoutRunDto {
   @ApiProperty() createdAt: string;
   @ApiProperty({ nullable: true, type: String }) startedAt: string | null;
   @ApiProperty({ nullable: true, type: String }) completedAt: string | null;
+}
+
+/** `?programCode=&limit=&cursor=`: the shared keyset page query plus a programme filter. */
+export class ListPayoutRunsQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ example: 'zj-tv-2026', description: "only this programme's runs (an unknown code: an empty page)" })
+  @IsOptional()
+  @IsString()
+  @Length(1, 64)
+  programCode?: string;
+}
+
+export class PayoutRunSummaryDto extends OmitType(PayoutRunDto, ['payouts', 'held', 'reversals'] as const) {
+  @ApiProperty({ example: 0, description: 'retailers with approved claims held back by the run (GET /v1/admin/payout-runs/{id} says who and why)' }) heldCount: number;
+}
+
+export class PayoutRunPageDto {
+  @ApiProperty({ type: [PayoutRunSummaryDto], description: 'newest first' }) items: PayoutRunSummaryDto[];
+  @ApiProperty({ type: String, nullable: true }) nextCursor: string | null;
 }
 
 export class ReconciliationMismatchDto {
