@@ -1073,7 +1073,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** Payout runs, newest first (keyset paginated), optionally of one programme: status, control totals and payouts counted by state */
+        get: operations["AdminPayoutRunsController_list"];
         put?: never;
         /** Start a payout run: the programme's approved claims, one payout per retailer, written before the worker calls the gateway */
         post: operations["AdminPayoutRunsController_create"];
@@ -2456,6 +2457,38 @@ export interface components {
             createdAt: string;
             startedAt: string | null;
             completedAt: string | null;
+        };
+        PayoutRunSummaryDto: {
+            id: string;
+            programCode: string;
+            /** @enum {string} */
+            gateway: "stripe" | "bank-file";
+            /** @enum {string} */
+            status: "created" | "processing" | "completed";
+            /** @enum {string} */
+            trigger: "manual" | "schedule";
+            /** @description control total: payouts written */
+            payoutCount: number;
+            /** @description control total: claims in them */
+            claimCount: number;
+            grossFen: number;
+            nettedFen: number;
+            /** @description control total: grossFen − nettedFen, the sum of the payouts */
+            totalFen: number;
+            counts: components["schemas"]["PayoutCountsDto"];
+            createdAt: string;
+            startedAt: string | null;
+            completedAt: string | null;
+            /**
+             * @description retailers with approved claims held back by the run (GET /v1/admin/payout-runs/{id} says who and why)
+             * @example 0
+             */
+            heldCount: number;
+        };
+        PayoutRunPageDto: {
+            /** @description newest first */
+            items: components["schemas"]["PayoutRunSummaryDto"][];
+            nextCursor: string | null;
         };
         OpenPayoutDto: {
             payoutId: string;
@@ -6442,6 +6475,58 @@ export interface operations {
                 };
                 content: {
                     "application/x-ndjson": string;
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    AdminPayoutRunsController_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+                /** @description only this programme's runs (an unknown code: an empty page) */
+                programCode?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayoutRunPageDto"];
                 };
             };
             /** @description validation_failed */
