@@ -55,6 +55,14 @@ export class SecretsSweep {
     };
     // the body is parsed after this middleware: look at it once the route has run
     res.on('finish', () => this.walk(req.body, REQUEST_FIELDS));
+    // the portal's web sessions: the refresh token travels in a cookie, both ways
+    const cookie = /(?:^|;\s*)hx_session=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
+    if (cookie) this.remember('session cookie', decodeURIComponent(cookie));
+    const setCookie = res.cookie.bind(res);
+    res.cookie = ((name: string, value: unknown, ...rest: unknown[]) => {
+      if (name === 'hx_session' && typeof value === 'string' && value) this.remember('session cookie', value);
+      return (setCookie as (...a: unknown[]) => Response)(name, value, ...rest);
+    }) as Response['cookie'];
     next();
   };
 

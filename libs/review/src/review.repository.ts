@@ -46,7 +46,7 @@ const REVIEW_SELECT = `
          c.household_id, v.code AS voucher_code, c.model_code, m.resolution, m.energy_grade, c.serial_number, c.invoice_number,
          c.sale_price_fen, c.sold_at, c.receipt_issuer, c.receipt_rid, c.receipt_issued_at, c.policy_version, c.rate_bp, c.cap_fen,
          c.base_fen, c.amount_fen, c.capped, c.reserved_fen, c.status, c.flags, c.review_reasons, c.checks, c.decided_by,
-         c.decision_reason, c.decided_at, c.cancel_reason, c.cancelled_at, c.created_at, ${CREATED_KEY_SQL} AS created_key
+         c.decision_reason, c.decided_at, c.cancel_reason, c.cancelled_at, c.created_at, c.updated_at, ${CREATED_KEY_SQL} AS created_key
     FROM claims c
     JOIN programs p ON p.id = c.program_id
     JOIN retailers r ON r.id = c.retailer_id
