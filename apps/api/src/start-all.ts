@@ -63,6 +63,7 @@ function printWelcome(base: string, c: DemoCredentials | undefined): void {
   const lines = [
     '',
     '  Huanxin is running.',
+    `    Portal         ${base}/          (households, tills, recyclers, auditors, programme office)`,
     `    API            ${base}/v1`,
     `    OpenAPI        ${base}/docs   (JSON: ${base}/docs-json)`,
     `    Health         ${base}/health/ready      Metrics ${base}/metrics`,
@@ -70,13 +71,13 @@ function printWelcome(base: string, c: DemoCredentials | undefined): void {
   if (c) {
     lines.push(
       '',
-      `  Demo log-ins (POST ${base}/v1/auth/login {"username": …, "password": …}):`,
+      `  Demo log-ins (sign in at ${base}/sign-in, or POST ${base}/v1/auth/login {"username": …, "password": …}):`,
       `    admin          ${c.admin.email} / ${c.admin.password}`,
       `    auditor        ${c.auditor.email} / ${c.auditor.password}`,
       `    cashier        ${c.retailerStaff.email} / ${c.retailerStaff.password}   (stores HZ-001, NB-001)`,
       `    household      ${c.household.phone} / ${c.household.password}   (ID ${c.household.idNumber}, ${c.household.city})`,
       `    POS API key    X-Api-Key: ${c.posApiKey}`,
-      `    recycler key   X-Api-Key: ${c.recyclerApiKey}`,
+      `    recycler key   X-Api-Key: ${c.recyclerApiKey}   (portal: ${base}/recycler/sign-in)`,
       `    programme      ${DEMO_PROGRAM}`,
       '  Kept in .data/demo-credentials.json. The README walks a trade-in end to end.',
     );
