@@ -85,13 +85,16 @@ export class ReviewRepository {
     return rows[0];
   }
 
-  /** The claim's audit trail, with its voucher's (the voucher's reservation is where the claim's money began). */
+  /**
+   * The claim's audit trail, with its voucher's (the voucher's reservation is where the claim's money began), in
+   * insertion order: by the bigint column (a bare `ORDER BY id` would sort the text alias, putting 1000 before 999).
+   */
   async events(claimId: string, voucherCode: string): Promise<AuditEventRow[]> {
     return this.db.manager.query(
       `SELECT id::text AS id, occurred_at, actor, action, subject_type, subject_id, details
          FROM audit_events
         WHERE (subject_type = 'claim' AND subject_id = $1) OR (subject_type = 'voucher' AND subject_id = $2)
-        ORDER BY id`,
+        ORDER BY audit_events.id`,
       [claimId, voucherCode],
     );
   }
