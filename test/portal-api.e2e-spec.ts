@@ -38,7 +38,7 @@ describe('portal API (e2e)', () => {
       expect(cookie).toContain('SameSite=Strict');
       expect(cookie).not.toContain('Secure'); // plain HTTP here; Secure when the request came over HTTPS
       const me = await t.http().get('/v1/me').set('Authorization', `Bearer ${res.body.accessToken}`).expect(200);
-      expect(me.body).toEqual({ id: h.id, role: 'household', name: h.name, email: null, phone: `${h.phone.slice(0, 3)}****${h.phone.slice(-4)}`, city: 'hangzhou', retailerId: null, idNumberLast4: h.idNumber.slice(-4) });
+      expect(me.body).toEqual({ id: h.id, role: 'household', name: '测试住户', email: null, phone: `${h.phone.slice(0, 3)}****${h.phone.slice(-4)}`, city: 'hangzhou', retailerId: null, idNumberLast4: h.idNumber.slice(-4) });
     });
 
     it('refreshes by the cookie, rotating it; a reused cookie ends the whole session; logout ends it too', async () => {

@@ -25,7 +25,7 @@ function closure(manifest: Record<string, Chunk>, keys: string[]): Set<string> {
   return seen;
 }
 
-export function roleBundles(): Record<string, { files: string[]; gzipBytes: number }> {
+function roleBundles(): Record<string, { files: string[]; gzipBytes: number }> {
   const manifest: Record<string, Chunk> = JSON.parse(readFileSync(join(DIST, '.vite/manifest.json'), 'utf8'));
   const out: Record<string, { files: string[]; gzipBytes: number }> = {};
   for (const role of ['household', 'cashier', 'recycler', 'auditor', 'admin']) {

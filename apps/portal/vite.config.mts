@@ -14,7 +14,8 @@ export default defineConfig({
   define: { 'process.env.NODE_ENV': JSON.stringify('production') },
   base: '/',
   publicDir: resolve(import.meta.dirname, 'public'),
-  oxc: { jsx: { runtime: 'automatic' } },
+  // production JSX whatever NODE_ENV says (jest sets `test`, which would compile to jsxDEV for a production React)
+  oxc: { jsx: { runtime: 'automatic', development: false } },
   build: {
     outDir: resolve(import.meta.dirname, '../../dist/portal'),
     emptyOutDir: true,

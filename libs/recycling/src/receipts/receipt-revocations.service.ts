@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@huanxin/audit-log';
-import { Actor, Clock, cursorTime, decodeCursor, DomainError, encodeCursor, Page, pageSize, toShanghaiIso } from '@huanxin/core';
+import { Actor, Clock, cursorTime, decodeCursor, DomainError, encodeCursor, Page, pageSize, toShanghaiIso, unsafeText } from '@huanxin/core';
 import { TransactionService } from '@huanxin/database';
 import { ReceiptRevocationsRepository, RevocationKey } from './receipt-revocations.repository';
 
@@ -34,7 +34,8 @@ function decodeRevocationCursor(s: string | undefined): RevocationKey | undefine
   }
   const [at, rid] = Array.isArray(parsed) && parsed.length === 2 ? parsed : [];
   const revokedAt = cursorTime(at);
-  if (!revokedAt || typeof rid !== 'string' || rid.length < 1 || rid.length > 200) throw invalid();
+  // the rid came through JSON: an escaped NUL or lone surrogate ("\u0000") would only be found by PostgreSQL
+  if (!revokedAt || typeof rid !== 'string' || rid.length < 1 || rid.length > 200 || unsafeText(rid) || [...rid].some((c) => c.charCodeAt(0) < 0x20)) throw invalid();
   return { revokedAt, rid };
 }
 
