@@ -19,14 +19,14 @@ describe('admin: the list of payout runs (e2e)', () => {
   let p: Scenario;
   let q: Scenario;
   const admin = () => p.admin.auth;
-  const list = (query: Record<string, string | number> = {}) => t.http().get('/v1/admin/payout-runs').query(query).set(admin());
+  const list = (query: Record<string, string | number | undefined> = {}) => t.http().get('/v1/admin/payout-runs').query(query).set(admin());
   const createRun = async (programCode: string) => (await t.http().post('/v1/admin/payout-runs').set(admin()).send({ programCode }).expect(201)).body;
   /** Every page of a listing, following nextCursor. */
   const walk = async (query: Record<string, string | number>) => {
     const pages: RunSummary[][] = [];
     let cursor: string | null = null;
     do {
-      const res = await list({ ...query, ...(cursor ? { cursor } : {}) }).expect(200);
+      const res: { body: { items: RunSummary[]; nextCursor: string | null } } = await list({ ...query, ...(cursor ? { cursor } : {}) }).expect(200);
       pages.push(res.body.items);
       cursor = res.body.nextCursor;
     } while (cursor && pages.length < 50);
