@@ -89,6 +89,31 @@ describe('portal: the programme office in a real browser (e2e)', () => {
     const ningbo = budgets.getByRole('row', { name: /宁波/ });
     await ningbo.getByRole('cell', { name: '¥1,234,567.89' }).first().waitFor();
     expect((await api(`/v1/admin/programs/${code}`).expect(200)).body.budgets).toEqual([expect.objectContaining({ city: 'ningbo', grantedFen: 123456789, availableFen: 123456789 })]);
+    // a grant whose answer is lost on the way back: the retry (a double click) sends the same Idempotency-Key once,
+    // and the city is granted once
+    const keys: string[] = [];
+    let drop = true;
+    await page.route('**/v1/admin/programs/*/budgets', async (route) => {
+      keys.push(route.request().headers()['idempotency-key']);
+      const answer = await route.fetch();
+      if (drop) {
+        drop = false;
+        await route.abort('connectionreset');
+      } else await route.fulfill({ response: answer });
+    });
+    await budgets.getByLabel('城市').selectOption('hangzhou');
+    await budgets.getByLabel('拨付金额（元）').fill('500');
+    await budgets.getByRole('button', { name: '拨付' }).click();
+    await budgets.getByRole('alert').getByText('网络连接中断，请检查网络后重试').waitFor();
+    await budgets.getByRole('button', { name: '拨付' }).dblclick();
+    await budgets.getByText('已向杭州拨付 ¥500.00').waitFor();
+    await page.unroute('**/v1/admin/programs/*/budgets');
+    expect(keys).toHaveLength(2);
+    expect(keys[0]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(keys[1]).toBe(keys[0]);
+    await budgets.getByRole('row', { name: /杭州/ }).getByRole('cell', { name: '¥500.00' }).first().waitFor();
+    const granted = (await api(`/v1/admin/programs/${code}`).expect(200)).body.budgets;
+    expect(granted).toEqual(expect.arrayContaining([expect.objectContaining({ city: 'hangzhou', grantedFen: 50000 })]));
     await budgets.getByLabel('拨付金额（元）').fill('12.345');
     await budgets.getByText('请输入正确的金额（元，最多两位小数）').waitFor();
     expect(await budgets.getByRole('button', { name: '拨付' }).isDisabled()).toBe(true);
@@ -388,6 +413,7 @@ describe('portal: the programme office in a real browser (e2e)', () => {
     await page.getByRole('link', { name: '← 返回全部批次' }).click();
     const runs = page.getByTestId('runs');
     const listed = runs.getByRole('row').nth(1);
+    await listed.waitFor();
     expect(await listed.getByRole('cell').allTextContents()).toEqual([
       expect.any(String), s.programCode, '已完成', '人工发起', '2', '3', shown(oursFen + theirs.amountFen),
       '已付款 1 · 已发送 1', '0',
@@ -410,7 +436,9 @@ describe('portal: the programme office in a real browser (e2e)', () => {
     await page.getByRole('button', { name: '中文' }).click();
     await page.getByRole('heading', { level: 1, name: new RegExp(`^付款批次：${s.programCode}，`) }).waitFor();
 
-    expect(problems).toEqual([]);
+    // the one dropped answer is the only console error: Chromium logs the reset connection
+    expect(problems.filter((p) => !/ERR_CONNECTION_RESET|Failed to fetch/.test(p))).toEqual([]);
+    expect(problems.length).toBeLessThanOrEqual(2);
     for (const [name, v] of Object.entries(violations)) expect({ name, v }).toEqual({ name, v: [] });
   }, 180_000);
 });
