@@ -30,8 +30,9 @@ export function Chart({ option, label, id }: { option: ChartOption; label: strin
       animation: false,
       color: PALETTE,
       textStyle: { fontFamily: 'system-ui, -apple-system, "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", sans-serif', color: '#1a1a1a' },
-      tooltip: { renderMode: 'richText' },
       ...option,
+      // whatever the chart asks of its tooltip, ECharts draws it itself: its HTML tooltip writes style attributes
+      tooltip: { ...(option.tooltip as TooltipComponentOption | undefined), renderMode: 'richText' },
     });
     const resize = new ResizeObserver(() => chart.resize());
     resize.observe(el);

@@ -255,6 +255,7 @@ function Clawback({ claim, onDone }: { claim: Detail; onDone: (d: Detail) => voi
   const [reason, setReason] = useState('');
   const [missing, setMissing] = useState(false);
   const dialog = useRef<HTMLDialogElement>(null);
+  const cancel = useRef<HTMLButtonElement>(null);
   const action = useAction(async () => {
     const d = await call(() => api.POST('/v1/auditor/claims/{id}/clawback', { params: { path: { id: claim.id } }, body: { reason: reason.trim() } }));
     dialog.current?.close();
@@ -270,6 +271,8 @@ function Clawback({ claim, onDone }: { claim: Detail; onDone: (d: Detail) => voi
     setMissing(false);
     action.clear();
     dialog.current?.showModal();
+    // the safe choice has the focus: Enter or Space here changes nothing
+    cancel.current?.focus();
   };
   return (
     <section className="card auditor-danger" aria-labelledby="clawback-h">
@@ -286,7 +289,7 @@ function Clawback({ claim, onDone }: { claim: Detail; onDone: (d: Detail) => voi
         <ProblemAlert error={action.error} />
         <div className="actions">
           <Button type="button" kind="danger" busy={action.busy} onClick={() => void action.run()}>{t('auditor.clawback.confirm')}</Button>
-          <Button type="button" kind="secondary" onClick={() => dialog.current?.close()} autoFocus>{t('app.cancel')}</Button>
+          <button type="button" className="btn btn-secondary" ref={cancel} onClick={() => dialog.current?.close()}>{t('app.cancel')}</button>
         </div>
       </dialog>
     </section>
