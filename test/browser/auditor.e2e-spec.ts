@@ -1,3 +1,4 @@
+/// <reference lib="dom.iterable" />
 /// <reference lib="dom" />
 import { readFileSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
