@@ -2,8 +2,8 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { exportJWK, generateKeyPair } from 'jose';
 import { BankImportService, SETTLEMENT_ACTOR } from '@huanxin/settlement';
-import { startTestApp, TestApp } from '../support/app';
-import { AxeViolation, checkPage, DESKTOP, ensurePortalBuilt, launchBrowser, newContext } from '../support/browser';
+import type { TestApp } from '../support/app';
+import { AxeViolation, checkPage, DESKTOP, launchBrowser, newContext, servePortal } from '../support/browser';
 import { randomCreditCode, randomGtin, uniq } from '../support/ids';
 import { Scenario } from '../support/scenario';
 import { approvedClaim, approvedClaims, drain, pain002, setBank, yuan as yuanText } from '../support/settlement';
@@ -35,10 +35,8 @@ describe('portal: the programme office in a real browser (e2e)', () => {
   const api = (path: string) => t.http().get(path).set(admin.auth);
 
   beforeAll(async () => {
-    ensurePortalBuilt();
-    t = await startTestApp();
-    await t.app.listen(0, '127.0.0.1');
-    const base = await t.app.getUrl();
+    let base: string;
+    ({ t, base } = await servePortal());
     s = await Scenario.create(t, { cities: ['hangzhou'] });
     admin = await t.make.admin();
     browser = await launchBrowser();
@@ -291,10 +289,11 @@ describe('portal: the programme office in a real browser (e2e)', () => {
     expect((await api(`/v1/admin/recyclers/${id}`).expect(200)).body.status).toBe('decertified');
     await check('recycler');
 
-    // opened again by its id
+    // listed, decertified, and opened again from the list
     await page.getByRole('link', { name: '← 返回企业认证' }).click();
-    await region('回收企业').getByLabel('回收企业编号').fill(id);
-    await region('回收企业').getByRole('button', { name: '打开' }).click();
+    const listed = page.getByTestId('recyclers').getByRole('row').filter({ hasText: name });
+    await listed.getByText('已撤销认证').waitFor();
+    await listed.getByRole('link', { name }).click();
     await page.getByRole('heading', { level: 1, name }).waitFor();
   }, 120_000);
 
@@ -332,7 +331,7 @@ describe('portal: the programme office in a real browser (e2e)', () => {
     await page.getByRole('navigation').getByRole('link', { name: '工作人员' }).click();
     await page.getByRole('heading', { level: 1, name: '工作人员账号' }).waitFor();
     const email = `auditor-${uniq().toLowerCase()}@zj.gov.cn`;
-    await page.getByLabel('角色').selectOption('auditor');
+    await page.getByLabel('角色', { exact: true }).selectOption('auditor');
     await page.getByLabel('邮箱').fill(email);
     await page.getByLabel('姓名').fill('李审核');
     await page.getByLabel('初始密码').fill('short');
@@ -344,6 +343,8 @@ describe('portal: the programme office in a real browser (e2e)', () => {
     await page.getByRole('button', { name: '创建账号' }).click();
     await page.getByText(`已创建账号 ${email}`).waitFor();
     await page.getByTestId('created-users').getByText('审核员').waitFor();
+    // and in the list of every staff account
+    await page.getByTestId('staff').getByRole('row').filter({ hasText: email }).getByText('审核员').waitFor();
     await check('users');
     const me = await t.http().post('/v1/auth/login').send({ username: email, password: 'auditor-password-1' }).expect(200);
     expect(me.body.role).toBe('auditor');

@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { AuditSealer } from '@huanxin/audit-log';
 import { LedgerService } from '@huanxin/ledger';
-import { startTestApp, TestApp } from '../support/app';
-import { checkPage, DESKTOP, ensurePortalBuilt, launchBrowser, newContext, type AxeViolation } from '../support/browser';
+import type { TestApp } from '../support/app';
+import { checkPage, DESKTOP, launchBrowser, newContext, type AxeViolation, servePortal } from '../support/browser';
 import type { Household, SignedIn } from '../support/factories';
 import { Scenario } from '../support/scenario';
 
@@ -46,10 +46,7 @@ describe('portal: auditor pages in a real browser (e2e)', () => {
   const status = async (id: string) => (await t.db.query(`SELECT status, decision_reason, decided_by FROM claims WHERE id = $1`, [id]))[0];
 
   beforeAll(async () => {
-    ensurePortalBuilt();
-    t = await startTestApp();
-    await t.app.listen(0, '127.0.0.1');
-    base = await t.app.getUrl();
+    ({ t, base } = await servePortal());
     // every claim of a retailer's first 100 goes to review (POLICY.md: firstClaimsReviewed)
     s = await Scenario.create(t, { cities: ['hangzhou', 'ningbo'], rules: { firstClaimsReviewed: 100 } });
     auditor = await t.make.auditor();

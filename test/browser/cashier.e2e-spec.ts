@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { SETTLEMENT_ACTOR, BankImportService } from '@huanxin/settlement';
-import { startTestApp, TestApp } from '../support/app';
-import { checkPage, ensurePortalBuilt, launchBrowser, newContext, qrImageFile, TABLET } from '../support/browser';
+import type { TestApp } from '../support/app';
+import { checkPage, launchBrowser, newContext, qrImageFile, TABLET, servePortal } from '../support/browser';
 import type { Household } from '../support/factories';
 import { Scenario } from '../support/scenario';
 import { approvedClaim, drain, pain002, setBank } from '../support/settlement';
@@ -24,10 +24,7 @@ describe('portal: the cashier at the till in a real browser (e2e)', () => {
   let modelCode: string;
 
   beforeAll(async () => {
-    ensurePortalBuilt();
-    t = await startTestApp();
-    await t.app.listen(0, '127.0.0.1');
-    base = await t.app.getUrl();
+    ({ t, base } = await servePortal());
     s = await Scenario.create(t, { cities: ['hangzhou'] });
     gtin = randomGtin();
     modelCode = `M-${uniq()}`;

@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 import type { Browser } from 'playwright-core';
-import { startTestApp, TestApp } from '../support/app';
-import { checkPage, ensurePortalBuilt, launchBrowser, newContext, PHONE } from '../support/browser';
+import type { TestApp } from '../support/app';
+import { checkPage, launchBrowser, newContext, PHONE, servePortal } from '../support/browser';
 import { randomPhone, randomResidentId } from '../support/ids';
 import { Scenario } from '../support/scenario';
 
@@ -17,10 +17,7 @@ describe('portal: household pages in a real browser (e2e)', () => {
   let base: string;
 
   beforeAll(async () => {
-    ensurePortalBuilt();
-    t = await startTestApp();
-    await t.app.listen(0, '127.0.0.1');
-    base = await t.app.getUrl();
+    ({ t, base } = await servePortal());
     s = await Scenario.create(t, { cities: ['hangzhou'], dailyVouchers: 50 });
     browser = await launchBrowser();
   }, 240_000);

@@ -1,8 +1,8 @@
 /// <reference lib="dom" />
 import type { Browser, Page } from 'playwright-core';
 import { BankImportService, SETTLEMENT_ACTOR } from '@huanxin/settlement';
-import { startTestApp, TestApp } from '../support/app';
-import { checkPage, DESKTOP, ensurePortalBuilt, launchBrowser, newContext, PHONE, qrImageFile, TABLET } from '../support/browser';
+import type { TestApp } from '../support/app';
+import { checkPage, DESKTOP, launchBrowser, newContext, PHONE, qrImageFile, TABLET, servePortal } from '../support/browser';
 import { randomPhone, randomResidentId, randomGtin, uniq } from '../support/ids';
 import { Scenario } from '../support/scenario';
 import { drain, pain002, setBank } from '../support/settlement';
@@ -21,10 +21,7 @@ describe('portal: the whole journey through the pages (e2e)', () => {
   let base: string;
 
   beforeAll(async () => {
-    ensurePortalBuilt();
-    t = await startTestApp();
-    await t.app.listen(0, '127.0.0.1');
-    base = await t.app.getUrl();
+    ({ t, base } = await servePortal());
     // the retailer's first claims go to review, as they do for a new retailer in production
     s = await Scenario.create(t, { cities: ['hangzhou'], rules: { firstClaimsReviewed: 5 } });
     await setBank(t, s.retailer.id);

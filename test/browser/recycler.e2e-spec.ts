@@ -2,8 +2,8 @@
 import jsQR from 'jsqr';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { receiptHolderHash } from '@huanxin/recycling';
-import { startTestApp, TestApp } from '../support/app';
-import { checkPage, ensurePortalBuilt, launchBrowser, newContext, TABLET } from '../support/browser';
+import type { TestApp } from '../support/app';
+import { checkPage, launchBrowser, newContext, TABLET, servePortal } from '../support/browser';
 import { randomResidentId, uniq } from '../support/ids';
 import { Scenario } from '../support/scenario';
 
@@ -45,10 +45,7 @@ describe('portal: recycler pages in a real browser (e2e)', () => {
   let base: string;
 
   beforeAll(async () => {
-    ensurePortalBuilt();
-    t = await startTestApp();
-    await t.app.listen(0, '127.0.0.1');
-    base = await t.app.getUrl();
+    ({ t, base } = await servePortal());
     s = await Scenario.create(t, { cities: ['hangzhou'] });
     browser = await launchBrowser();
   }, 240_000);

@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { startTestApp, type TestApp } from './app';
 
 /**
  * Browser tests: Debian's Chromium (`apt-get install chromium`, which .ci/run does) driven by playwright-core —
@@ -110,4 +111,12 @@ export function qrImageFile(text: string, name: string): string {
   const path = join(dir, `${name}.gif`);
   writeFileSync(path, Buffer.from(dataUrl.slice(dataUrl.indexOf(',') + 1), 'base64'));
   return path;
+}
+
+/** The pages' test rig: the portal built, a test app (real API, own database) serving it on a free local port. */
+export async function servePortal(env: Record<string, string> = {}): Promise<{ t: TestApp; base: string }> {
+  ensurePortalBuilt();
+  const t = await startTestApp(env);
+  await t.app.listen(0, '127.0.0.1');
+  return { t, base: await t.app.getUrl() };
 }

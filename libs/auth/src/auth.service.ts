@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@huanxin/config';
-import { Actor, ANONYMOUS_ACTOR, DomainError, newId, normaliseResidentId, residentIdLast4, Role } from '@huanxin/core';
+import { Actor, ANONYMOUS_ACTOR, decodeCursor, DomainError, encodeCursor, newId, normaliseResidentId, Page, pageSize, residentIdLast4, Role, toShanghaiIso } from '@huanxin/core';
 import { isUniqueViolation, pgConstraint, TransactionService, Tx } from '@huanxin/database';
 import { AuditService } from '@huanxin/audit-log';
 import { PasswordService } from './password.service';
@@ -38,6 +38,16 @@ export interface StaffUser {
   name: string;
   role: Role;
   retailerId?: string;
+}
+
+export interface StaffListItem {
+  id: string;
+  role: Role;
+  email: string;
+  name: string;
+  retailerId: string | null;
+  disabled: boolean;
+  createdAt: string;
 }
 
 @Injectable()
@@ -141,6 +151,25 @@ export class AuthService {
     return {
       id: user.id, role: user.role, name: user.name, email: user.email, phone: user.phone_masked, city: user.city,
       retailerId: user.retailer_id, idNumberLast4: user.id_number_last4,
+    };
+  }
+
+  /** Staff accounts (auditors, admins, retailer staff), by e-mail, a page at a time: the programme office only. */
+  async listStaff(actor: Actor, q: { role?: 'auditor' | 'admin' | 'retailer'; limit?: number; cursor?: string }): Promise<Page<StaffListItem>> {
+    if (actor.role !== 'admin') throw new DomainError('forbidden', 'Only the programme office lists accounts');
+    const limit = pageSize(q.limit);
+    const afterEmail = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
+    if (afterEmail !== undefined && !afterEmail.includes('@')) {
+      throw new DomainError('validation_failed', 'The cursor is not valid', [{ field: 'cursor', message: 'not a cursor from this list' }]);
+    }
+    const rows = await this.users.staffPage({ role: q.role, afterEmail, limit: limit + 1 });
+    const page = rows.slice(0, limit);
+    return {
+      items: page.map((u) => ({
+        id: u.id, role: u.role, email: u.email ?? '', name: u.name, retailerId: u.retailer_id, disabled: u.disabled_at !== null,
+        createdAt: toShanghaiIso(u.created_at),
+      })),
+      nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1].email ?? '') : null,
     };
   }
 

@@ -66,6 +66,16 @@ export class UsersRepository {
     return rows[0];
   }
 
+  /** Staff accounts (everyone but households), by e-mail, after `afterEmail`: the programme office's list. */
+  async staffPage(q: { role?: 'auditor' | 'admin' | 'retailer'; afterEmail?: string; limit: number }): Promise<(UserRow & { created_at: Date })[]> {
+    return this.db.manager.query(
+      `SELECT ${COLUMNS}, created_at FROM users
+        WHERE role <> 'household' AND ($1::text IS NULL OR role = $1) AND ($2::citext IS NULL OR email > $2::citext)
+        ORDER BY email LIMIT $3`,
+      [q.role ?? null, q.afterEmail ?? null, q.limit],
+    );
+  }
+
   async findById(id: string, tx?: Tx): Promise<UserRow | undefined> {
     const rows = await (tx ?? this.db.manager).query(`SELECT ${COLUMNS} FROM users WHERE id = $1`, [id]);
     return rows[0];

@@ -38,6 +38,18 @@ export class RecyclersRepository {
     await tx.query(`INSERT INTO recycler_certifications (recycler_id, certified_at) VALUES ($1, $2)`, [r.id, r.at]);
   }
 
+  /** Recyclers in the order they were certified first, after the one with id `afterId`. */
+  async page(limit: number, afterId?: string): Promise<Recycler[]> {
+    const rows: RecyclerRow[] = await this.db.manager.query(
+      `SELECT ${COLUMNS} FROM recyclers
+        WHERE $1::uuid IS NULL OR (created_at, id) > (SELECT created_at, id FROM recyclers WHERE id = $1::uuid)
+        ORDER BY created_at, id
+        LIMIT $2`,
+      [afterId ?? null, limit],
+    );
+    return rows.map(toRecycler);
+  }
+
   async findById(id: string, tx?: Tx): Promise<Recycler | undefined> {
     if (!isUuid(id)) return undefined;
     const rows: RecyclerRow[] = await (tx ?? this.db.manager).query(`SELECT ${COLUMNS} FROM recyclers WHERE id = $1`, [id]);

@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@huanxin/audit-log';
 import { ApiKeysService, CreatedApiKey } from '@huanxin/auth';
-import { Actor, Clock, DomainError, isValidCreditCode, newId, normaliseCreditCode, toShanghaiIso } from '@huanxin/core';
+import { Actor, Clock, decodeCursor, DomainError, encodeCursor, isUuid, isValidCreditCode, newId, normaliseCreditCode, Page, pageSize, toShanghaiIso } from '@huanxin/core';
 import { isUniqueViolation, TransactionService, Tx } from '@huanxin/database';
 import { assertProgrammeOffice, recyclerNotFound } from './programme-office';
 import { RecyclerKeysRepository } from './recycler-keys.repository';
 import { RecyclersRepository } from './recyclers.repository';
 import { recyclerView } from './recycling-views';
-import type { Recycler, RecyclerStatus, RecyclerView } from './recycling.types';
+import type { Recycler, RecyclerStatus, RecyclerSummaryView, RecyclerView } from './recycling.types';
 
 /**
  * The programme office certifies recyclers, gives them API keys and can decertify them. Decertification
@@ -47,6 +47,28 @@ export class RecyclersService {
     }
     const recycler: Recycler = { id, name: input.name, creditCode, status: 'certified', certifiedAt: at, decertifiedAt: null, createdAt: at };
     return recyclerView(recycler, [{ certifiedAt: at, decertifiedAt: null }], []);
+  }
+
+  /** Every recycler, certified or not, a page at a time (the programme office's list; keys and periods: `get`). */
+  async list(actor: Actor, query: { limit?: number; cursor?: string }): Promise<Page<RecyclerSummaryView>> {
+    assertProgrammeOffice(actor);
+    const limit = pageSize(query.limit);
+    let afterId: string | undefined;
+    if (query.cursor !== undefined) {
+      afterId = decodeCursor(query.cursor);
+      if (!isUuid(afterId) || !(await this.recyclers.findById(afterId))) {
+        throw new DomainError('validation_failed', 'The cursor is not valid', [{ field: 'cursor', message: 'cursor must be a nextCursor from a previous page' }]);
+      }
+    }
+    const rows = await this.recyclers.page(limit + 1, afterId);
+    const items = rows.slice(0, limit);
+    return {
+      items: items.map((r) => {
+        const { certifications: _c, keys: _k, ...summary } = recyclerView(r, [], []);
+        return summary;
+      }),
+      nextCursor: rows.length > limit ? encodeCursor(items[items.length - 1].id) : null,
+    };
   }
 
   async get(actor: Actor, id: string): Promise<RecyclerView> {

@@ -52,6 +52,8 @@ export interface RecyclerView {
   createdAt: string;
 }
 
+export type RecyclerSummaryView = Omit<RecyclerView, 'certifications' | 'keys'>;
+
 export interface RevokedRecyclerKey {
   kid: string;
   revokedAt: string;

@@ -1,11 +1,12 @@
 import { IdempotentWithoutSecrets } from '@huanxin/idempotency';
-import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentActor, Roles } from '@huanxin/auth';
 import type { Actor } from '@huanxin/core';
 import { RecyclerKeysService, RecyclersService } from '@huanxin/recycling';
 import { ApiAuth, ApiProblems } from '../http/api-docs';
-import { CreateRecyclerDto, RecyclerDto, RecyclerKeyDto, RegisterRecyclerKeyDto, RevokedRecyclerKeyDto, RevokeRecyclerKeyDto } from './recyclers.dto';
+import { PageQueryDto } from '../http/pagination.dto';
+import { CreateRecyclerDto, RecyclerDto, RecyclerKeyDto, RecyclerPageDto, RegisterRecyclerKeyDto, RevokedRecyclerKeyDto, RevokeRecyclerKeyDto } from './recyclers.dto';
 import { ApiKeyCreatedDto, ApiKeyRevokedDto, ReasonDto } from './retailers.dto';
 
 @ApiTags('admin')
@@ -24,6 +25,14 @@ export class AdminRecyclersController {
   @ApiProblems([409, 'duplicate (credit code already certified)'])
   create(@CurrentActor() actor: Actor, @Body() dto: CreateRecyclerDto): Promise<RecyclerDto> {
     return this.recyclers.create(actor, dto);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'Every recycler, certified or not, in the order they were first certified' })
+  @ApiOkResponse({ type: RecyclerPageDto })
+  @ApiProblems()
+  list(@CurrentActor() actor: Actor, @Query() q: PageQueryDto): Promise<RecyclerPageDto> {
+    return this.recyclers.list(actor, q);
   }
 
   @Get(':id')

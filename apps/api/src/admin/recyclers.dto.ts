@@ -60,6 +60,21 @@ export class RecyclerDto {
   @ApiProperty() createdAt: string;
 }
 
+export class RecyclerSummaryDto {
+  @ApiProperty() id: string;
+  @ApiProperty() name: string;
+  @ApiProperty() creditCode: string;
+  @ApiProperty({ enum: ['certified', 'decertified'] }) status: 'certified' | 'decertified';
+  @ApiProperty() certifiedAt: string;
+  @ApiProperty({ type: String, nullable: true }) decertifiedAt: string | null;
+  @ApiProperty() createdAt: string;
+}
+
+export class RecyclerPageDto {
+  @ApiProperty({ type: [RecyclerSummaryDto] }) items: RecyclerSummaryDto[];
+  @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
+}
+
 export class RevokedRecyclerKeyDto {
   @ApiProperty() kid: string;
   @ApiProperty({ example: '2026-11-01T09:00:00+08:00' }) revokedAt: string;

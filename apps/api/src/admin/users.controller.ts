@@ -1,9 +1,9 @@
-import { Body, Controller, Post } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Post, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthService, CurrentActor, Roles } from '@huanxin/auth';
 import type { Actor } from '@huanxin/core';
 import { ApiAuth, ApiProblems } from '../http/api-docs';
-import { CreateStaffUserDto, StaffUserDto } from './users.dto';
+import { CreateStaffUserDto, StaffListQueryDto, StaffPageDto, StaffUserDto } from './users.dto';
 
 @ApiTags('admin')
 @ApiAuth()
@@ -18,5 +18,13 @@ export class AdminUsersController {
   @ApiProblems([409, 'email_taken'])
   create(@CurrentActor() actor: Actor, @Body() dto: CreateStaffUserDto): Promise<StaffUserDto> {
     return this.auth.createStaffUser(actor, dto);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'Staff accounts (auditors, admins, retailer staff) by e-mail; households are not listed' })
+  @ApiOkResponse({ type: StaffPageDto })
+  @ApiProblems()
+  list(@CurrentActor() actor: Actor, @Query() q: StaffListQueryDto): Promise<StaffPageDto> {
+    return this.auth.listStaff(actor, q);
   }
 }

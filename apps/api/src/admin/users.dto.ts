@@ -1,5 +1,6 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { IsEmail, IsIn, IsString, Length, MaxLength } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsEmail, IsIn, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { PageQueryDto } from '../http/pagination.dto';
 
 export class CreateStaffUserDto {
   @ApiProperty({ example: 'auditor@zj.gov.cn' })
@@ -28,4 +29,26 @@ export class StaffUserDto {
   @ApiProperty() name: string;
   @ApiProperty({ enum: ['auditor', 'admin', 'retailer'] }) role: string;
   @ApiProperty({ required: false }) retailerId?: string;
+}
+
+export class StaffListItemDto {
+  @ApiProperty() id: string;
+  @ApiProperty({ enum: ['auditor', 'admin', 'retailer'] }) role: string;
+  @ApiProperty() email: string;
+  @ApiProperty() name: string;
+  @ApiProperty({ nullable: true, type: String }) retailerId: string | null;
+  @ApiProperty() disabled: boolean;
+  @ApiProperty() createdAt: string;
+}
+
+export class StaffPageDto {
+  @ApiProperty({ type: [StaffListItemDto] }) items: StaffListItemDto[];
+  @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
+}
+
+export class StaffListQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ enum: ['auditor', 'admin', 'retailer'] })
+  @IsOptional()
+  @IsIn(['auditor', 'admin', 'retailer'])
+  role?: 'auditor' | 'admin' | 'retailer';
 }

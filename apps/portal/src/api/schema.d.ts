@@ -555,7 +555,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** Every recycler, certified or not, in the order they were first certified */
+        get: operations["AdminRecyclersController_list"];
         put?: never;
         /** Certify a recycler */
         post: operations["AdminRecyclersController_create"];
@@ -691,7 +692,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** Staff accounts (auditors, admins, retailer staff) by e-mail; households are not listed */
+        get: operations["AdminUsersController_list"];
         put?: never;
         /** Create an auditor or admin account */
         post: operations["AdminUsersController_create"];
@@ -1627,6 +1629,20 @@ export interface components {
             keys: components["schemas"]["RecyclerKeyDto"][];
             createdAt: string;
         };
+        RecyclerSummaryDto: {
+            id: string;
+            name: string;
+            creditCode: string;
+            /** @enum {string} */
+            status: "certified" | "decertified";
+            certifiedAt: string;
+            decertifiedAt: string | null;
+            createdAt: string;
+        };
+        RecyclerPageDto: {
+            items: components["schemas"]["RecyclerSummaryDto"][];
+            nextCursor: string | null;
+        };
         RegisterRecyclerKeyDto: {
             /**
              * @description 1-100 characters of A-Z a-z 0-9 . _ -; unique for the recycler; the receipts' JWS header names it
@@ -1665,6 +1681,20 @@ export interface components {
             /** @enum {string} */
             role: "auditor" | "admin" | "retailer";
             retailerId?: string;
+        };
+        StaffListItemDto: {
+            id: string;
+            /** @enum {string} */
+            role: "auditor" | "admin" | "retailer";
+            email: string;
+            name: string;
+            retailerId: string | null;
+            disabled: boolean;
+            createdAt: string;
+        };
+        StaffPageDto: {
+            items: components["schemas"]["StaffListItemDto"][];
+            nextCursor: string | null;
         };
         CreateCatalogModelDto: {
             /**
@@ -4616,6 +4646,56 @@ export interface operations {
             };
         };
     };
+    AdminRecyclersController_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecyclerPageDto"];
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
     AdminRecyclersController_create: {
         parameters: {
             query?: never;
@@ -5110,6 +5190,57 @@ export interface operations {
             };
             /** @description not_found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    AdminUsersController_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+                role?: "auditor" | "admin" | "retailer";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffPageDto"];
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description forbidden */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -127,10 +127,10 @@ function CreateRetailer() {
 }
 
 function Recyclers() {
-  const { t } = useI18n();
+  const { t, date } = useI18n();
   const navigate = useNavigate();
   const [form, setForm] = useState({ name: '', creditCode: '' });
-  const [openId, setOpenId] = useState('');
+  const pages = usePages((cursor) => call(() => api.GET('/v1/admin/recyclers', { params: { query: { limit: 50, cursor } } })), []);
   const attempt = useAttemptKey();
   const create = useAction(async () => {
     const body = { name: form.name.trim(), creditCode: form.creditCode.trim() };
@@ -138,13 +138,37 @@ function Recyclers() {
     attempt.done();
     navigate(`/admin/organisations/recyclers/${r.id}`);
   });
-  const open = (e: FormEvent) => {
-    e.preventDefault();
-    if (openId.trim()) navigate(`/admin/organisations/recyclers/${encodeURIComponent(openId.trim())}`);
-  };
   return (
     <section aria-labelledby="recyclers-h">
       <h2 id="recyclers-h">{t('admin.recyclers.title')}</h2>
+      {pages.first.loading && !pages.first.data && <Loading />}
+      <ProblemAlert error={pages.first.error} />
+      {pages.first.data && pages.items.length === 0 && <Notice>{t('app.none')}</Notice>}
+      {pages.items.length > 0 && (
+        <div className="table-wrap">
+          <table className="table" data-testid="recyclers">
+            <thead>
+              <tr>
+                <th scope="col">{t('admin.org.name')}</th>
+                <th scope="col">{t('admin.org.creditCode')}</th>
+                <th scope="col">{t('admin.org.status')}</th>
+                <th scope="col">{t('admin.org.since')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {pages.items.map((r) => (
+                <tr key={r.id}>
+                  <td><Link to={`/admin/organisations/recyclers/${r.id}`}>{r.name}</Link></td>
+                  <td className="mono">{r.creditCode}</td>
+                  <td><Badge prefix="admin.recyclerStatus" code={r.status} tone={r.status === 'certified' ? 'ok' : 'bad'} /></td>
+                  <td>{date(r.certifiedAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <MoreButton pages={pages} />
       <div className="card">
         <h3 id="create-recycler-h">{t('admin.recyclers.create')}</h3>
         <form className="form-grid admin-grid" noValidate aria-labelledby="create-recycler-h" onSubmit={(e) => { e.preventDefault(); void create.run(); }}>
@@ -155,14 +179,6 @@ function Recyclers() {
             <ProblemAlert error={create.error} />
             <Button type="submit" busy={create.busy}>{t('admin.recyclers.submit')}</Button>
           </div>
-        </form>
-      </div>
-      <div className="card">
-        <h3 id="open-recycler-h">{t('admin.recyclers.open')}</h3>
-        <p className="hint">{t('admin.recyclers.openHint')}</p>
-        <form className="form-inline" noValidate aria-labelledby="open-recycler-h" onSubmit={open}>
-          <Field label={t('admin.recyclers.id')} autoComplete="off" value={openId} onChange={(e) => setOpenId(e.target.value)} />
-          <Button type="submit" kind="secondary">{t('admin.recyclers.openSubmit')}</Button>
         </form>
       </div>
     </section>
