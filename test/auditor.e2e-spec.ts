@@ -51,6 +51,8 @@ describe('auditor review workspace (e2e)', () => {
     await t.db.transaction(async (tx) => {
       await ledger.post(tx, { programId, city, kind: 'pay', reference: id, entries: [
         { account: { kind: 'payable', retailerId: s.retailer.id }, amountFen: -amountFen }, { account: 'paid', amountFen }] });
+      // along the state machine, as a run does: approved → in_payout → paid
+      await tx.query(`UPDATE claims SET status = 'in_payout' WHERE id = $1`, [id]);
       await tx.query(`UPDATE claims SET status = 'paid' WHERE id = $1`, [id]);
     });
   }

@@ -402,6 +402,8 @@ describe('trade-ins at the till (e2e)', () => {
       await t.db.transaction(async (tx) => {
         await ledger.post(tx, { programId, city: 'hangzhou', kind: 'pay', reference: res.body.claimId, entries: [
           { account: { kind: 'payable', retailerId: s.retailer.id }, amountFen: -amount }, { account: 'paid', amountFen: amount }] });
+        // along the state machine, as a run does: approved → in_payout → paid
+        await tx.query(`UPDATE claims SET status = 'in_payout' WHERE id = $1`, [res.body.claimId]);
         await tx.query(`UPDATE claims SET status = 'paid' WHERE id = $1`, [res.body.claimId]);
       });
       const before = (await ledger.balances(programId, 'hangzhou'))[0];

@@ -63,6 +63,8 @@ describe('portal: auditor pages in a real browser (e2e)', () => {
     await t.db.transaction(async (tx) => {
       await t.app.get(LedgerService).post(tx, { programId, city: 'hangzhou', kind: 'pay', reference: c.paid.id, entries: [
         { account: { kind: 'payable', retailerId: s.retailer.id }, amountFen: -c.paid.amountFen }, { account: 'paid', amountFen: c.paid.amountFen }] });
+      // along the state machine, as a run does: approved → in_payout → paid
+      await tx.query(`UPDATE claims SET status = 'in_payout' WHERE id = $1`, [c.paid.id]);
       await tx.query(`UPDATE claims SET status = 'paid' WHERE id = $1`, [c.paid.id]);
     });
 

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { TransactionService, Tx } from '@huanxin/database';
+import { LIVE_CLAIM_SQL } from './claim-states';
 
 export type ClaimStatus = 'pending_review' | 'approved' | 'rejected' | 'cancelled' | 'in_payout' | 'paid' | 'payout_failed' | 'clawed_back';
 
@@ -100,20 +101,20 @@ export class ClaimsRepository {
 
   async liveSerialExists(tx: Tx | undefined, serial: string): Promise<boolean> {
     const rows = await (tx ?? this.db.manager).query(
-      `SELECT 1 FROM claims WHERE serial_number = $1 AND status NOT IN ('rejected', 'cancelled') LIMIT 1`, [serial]);
+      `SELECT 1 FROM claims WHERE serial_number = $1 AND ${LIVE_CLAIM_SQL} LIMIT 1`, [serial]);
     return rows.length > 0;
   }
 
   async liveInvoiceExists(tx: Tx, retailerId: string, invoice: string): Promise<boolean> {
     const rows = await tx.query(
-      `SELECT 1 FROM claims WHERE retailer_id = $1 AND invoice_number = $2 AND status NOT IN ('rejected', 'cancelled') LIMIT 1`,
+      `SELECT 1 FROM claims WHERE retailer_id = $1 AND invoice_number = $2 AND ${LIVE_CLAIM_SQL} LIMIT 1`,
       [retailerId, invoice]);
     return rows.length > 0;
   }
 
   async liveReceiptExists(tx: Tx, issuer: string, rid: string): Promise<boolean> {
     const rows = await tx.query(
-      `SELECT 1 FROM claims WHERE receipt_issuer = $1 AND receipt_rid = $2 AND status NOT IN ('rejected', 'cancelled') LIMIT 1`,
+      `SELECT 1 FROM claims WHERE receipt_issuer = $1 AND receipt_rid = $2 AND ${LIVE_CLAIM_SQL} LIMIT 1`,
       [issuer, rid]);
     return rows.length > 0;
   }

@@ -1,3 +1,4 @@
+export * from './claim-states';
 export * from './claim-view';
 export * from './claims.module';
 export * from './claims.repository';

@@ -3,6 +3,7 @@ import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, MaxLength, Min
 import { IsResidentId, RFC3339_RE } from '@huanxin/core';
 import { Transform } from 'class-transformer';
 import { normaliseResidentId } from '@huanxin/core';
+import { CLAIM_STATUSES, type ClaimStatus } from '@huanxin/claims';
 import { PageQueryDto } from '../http/pagination.dto';
 
 export class TradeInDto {
@@ -105,13 +106,11 @@ export class ClaimDto {
   @ApiProperty({ description: 'the last change of status (for a paid claim: when it was paid)' }) updatedAt: string;
 }
 
-export const CLAIM_STATUSES = ['pending_review', 'approved', 'rejected', 'cancelled', 'in_payout', 'paid', 'payout_failed', 'clawed_back'] as const;
-
 export class ClaimListQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: CLAIM_STATUSES, description: 'only claims in this state' })
   @IsOptional()
   @IsIn(CLAIM_STATUSES)
-  status?: (typeof CLAIM_STATUSES)[number];
+  status?: ClaimStatus;
 }
 
 export class ClaimPageDto {

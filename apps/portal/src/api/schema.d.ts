@@ -3628,7 +3628,7 @@ export interface operations {
                 /** @description nextCursor of the previous page */
                 cursor?: string;
                 /** @description only claims in this state */
-                status?: "pending_review" | "approved" | "rejected" | "cancelled" | "in_payout" | "paid" | "payout_failed" | "clawed_back";
+                status?: "pending_review" | "approved" | "in_payout" | "payout_failed" | "paid" | "rejected" | "cancelled" | "clawed_back";
             };
             header?: never;
             path?: never;

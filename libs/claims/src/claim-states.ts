@@ -1,0 +1,39 @@
+import type { ClaimStatus } from './claims.repository';
+
+/**
+ * The claim state machine (DESIGN.md "Flow"), declared once. A claim is created `pending_review` or `approved`
+ * (the trade-in), and only these moves exist afterwards; PostgreSQL enforces the same table with a trigger
+ * (migration `ClaimStateMachine`), whichever library writes, and the service tests enumerate both.
+ *
+ *   pending_review → approved | rejected | cancelled        the auditor decides, or the TV came back
+ *   approved       → in_payout | cancelled                  a payout run takes it, or the TV came back
+ *   in_payout      → paid | approved | payout_failed        the money arrived, or the payout failed
+ *   payout_failed  → approved | in_payout | cancelled       (a failed payout's claim waits for the next run)
+ *   paid           → approved | clawed_back                 the bank returned the money, or a clawback
+ *   rejected, cancelled, clawed_back                        final
+ */
+export const CLAIM_TRANSITIONS: Readonly<Record<ClaimStatus, readonly ClaimStatus[]>> = {
+  pending_review: ['approved', 'rejected', 'cancelled'],
+  approved: ['in_payout', 'cancelled'],
+  in_payout: ['paid', 'approved', 'payout_failed'],
+  payout_failed: ['approved', 'in_payout', 'cancelled'],
+  paid: ['approved', 'clawed_back'],
+  rejected: [],
+  cancelled: [],
+  clawed_back: [],
+};
+
+export const CLAIM_STATUSES = Object.keys(CLAIM_TRANSITIONS) as ClaimStatus[];
+
+/** A claim still counts (for one serial, one receipt, one invoice, a household's limit) unless rejected or cancelled. */
+export const DEAD_CLAIM_STATUSES: readonly ClaimStatus[] = ['rejected', 'cancelled'];
+
+/**
+ * The live-claim predicate as SQL, written exactly as the partial unique indexes on claims write it (so the planner
+ * uses them): one serial, one receipt, one invoice per retailer among live claims.
+ */
+export const LIVE_CLAIM_SQL = `status NOT IN (${DEAD_CLAIM_STATUSES.map((s) => `'${s}'`).join(', ')})`;
+
+export function canTransition(from: ClaimStatus, to: ClaimStatus): boolean {
+  return CLAIM_TRANSITIONS[from]?.includes(to) ?? false;
+}
