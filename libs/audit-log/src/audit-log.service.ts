@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Actor, DomainError } from '@huanxin/core';
+import { Actor, DomainError, requireAccess } from '@huanxin/core';
 import { TransactionService } from '@huanxin/database';
 import { AuditEntry, auditLeafHash, eventFromRow } from './audit-event';
 import { AuditLogRepository, SealedEventRow } from './audit-log.repository';
@@ -33,7 +33,7 @@ const EXPORT_PAGE = 2000;
 
 /** Only auditors and admins read the log (DESIGN.md roles); the controllers say so too. */
 function assertReader(actor: Actor): void {
-  if (actor.role !== 'auditor' && actor.role !== 'admin') throw new DomainError('forbidden', 'Only auditors and admins read the audit log');
+  requireAccess(actor, 'auditlog.read');
 }
 
 function outOfLog(field: string, size: number, sealed: number): DomainError {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@huanxin/config';
-import { Actor, ANONYMOUS_ACTOR, decodeCursor, DomainError, encodeCursor, newId, normaliseResidentId, Page, pageSize, residentIdLast4, Role, toShanghaiIso } from '@huanxin/core';
+import { Actor, ANONYMOUS_ACTOR, decodeCursor, DomainError, encodeCursor, newId, normaliseResidentId, Page, pageSize, residentIdLast4, Role, toShanghaiIso, requireAccess } from '@huanxin/core';
 import { isUniqueViolation, pgConstraint, TransactionService, Tx } from '@huanxin/database';
 import { AuditService } from '@huanxin/audit-log';
 import { PasswordService } from './password.service';
@@ -156,7 +156,7 @@ export class AuthService {
 
   /** Staff accounts (auditors, admins, retailer staff), by e-mail, a page at a time: the programme office only. */
   async listStaff(actor: Actor, q: { role?: 'auditor' | 'admin' | 'retailer'; limit?: number; cursor?: string }): Promise<Page<StaffListItem>> {
-    if (actor.role !== 'admin') throw new DomainError('forbidden', 'Only the programme office lists accounts');
+    requireAccess(actor, 'accounts.list');
     const limit = pageSize(q.limit);
     const afterEmail = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
     if (afterEmail !== undefined && !afterEmail.includes('@')) {

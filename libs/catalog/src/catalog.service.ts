@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@huanxin/audit-log';
-import { Actor, Clock, decodeCursor, DomainError, encodeCursor, FieldError, isValidGtin13, pageSize, toShanghaiIso } from '@huanxin/core';
+import { Actor, Clock, decodeCursor, DomainError, encodeCursor, FieldError, isValidGtin13, pageSize, toShanghaiIso, requireAccess } from '@huanxin/core';
 import { isUniqueViolation, pgConstraint, TransactionService, Tx } from '@huanxin/database';
 import { ModelFacts, RESOLUTIONS } from '@huanxin/policy';
 import { CatalogRepository } from './catalog.repository';
@@ -74,6 +74,7 @@ export class CatalogService {
   ) {}
 
   async create(actor: Actor, input: NewCatalogModel): Promise<CatalogModelView> {
+    requireAccess(actor, 'programme.manage');
     const m: NewCatalogModel = { ...input, modelCode: normaliseModelCode(input.modelCode ?? ''), brand: input.brand?.trim(), name: input.name?.trim() };
     const errors = check(m);
     if (errors.length) throw new DomainError('validation_failed', 'The model has invalid fields', errors);
@@ -105,6 +106,7 @@ export class CatalogService {
 
   /** Approving an approved model answers it unchanged (and records nothing): the call is safe to repeat. */
   async approve(actor: Actor, modelCode: string): Promise<CatalogModelView> {
+    requireAccess(actor, 'programme.manage');
     const code = normaliseModelCode(modelCode);
     const model = await this.db.run(async (tx) => {
       const approved = await this.models.approve(tx, code, this.clock.now());
@@ -116,13 +118,15 @@ export class CatalogService {
     return catalogModelView(model);
   }
 
-  async get(_actor: Actor, modelCode: string): Promise<CatalogModelView> {
+  async get(actor: Actor, modelCode: string): Promise<CatalogModelView> {
+    requireAccess(actor, 'programme.manage');
     const model = await this.find(modelCode);
     if (!model) throw new DomainError('model_not_found', `No model ${normaliseModelCode(modelCode)} in the catalogue`);
     return catalogModelView(model);
   }
 
-  async list(_actor: Actor, query: ModelListQuery): Promise<Page<CatalogModelView>> {
+  async list(actor: Actor, query: ModelListQuery): Promise<Page<CatalogModelView>> {
+    requireAccess(actor, 'programme.manage');
     if (query.status !== undefined && !MODEL_STATUSES.includes(query.status)) {
       throw new DomainError('validation_failed', 'Unknown status', [{ field: 'status', message: `status must be one of ${MODEL_STATUSES.join(', ')}` }]);
     }
@@ -138,7 +142,7 @@ export class CatalogService {
    * Retailer staff and POS keys; at most 20 answers, the exact GTIN first.
    */
   async searchApproved(actor: Actor, q: string): Promise<CatalogModelView[]> {
-    if (actor.role !== 'retailer' && actor.role !== 'admin') throw new DomainError('forbidden', 'Only retailers search the catalogue at the till');
+    requireAccess(actor, 'catalogue.search');
     const term = q.trim();
     if (term.length < 1 || term.length > 64) {
       throw new DomainError('validation_failed', 'q must be 1 to 64 characters', [{ field: 'q', message: 'q must be 1 to 64 characters' }]);

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@huanxin/audit-log';
-import { Actor, Clock, DomainError, isUuid, Page, pageSize } from '@huanxin/core';
+import { Actor, Clock, DomainError, isUuid, Page, pageSize, requireAccess } from '@huanxin/core';
 import { TransactionService } from '@huanxin/database';
 import { LedgerEntryInput, LedgerService } from '@huanxin/ledger';
 import { ClaimView, decodeClaimCursor, encodeClaimCursor, toClaimView } from './claim-view';
@@ -39,7 +39,7 @@ export class ClaimsService {
    * once paid it becomes a clawback, a receivable from the retailer netted from its next payout.
    */
   async cancel(actor: Actor, id: string, reason: string): Promise<ClaimView> {
-    if (actor.role !== 'retailer') throw new DomainError('forbidden', 'Only the retailer cancels its claims');
+    requireAccess(actor, 'till.use');
     const now = this.clock.now();
     await this.db.run(async (tx) => {
       const c = isUuid(id) ? await this.claims.findById(id, tx, true) : undefined;

@@ -4,7 +4,7 @@ import { randomInt } from 'node:crypto';
 import { AuditService } from '@huanxin/audit-log';
 import { AuthService } from '@huanxin/auth';
 import { CatalogService, modelFacts } from '@huanxin/catalog';
-import { Actor, Clock, DomainError, newId } from '@huanxin/core';
+import { Actor, Clock, DomainError, newId, requireAccess } from '@huanxin/core';
 import { isUniqueViolation, pgConstraint, TransactionService, Tx } from '@huanxin/database';
 import { LedgerService } from '@huanxin/ledger';
 import {
@@ -96,7 +96,7 @@ export class TradeInService {
   }
 
   private async attempt(actor: Actor, input: TradeInInput, dryRun: boolean): Promise<TradeInResult> {
-    if (actor.role !== 'retailer' || !actor.retailerId) throw new DomainError('forbidden', 'Only retailers submit trade-ins');
+    requireAccess(actor, 'till.use');
     const serial = normaliseIdentifier(input.serialNumber);
     const invoice = normaliseIdentifier(input.invoiceNumber);
     try {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@huanxin/audit-log';
-import { Actor, DomainError, FieldError, isCityCode, toShanghaiIso } from '@huanxin/core';
+import { Actor, DomainError, FieldError, isCityCode, toShanghaiIso, requireAccess } from '@huanxin/core';
 import { TransactionService } from '@huanxin/database';
 import { LedgerService } from '@huanxin/ledger';
 import { ProgramsRepository } from './programs.repository';
@@ -30,6 +30,7 @@ export class BudgetsService {
   ) {}
 
   async grant(actor: Actor, programCode: string, input: BudgetGrantInput): Promise<BudgetGrantView> {
+    requireAccess(actor, 'programme.manage');
     const errors = check(input);
     if (errors.length) throw new DomainError('validation_failed', 'The grant has invalid fields', errors);
     const note = input.note ?? null;

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@huanxin/audit-log';
-import { Actor, Clock, DomainError, toShanghaiIso } from '@huanxin/core';
+import { Actor, Clock, DomainError, toShanghaiIso, requireAccess } from '@huanxin/core';
 import { isUniqueViolation, TransactionService } from '@huanxin/database';
 import { policyVersionView } from './program-views';
 import { ProgramsRepository } from './programs.repository';
@@ -22,6 +22,7 @@ export class PolicyVersionsService {
   ) {}
 
   async publish(actor: Actor, programCode: string, input: NewPolicyVersion): Promise<PolicyVersionView> {
+    requireAccess(actor, 'programme.manage');
     const effectiveFrom = input.effectiveFrom;
     if (!(effectiveFrom instanceof Date) || Number.isNaN(effectiveFrom.getTime())) {
       throw new DomainError('validation_failed', 'effectiveFrom is not a valid time', [{ field: 'effectiveFrom', message: 'effectiveFrom must be a valid time' }]);

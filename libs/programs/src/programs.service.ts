@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@huanxin/audit-log';
-import { Actor, Clock, decodeCursor, DomainError, encodeCursor, FieldError, newId, pageSize, toShanghaiIso } from '@huanxin/core';
+import { Actor, Clock, decodeCursor, DomainError, encodeCursor, FieldError, newId, pageSize, toShanghaiIso, requireAccess } from '@huanxin/core';
 import { isUniqueViolation, TransactionService, Tx } from '@huanxin/database';
 import { LedgerService } from '@huanxin/ledger';
 import { parsePolicyRules, PolicyRules, selectVersion } from '@huanxin/policy';
@@ -68,6 +68,7 @@ export class ProgramsService {
   ) {}
 
   async create(actor: Actor, input: NewProgram): Promise<ProgramView> {
+    requireAccess(actor, 'programme.manage');
     const p = { ...input, name: typeof input.name === 'string' ? input.name.trim() : input.name };
     const errors = check(p);
     const parsed = parsePolicyRules(p.rules);
@@ -111,7 +112,8 @@ export class ProgramsService {
     }
   }
 
-  async get(_actor: Actor, code: string): Promise<ProgramDetailView> {
+  async get(actor: Actor, code: string): Promise<ProgramDetailView> {
+    requireAccess(actor, 'programme.manage');
     const program = await this.require(code);
     const [versions, quotas, budgets] = await Promise.all([
       this.programs.versions([program.id]),
@@ -127,7 +129,8 @@ export class ProgramsService {
     };
   }
 
-  async list(_actor: Actor, query: ProgramListQuery): Promise<Page<ProgramView>> {
+  async list(actor: Actor, query: ProgramListQuery): Promise<Page<ProgramView>> {
+    requireAccess(actor, 'programme.manage');
     const limit = pageSize(query.limit);
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     const rows = await this.programs.list({ after, limit: limit + 1 });

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@huanxin/audit-log';
-import { Actor, Clock, DomainError, FieldError, isCityCode } from '@huanxin/core';
+import { Actor, Clock, DomainError, FieldError, isCityCode, requireAccess } from '@huanxin/core';
 import { TransactionService, Tx } from '@huanxin/database';
 import { quotaView } from './program-views';
 import { ProgramsRepository } from './programs.repository';
@@ -32,6 +32,7 @@ export class QuotasService {
   ) {}
 
   async set(actor: Actor, programCode: string, city: string, input: QuotaInput): Promise<QuotaView> {
+    requireAccess(actor, 'programme.manage');
     const errors = check(city, input);
     if (errors.length) throw new DomainError('validation_failed', 'The quota has invalid fields', errors);
     return this.db.run(async (tx) => {

@@ -1,9 +1,8 @@
-import { Actor, DomainError } from '@huanxin/core';
+import { Actor, DomainError, requireAccess } from '@huanxin/core';
 
 /** Certification is the programme office's (admins, or the system for seeding); controllers also check roles. */
 export function assertProgrammeOffice(actor: Actor): void {
-  if (actor.kind === 'system' || actor.role === 'admin') return;
-  throw new DomainError('forbidden', 'Only the programme office manages recyclers');
+  requireAccess(actor, 'programme.manage');
 }
 
 export function recyclerNotFound(): DomainError {

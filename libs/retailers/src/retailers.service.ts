@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@huanxin/audit-log';
 import { ApiKeysService, AuthService, CreatedApiKey, StaffUser } from '@huanxin/auth';
-import { Actor, Clock, decodeCursor, DomainError, encodeCursor, FieldError, isCityCode, isUuid, isValidCreditCode, newId, normaliseCreditCode, Page, toShanghaiIso } from '@huanxin/core';
+import { Actor, Clock, decodeCursor, DomainError, encodeCursor, FieldError, isCityCode, isUuid, isValidCreditCode, newId, normaliseCreditCode, Page, toShanghaiIso, requireAccess } from '@huanxin/core';
 import { isUniqueViolation, TransactionService, Tx } from '@huanxin/database';
 import { retailerView, storeView } from './retailer-views';
 import type { NewRetailer, NewStore, Retailer, RetailerStatus, RetailerView, RevokedApiKey, Store, StoreView } from './retailer.types';
@@ -129,8 +129,8 @@ export class RetailersService {
 
   /** The calling retailer's own stores (staff or POS key): what its till may sell from. */
   async myStores(actor: Actor): Promise<StoreView[]> {
-    if (actor.role !== 'retailer' || !actor.retailerId) throw new DomainError('forbidden', 'Only a retailer has stores');
-    return (await this.retailers.storesOf([actor.retailerId])).map((s) => ({ id: s.id, code: s.code, name: s.name, city: s.city }));
+    requireAccess(actor, 'till.use');
+    return (await this.retailers.storesOf([actor.retailerId!])).map((s) => ({ id: s.id, code: s.code, name: s.name, city: s.city }));
   }
 
   /** Extension: a store opened after certification. Its code must be new for this retailer (409 duplicate). */
@@ -242,6 +242,5 @@ function notFound(): DomainError {
 
 /** Certification is the programme office's (admins, or the system for seeding); roles are also checked by the controller. */
 function assertProgrammeOffice(actor: Actor): void {
-  if (actor.kind === 'system' || actor.role === 'admin') return;
-  throw new DomainError('forbidden', 'Only the programme office manages retailers');
+  requireAccess(actor, 'programme.manage');
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@huanxin/audit-log';
-import { Actor, Clock, DomainError, isUuid, toShanghaiIso } from '@huanxin/core';
+import { Actor, Clock, DomainError, isUuid, toShanghaiIso, requireAccess } from '@huanxin/core';
 import { TransactionService, Tx } from '@huanxin/database';
 import { LedgerEntryInput, LedgerService } from '@huanxin/ledger';
 import { ClaimFilterInput, resolveClaimFilter } from './claim-filter';
@@ -21,7 +21,7 @@ export interface ReviewListQuery extends ClaimFilterInput {
 
 /** Separation of duties (DESIGN.md): review is the auditor's, and only the auditor's. */
 export function assertAuditor(actor: Actor): void {
-  if (actor.role !== 'auditor') throw new DomainError('forbidden', 'Only auditors review claims');
+  requireAccess(actor, 'claims.review');
 }
 
 /**

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AuditService } from '@huanxin/audit-log';
 import { APP_CONFIG, AppConfig } from '@huanxin/config';
-import { Actor, Clock, cursorTime, decodeCursor, DomainError, encodeCursor, isUuid, newId, Page, pageSize, SYSTEM_ACTOR, toShanghaiIso } from '@huanxin/core';
+import { Actor, Clock, cursorTime, decodeCursor, DomainError, encodeCursor, isUuid, newId, Page, pageSize, SYSTEM_ACTOR, toShanghaiIso, requireAccess } from '@huanxin/core';
 import { TransactionService, Tx } from '@huanxin/database';
 import { NewRecovery, NewReversal, PayoutRow, PayoutRunsRepository, ReversalRow, RunRow } from './payout-runs.repository';
 import type { GatewayName, PayoutRunView, PayoutStatus, PayoutSummary, ReversalSummary, RunTrigger } from './settlement.types';
@@ -9,7 +9,7 @@ import type { GatewayName, PayoutRunView, PayoutStatus, PayoutSummary, ReversalS
 const n = (s: string | number | null | undefined) => Number(s ?? 0);
 
 export function assertProgrammeOffice(actor: Actor): void {
-  if (actor.kind !== 'system' && actor.role !== 'admin') throw new DomainError('forbidden', 'Only the programme office runs payouts');
+  requireAccess(actor, 'programme.manage');
 }
 
 export function toPayoutSummary(p: PayoutRow): PayoutSummary {

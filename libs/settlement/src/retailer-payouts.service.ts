@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Actor, cursorTime, DomainError, isUuid, toShanghaiIso } from '@huanxin/core';
+import { Actor, cursorTime, DomainError, isUuid, toShanghaiIso, requireAccess } from '@huanxin/core';
 import { TransactionService } from '@huanxin/database';
 import { PAYOUT_COLUMNS, PayoutRow } from './payout-runs.repository';
 import type { RetailerPayoutView, StatementClaim, StatementClawback } from './settlement.types';
@@ -32,7 +32,7 @@ export class RetailerPayoutsService {
   constructor(private readonly db: TransactionService) {}
 
   async list(actor: Actor, q: { limit?: number; cursor?: string }): Promise<{ items: RetailerPayoutView[]; nextCursor: string | null }> {
-    if (actor.role !== 'retailer' || !actor.retailerId) throw new DomainError('forbidden', 'Only retailers see their payouts here');
+    requireAccess(actor, 'till.use');
     const limit = Math.min(Math.max(q.limit ?? 20, 1), 200);
     const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
     if (q.cursor !== undefined && !after) throw new DomainError('validation_failed', 'The cursor is not valid', [{ field: 'cursor', message: 'not a cursor from this list' }]);

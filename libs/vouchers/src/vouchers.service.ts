@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@huanxin/audit-log';
 import {
-  Actor, addDays, Clock, DomainError, newId, shanghaiDate, shanghaiInstant, SYSTEM_ACTOR, toShanghaiIso, ZHEJIANG_CITIES,
-} from '@huanxin/core';
+  Actor, addDays, Clock, DomainError, newId, shanghaiDate, shanghaiInstant, SYSTEM_ACTOR, toShanghaiIso, requireAccess, ZHEJIANG_CITIES, } from '@huanxin/core';
 import { isUniqueViolation, TransactionService, Tx } from '@huanxin/database';
 import { LedgerService } from '@huanxin/ledger';
 import { selectVersion } from '@huanxin/policy';
@@ -61,7 +60,7 @@ export class VouchersService {
   ) {}
 
   async issue(actor: Actor, programCode: string): Promise<VoucherView> {
-    if (actor.role !== 'household') throw new DomainError('forbidden', 'Only households take vouchers');
+    requireAccess(actor, 'vouchers.take');
     const program = await this.programs.byCode(programCode);
     if (!program) throw new DomainError('not_found', `No programme ${programCode}`);
     const now = this.clock.now();

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@huanxin/audit-log';
-import { Actor, Clock, cursorTime, decodeCursor, DomainError, encodeCursor, Page, pageSize, toShanghaiIso, unsafeText } from '@huanxin/core';
+import { Actor, Clock, cursorTime, decodeCursor, DomainError, encodeCursor, Page, pageSize, toShanghaiIso, unsafeText, requireAccess } from '@huanxin/core';
 import { TransactionService } from '@huanxin/database';
 import { ReceiptRevocationsRepository, RevocationKey } from './receipt-revocations.repository';
 
@@ -68,8 +68,8 @@ export class ReceiptRevocationsService {
   }
 
   private recyclerOf(actor: Actor): string {
-    if (actor.role !== 'recycler' || !actor.recyclerId) throw new DomainError('forbidden', 'Only a recycler sees or revokes its own receipts');
-    return actor.recyclerId;
+    requireAccess(actor, 'receipts.manage');
+    return actor.recyclerId!; // requireAccess refuses a recycler actor without one
   }
 
   async revoke(actor: Actor, rid: string, reason?: string): Promise<ReceiptRevocationView> {
