@@ -1,7 +1,9 @@
 import { createPrivateKey, generateKeyPairSync, KeyObject, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { bool, ConfigError, devSecret, Env, int, str } from './env';
 import { loadSettlementConfig, SettlementConfig } from './settlement-config';
+
+export { ConfigError } from './env';
 
 /**
  * Every knob of the platform, read and validated once at boot. Nothing outside this module reads
@@ -69,32 +71,6 @@ export interface AppConfig {
   settlement: SettlementConfig;
 }
 
-export class ConfigError extends Error {}
-
-type Env = Record<string, string | undefined>;
-
-function int(env: Env, name: string, def: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return def;
-  if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be an integer, got "${raw}"`);
-  const n = Number(raw);
-  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
-  return n;
-}
-
-function bool(env: Env, name: string, def: boolean): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return def;
-  if (/^(1|true|yes|on)$/i.test(raw)) return true;
-  if (/^(0|false|no|off)$/i.test(raw)) return false;
-  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
-}
-
-function str(env: Env, name: string, def: string): string {
-  const raw = env[name];
-  return raw === undefined || raw === '' ? def : raw;
-}
-
 /**
  * Secrets that must survive a restart (the ID-number hash key above all: change it and no household
  * can be found again). In production they must come from the environment; on a developer's machine they
@@ -107,15 +83,7 @@ function secret(env: Env, name: string, production: boolean, dataDir: string): s
     return raw;
   }
   if (production) throw new ConfigError(`${name} is required when NODE_ENV=production`);
-  const file = join(dataDir, 'dev-secrets.json');
-  let stored: Record<string, string> = {};
-  if (existsSync(file)) stored = JSON.parse(readFileSync(file, 'utf8'));
-  if (!stored[name]) {
-    stored[name] = randomBytes(32).toString('base64url');
-    mkdirSync(dataDir, { recursive: true });
-    writeFileSync(file, JSON.stringify(stored, null, 2), { mode: 0o600 });
-  }
-  return stored[name];
+  return devSecret(dataDir, name, () => randomBytes(32).toString('base64url')).value;
 }
 
 function ed25519PrivateKeyPem(name: string, raw: string): string {
@@ -138,15 +106,8 @@ function signingKey(env: Env, name: string, production: boolean, dataDir: string
   const raw = env[name];
   if (raw) return ed25519PrivateKeyPem(name, raw);
   if (production) throw new ConfigError(`${name} is required when NODE_ENV=production`);
-  const file = join(dataDir, 'dev-secrets.json');
-  let stored: Record<string, string> = {};
-  if (existsSync(file)) stored = JSON.parse(readFileSync(file, 'utf8'));
-  if (!stored[name]) {
-    stored[name] = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
-    mkdirSync(dataDir, { recursive: true });
-    writeFileSync(file, JSON.stringify(stored, null, 2), { mode: 0o600 });
-  }
-  return ed25519PrivateKeyPem(`${name} (in ${file})`, stored[name]);
+  const { value, file } = devSecret(dataDir, name, () => generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
+  return ed25519PrivateKeyPem(`${name} (in ${file})`, value);
 }
 
 function logFormat(env: Env, nodeEnv: string): 'pretty' | 'json' {
@@ -236,7 +197,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     dataEncryptionKey: dataKey(env, production, dataDir),
     auditSealIntervalMs: int(env, 'AUDIT_SEAL_INTERVAL_MS', 5000, 100),
     auditSealBatch: int(env, 'AUDIT_SEAL_BATCH', 5000, 1, 50000),
-    settlement: loadSettlementConfig(env, dataDir, ConfigError),
+    settlement: loadSettlementConfig(env, dataDir),
   };
 }
 
