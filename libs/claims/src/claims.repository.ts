@@ -147,8 +147,14 @@ export class ClaimsRepository {
     );
   }
 
-  async findById(id: string, tx?: Tx, lock = false): Promise<ClaimRow | undefined> {
-    const rows = await (tx ?? this.db.manager).query(`${CLAIM_SELECT} WHERE c.id = $1${lock ? ' FOR UPDATE OF c' : ''}`, [id]);
+  async findById(id: string, tx?: Tx): Promise<ClaimRow | undefined> {
+    const rows = await (tx ?? this.db.manager).query(`${CLAIM_SELECT} WHERE c.id = $1`, [id]);
+    return rows[0];
+  }
+
+  /** The claim, held until `tx` ends (FOR UPDATE): a lock always names its transaction. */
+  async lockById(tx: Tx, id: string): Promise<ClaimRow | undefined> {
+    const rows = await tx.query(`${CLAIM_SELECT} WHERE c.id = $1 FOR UPDATE OF c`, [id]);
     return rows[0];
   }
 

@@ -42,7 +42,7 @@ export class ClaimsService {
     requireAccess(actor, 'till.use');
     const now = this.clock.now();
     await this.db.run(async (tx) => {
-      const c = isUuid(id) ? await this.claims.findById(id, tx, true) : undefined;
+      const c = isUuid(id) ? await this.claims.lockById(tx, id) : undefined;
       if (!c || !this.owns(actor, c)) throw new DomainError('not_found', 'No such claim');
       const amount = Number(c.amount_fen);
       const retailer = { kind: 'payable' as const, retailerId: c.retailer_id };

@@ -130,7 +130,7 @@ export class TradeInService {
     const checks: { check: string; result: string }[] = [];
     const pass = (check: string, result = 'ok') => checks.push({ check, result });
 
-    const voucher = await this.vouchers.findByCode(normaliseVoucherCode(input.voucherCode), tx, true);
+    const voucher = await this.vouchers.lockByCode(tx, normaliseVoucherCode(input.voucherCode));
     if (!voucher) throw new DomainError('voucher_not_found', 'No voucher with this code');
     const program = await this.programs.byId(voucher.program_id, tx);
     if (!program) throw new DomainError('voucher_not_found', 'No voucher with this code');

@@ -31,7 +31,7 @@ export class PolicyVersionsService {
     try {
       const published = await this.db.run(async (tx) => {
         // The programme's row lock serialises publications: each numbers itself from the latest version.
-        const program = await this.programs.findByCode(programCode, { tx, lock: true });
+        const program = await this.programs.lockByCode(tx, programCode);
         if (!program) throw new DomainError('not_found', `No programme ${programCode}`);
         const latest = await this.programs.latestVersion(tx, program.id);
         const now = this.clock.now();

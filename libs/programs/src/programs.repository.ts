@@ -73,11 +73,14 @@ export class ProgramsRepository {
    * The programme by code; `lock` holds its row FOR UPDATE until the transaction ends, which is what
    * serialises policy publications of one programme (each numbers its version from the latest).
    */
-  async findByCode(code: string, opts: { tx?: Tx; lock?: boolean } = {}): Promise<Program | undefined> {
-    const rows: ProgramRow[] = await (opts.tx ?? this.db.manager).query(
-      `SELECT ${PROGRAM_COLUMNS} FROM programs WHERE code = $1${opts.lock ? ' FOR UPDATE' : ''}`,
-      [code],
-    );
+  async findByCode(code: string, opts: { tx?: Tx } = {}): Promise<Program | undefined> {
+    const rows: ProgramRow[] = await (opts.tx ?? this.db.manager).query(`SELECT ${PROGRAM_COLUMNS} FROM programs WHERE code = $1`, [code]);
+    return rows[0] ? toProgram(rows[0]) : undefined;
+  }
+
+  /** The programme, held until `tx` ends (FOR UPDATE): a lock always names its transaction. */
+  async lockByCode(tx: Tx, code: string): Promise<Program | undefined> {
+    const rows: ProgramRow[] = await tx.query(`SELECT ${PROGRAM_COLUMNS} FROM programs WHERE code = $1 FOR UPDATE`, [code]);
     return rows[0] ? toProgram(rows[0]) : undefined;
   }
 

@@ -151,14 +151,14 @@ export class ProgramsService {
     });
   }
 
-  /** The programme by code, or 404 not_found. Pass `tx` (and `lock`) to read inside a transaction. */
-  async require(code: string, opts: { tx?: Tx; lock?: boolean } = {}): Promise<Program> {
+  /** The programme by code, or 404 not_found. Pass `tx` to read inside a transaction. */
+  async require(code: string, opts: { tx?: Tx } = {}): Promise<Program> {
     const program = await this.find(code, opts);
     if (!program) throw new DomainError('not_found', `No programme ${code}`);
     return program;
   }
 
-  find(code: string, opts: { tx?: Tx; lock?: boolean } = {}): Promise<Program | undefined> {
+  find(code: string, opts: { tx?: Tx } = {}): Promise<Program | undefined> {
     return this.programs.findByCode(code, opts);
   }
 

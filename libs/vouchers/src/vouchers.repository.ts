@@ -46,8 +46,14 @@ export class VouchersRepository {
     return rows[0];
   }
 
-  async findByCode(code: string, tx?: Tx, lock = false): Promise<VoucherRow | undefined> {
-    const rows = await (tx ?? this.db.manager).query(`${SELECT} WHERE v.code = $1${lock ? ' FOR UPDATE OF v' : ''}`, [code]);
+  async findByCode(code: string): Promise<VoucherRow | undefined> {
+    const rows = await this.db.manager.query(`${SELECT} WHERE v.code = $1`, [code]);
+    return rows[0];
+  }
+
+  /** The voucher, held until `tx` ends (FOR UPDATE): a lock always names its transaction. */
+  async lockByCode(tx: Tx, code: string): Promise<VoucherRow | undefined> {
+    const rows = await tx.query(`${SELECT} WHERE v.code = $1 FOR UPDATE OF v`, [code]);
     return rows[0];
   }
 
