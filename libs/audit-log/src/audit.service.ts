@@ -26,6 +26,26 @@ function scrub(value: unknown): unknown {
 }
 
 /**
+ * For set-based writers that move many rows in one statement (a payout run moves 100,000 claims): the SQL of a
+ * data-modifying CTE that appends one audit event per row of the CTE `from`, with the same columns as `append`.
+ * The caller composes it into its own `WITH … ` statement and binds the actor (`actorRef`, JSON) and the action
+ * to the parameters named. The details are built here from named SQL expressions, and a name that looks like a
+ * secret is refused when the statement is built (what `append`'s scrubbing drops at run time), so the audit log
+ * stays the only author of its table's SQL.
+ */
+export function auditEventsCte(o: { from: string; actorParam: string; actionParam: string; subjectType: string; subjectId: string; details: Record<string, string> }): string {
+  for (const k of Object.keys(o.details)) {
+    if (FORBIDDEN_KEYS.test(k) && !/last4$/i.test(k)) throw new Error(`audit: a detail named ${k} would be a secret in the permanent log`);
+    if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(k)) throw new Error(`audit: detail name ${k} is not a plain name`);
+  }
+  if (!/^[a-z_]+$/.test(o.subjectType)) throw new Error(`audit: subject type ${o.subjectType} is not a plain name`);
+  const details = Object.entries(o.details).map(([k, expr]) => `'${k}', ${expr}`).join(', ');
+  return `INSERT INTO audit_events (actor, action, subject_type, subject_id, details)
+         SELECT ${o.actorParam}::jsonb, ${o.actionParam}, '${o.subjectType}', (${o.subjectId})::text, jsonb_build_object(${details})
+           FROM ${o.from}`;
+}
+
+/**
  * Appends an audit event inside the caller's transaction: the change and its entry commit together or
  * not at all. The sealer (worker) later gives each event its leaf in the Merkle log.
  */

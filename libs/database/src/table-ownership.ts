@@ -40,7 +40,7 @@ export const OWNERSHIP_DEBT: Readonly<Record<string, Readonly<Record<string, rea
     ledger_transactions: ['read'], programs: ['read'], retailers: ['read'], stores: ['read'], users: ['read'], vouchers: ['read'],
   },
   settlement: {
-    audit_events: ['write'], claims: ['read', 'write'], ledger_accounts: ['read'], ledger_entries: ['read'], ledger_transactions: ['read'],
+    claims: ['read', 'write'], ledger_accounts: ['read'], ledger_entries: ['read'], ledger_transactions: ['read'],
     programs: ['read'], retailers: ['read'], stores: ['read'],
   },
   vouchers: { claims: ['read'], policy_versions: ['read'], programs: ['read'], quotas: ['read'], users: ['read'] },

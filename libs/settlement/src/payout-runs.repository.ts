@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { auditEventsCte } from '@huanxin/audit-log';
 import { Actor, actorRef } from '@huanxin/core';
 import { returnedRows, TransactionService, Tx } from '@huanxin/database';
 import type { StoredBankAccount } from '@huanxin/retailers';
@@ -179,10 +180,10 @@ export class PayoutRunsRepository {
          INSERT INTO payout_claims (payout_id, claim_id, city, amount_fen)
          SELECT per.payout_id, m.id, m.city, m.amount_fen FROM moved m JOIN per USING (retailer_id)
        ), audited AS (
-         INSERT INTO audit_events (actor, action, subject_type, subject_id, details)
-         SELECT $5::jsonb, 'claim.in_payout', 'claim', m.id::text,
-                jsonb_build_object('from', 'approved', 'to', 'in_payout', 'payoutId', per.payout_id, 'runId', $1::uuid, 'amountFen', m.amount_fen)
-           FROM moved m JOIN per USING (retailer_id)
+         ${auditEventsCte({
+           from: 'moved m JOIN per USING (retailer_id)', actorParam: '$5', actionParam: `'claim.in_payout'`, subjectType: 'claim', subjectId: 'm.id',
+           details: { from: `'approved'::text`, to: `'in_payout'::text`, payoutId: 'per.payout_id', runId: '$1::uuid', amountFen: 'm.amount_fen' },
+         })}
        )
        SELECT * FROM ins ORDER BY retailer_id`,
       [runId, programId, gateway, now, JSON.stringify(actorRef(actor))],
@@ -452,10 +453,10 @@ export class PayoutRunsRepository {
           WHERE pc.payout_id = ANY($5::uuid[]) AND pc.open AND c.id = pc.claim_id AND c.status = $3
          RETURNING c.id, pc.payout_id, pc.amount_fen
        ), audited AS (
-         INSERT INTO audit_events (actor, action, subject_type, subject_id, details)
-         SELECT $1::jsonb, $2, 'claim', m.id::text,
-                jsonb_build_object('from', $3::text, 'to', $4::text, 'payoutId', m.payout_id, 'runId', p.run_id, 'amountFen', m.amount_fen)
-           FROM moved m JOIN payouts p ON p.id = m.payout_id
+         ${auditEventsCte({
+           from: 'moved m JOIN payouts p ON p.id = m.payout_id', actorParam: '$1', actionParam: '$2', subjectType: 'claim', subjectId: 'm.id',
+           details: { from: '$3::text', to: '$4::text', payoutId: 'm.payout_id', runId: 'p.run_id', amountFen: 'm.amount_fen' },
+         })}
        )
        SELECT count(*)::int AS n FROM moved`,
       [JSON.stringify(actorRef(actor)), action, from, to, payoutIds, now],
