@@ -140,7 +140,7 @@ async function seed(ds: DataSource, ledger: LedgerService, db: TransactionServic
   for (let i = 0; i < sums.length; i += 100) {
     await db.run(async (tx) => {
       for (const r of sums.slice(i, i + 100)) {
-        await ledger.post(tx, { programId, city: r.city, kind: 'commit', reference: 'bench', actorId: ADMIN.id, entries: [
+        await ledger['post'](tx, { programId, city: r.city, kind: 'commit', reference: 'bench', actorId: ADMIN.id, entries: [
           { account: 'available', amountFen: -Number(r.s) }, { account: { kind: 'payable', retailerId: r.retailer_id }, amountFen: Number(r.s) }] });
       }
     });

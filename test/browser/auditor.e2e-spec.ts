@@ -61,7 +61,7 @@ describe('portal: auditor pages in a real browser (e2e)', () => {
     await t.http().post(`/v1/auditor/claims/${c.paid.id}/decision`).set(auditor.auth).send({ decision: 'approve', reason: '核实无误' }).expect(200);
     const [{ id: programId }] = await t.db.query(`SELECT id FROM programs WHERE code = $1`, [s.programCode]);
     await t.db.transaction(async (tx) => {
-      await t.app.get(LedgerService).post(tx, { programId, city: 'hangzhou', kind: 'pay', reference: c.paid.id, entries: [
+      await t.app.get(LedgerService)['post'](tx, { programId, city: 'hangzhou', kind: 'pay', reference: c.paid.id, entries: [
         { account: { kind: 'payable', retailerId: s.retailer.id }, amountFen: -c.paid.amountFen }, { account: 'paid', amountFen: c.paid.amountFen }] });
       // along the state machine, as a run does: approved → in_payout → paid
       await tx.query(`UPDATE claims SET status = 'in_payout' WHERE id = $1`, [c.paid.id]);

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AuditService } from '@huanxin/audit-log';
 import { Actor, Clock, DomainError, isUuid, Page, pageSize, requireAccess } from '@huanxin/core';
 import { TransactionService } from '@huanxin/database';
-import { LedgerEntryInput, LedgerService } from '@huanxin/ledger';
+import { LedgerService } from '@huanxin/ledger';
 import { ClaimView, decodeClaimCursor, encodeClaimCursor, toClaimView } from './claim-view';
 import { ClaimRow, ClaimsRepository, ClaimStatus } from './claims.repository';
 import { normaliseIdentifier } from './trade-in.service';
@@ -45,28 +45,28 @@ export class ClaimsService {
       const c = isUuid(id) ? await this.claims.lockById(tx, id) : undefined;
       if (!c || !this.owns(actor, c)) throw new DomainError('not_found', 'No such claim');
       const amount = Number(c.amount_fen);
-      const retailer = { kind: 'payable' as const, retailerId: c.retailer_id };
-      let entries: LedgerEntryInput[];
+      const movement = { programId: c.program_id, city: c.city, reference: c.id, note: reason, amountFen: amount, retailerId: c.retailer_id };
       let next: 'cancelled' | 'clawed_back';
       switch (c.status) {
         case 'pending_review':
-          entries = [{ account: 'reserved', amountFen: -amount }, { account: 'available', amountFen: amount }];
           next = 'cancelled';
+          await this.claims.setStatus(tx, c.id, next, { cancelReason: reason, at: now });
+          await this.ledger.release(tx, actor, movement);
           break;
         case 'approved':
         case 'payout_failed':
-          entries = [{ account: retailer, amountFen: -amount }, { account: 'available', amountFen: amount }];
           next = 'cancelled';
+          await this.claims.setStatus(tx, c.id, next, { cancelReason: reason, at: now });
+          await this.ledger.uncommit(tx, actor, movement);
           break;
         case 'paid':
-          entries = [{ account: { kind: 'receivable', retailerId: c.retailer_id }, amountFen: -amount }, { account: 'available', amountFen: amount }];
           next = 'clawed_back';
+          await this.claims.setStatus(tx, c.id, next, { cancelReason: reason, at: now });
+          await this.ledger.clawback(tx, actor, movement);
           break;
         default:
           throw new DomainError('claim_not_cancellable', `A claim that is ${c.status} cannot be cancelled`);
       }
-      await this.claims.setStatus(tx, c.id, next, { cancelReason: reason, at: now });
-      await this.ledger.post(tx, { programId: c.program_id, city: c.city, kind: next === 'cancelled' ? 'release' : 'clawback', reference: c.id, actorId: actor.id, note: reason, entries });
       await this.audit.append(tx, actor, {
         action: next === 'cancelled' ? 'claim.cancelled' : 'claim.clawed_back', subjectType: 'claim', subjectId: c.id,
         details: { from: c.status, reason, amountFen: amount },

@@ -219,14 +219,9 @@ export class TradeInService {
     // retailer once approved) and the rest goes back to the pool. A later policy with a higher cap draws
     // the difference from `available`, which the database refuses to overdraw.
     const approved = review.status === 'approved';
-    await this.ledger.post(tx, {
-      programId: program.id, city: voucher.city, kind: 'commit', reference: claimId, actorId: actor.id,
-      entries: [
-        { account: 'reserved', amountFen: -reservedFen + (approved ? 0 : amountFen) },
-        { account: 'available', amountFen: reservedFen - amountFen },
-        ...(approved ? [{ account: { kind: 'payable' as const, retailerId }, amountFen }] : []),
-      ],
-    });
+    const scope = { programId: program.id, city: voucher.city, reference: claimId, reservedFen, amountFen };
+    if (approved) await this.ledger.commit(tx, actor, { ...scope, retailerId });
+    else await this.ledger.holdForReview(tx, actor, scope);
     await this.audit.append(tx, actor, {
       action: 'claim.submitted', subjectType: 'claim', subjectId: claimId,
       details: {

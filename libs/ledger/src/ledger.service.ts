@@ -12,6 +12,7 @@ import {
   InvariantReport,
   LedgerPostInput,
   LedgerTransaction,
+  LedgerScope,
   RetailerMovement,
 } from './ledger.types';
 
@@ -47,6 +48,14 @@ function toRef(kind: AccountKind, retailerId: string | null): AccountRef {
   return kind === 'payable' || kind === 'receivable' ? { kind, retailerId: retailerId! } : (kind as AccountRef);
 }
 
+function integer(amountFen: Fen, what: string): void {
+  if (!Number.isSafeInteger(amountFen)) throw new RangeError(`ledger: ${what} must be an integer number of fen, got ${String(amountFen)}`);
+}
+
+function nonNegative(amountFen: Fen, what: string): void {
+  if (!Number.isSafeInteger(amountFen) || amountFen < 0) throw new RangeError(`ledger: ${what} must be a non-negative integer number of fen, got ${String(amountFen)}`);
+}
+
 function positive(amountFen: Fen, what: string): void {
   if (!Number.isSafeInteger(amountFen) || amountFen <= 0) {
     throw new RangeError(`ledger: ${what} must be a positive integer number of fen, got ${String(amountFen)}`);
@@ -61,10 +70,19 @@ function positive(amountFen: Fen, what: string): void {
  *   grant     granted −X,  available +X        the programme office funds a city
  *   reserve   available −X, reserved +X        a voucher holds its cap
  *   release   reserved −X, available +X        a voucher expires
- *   commit    reserved −R, payable(r) +A, available +(R − A)   a trade-in turns a reservation into a claim
- *   uncommit  payable(r) −X, available +X      a claim is rejected or cancelled before payout
- *   pay       payable(r) −X, paid +X           a payout reaches the retailer
+ *   commit    reserved −R, payable(r) +A, available +(R − A)   a trade-in turns a reservation into an approved claim
+ *   commit    reserved −(R − A), available +(R − A)   (holdForReview) the claim keeps A reserved while under review
+ *   approve   reserved −A, payable(r) +A       an auditor approves a claim under review
+ *   release   reserved −X, available +X        a voucher expires, a claim under review is rejected or cancelled
+ *   uncommit  payable(r) −X, available +X      an approved claim is cancelled before payout
+ *   pay       payable(r) −G, receivable(r) +N, paid +(G − N)   a payout reaches the retailer (N: clawbacks netted;
+ *             negative for a credit given back)
+ *   unpay     payable(r) +G, receivable(r) +(R − U), paid −(G + R − U)   the money came back (R: clawed-back claims
+ *             returned with it, U: netting undone)
+ *   recover   receivable(r) +X, paid −X        a clawback recovered by reversing an earlier transfer
  *   clawback  receivable(r) −X, available +X   a paid claim is reversed: the retailer owes X, the pool gets it back
+ *
+ * These are the only ways in: `post`, the primitive, is private (tests reach it as `ledger['post']`).
  *
  * `receivable` alone may end positive: a credit the programme owes the retailer back (the bank returned a
  * payout whose clawed-back claim had already been recovered elsewhere), given back with its next payout.
@@ -87,7 +105,7 @@ export class LedgerService {
    * once and may be zero (dropped). Unbalanced, non-integer or malformed input is a programming error (a
    * plain Error, a 500), not a client's mistake.
    */
-  async post(tx: Tx, input: LedgerPostInput): Promise<string> {
+  private async post(tx: Tx, input: LedgerPostInput): Promise<string> {
     const { programId, city, kind } = input;
     if (typeof programId !== 'string' || !isUuid(programId)) throw new RangeError(`ledger: programId must be a UUID, got ${String(programId)}`);
     if (!isCityCode(city)) throw new RangeError(`ledger: unknown city ${String(city)}`);
@@ -164,6 +182,24 @@ export class LedgerService {
     ]);
   }
 
+  /** A claim under review keeps its amount reserved; the rest of the voucher's reservation goes back (or, if larger, comes from) `available`. */
+  holdForReview(tx: Tx, actor: Actor, input: LedgerScope & { reservedFen: Fen; amountFen: Fen }): Promise<string> {
+    positive(input.reservedFen, 'a held reservation');
+    nonNegative(input.amountFen, 'a claim amount');
+    return this.move(tx, actor, 'commit', input, [
+      ['reserved', input.amountFen - input.reservedFen],
+      ['available', input.reservedFen - input.amountFen],
+    ]);
+  }
+
+  approve(tx: Tx, actor: Actor, input: RetailerMovement): Promise<string> {
+    nonNegative(input.amountFen, 'an approved claim');
+    return this.move(tx, actor, 'approve', input, [
+      ['reserved', -input.amountFen],
+      [{ kind: 'payable', retailerId: input.retailerId }, input.amountFen],
+    ]);
+  }
+
   uncommit(tx: Tx, actor: Actor, input: RetailerMovement): Promise<string> {
     positive(input.amountFen, 'an uncommitted claim');
     return this.move(tx, actor, 'uncommit', input, [
@@ -172,11 +208,36 @@ export class LedgerService {
     ]);
   }
 
-  pay(tx: Tx, actor: Actor, input: RetailerMovement): Promise<string> {
-    positive(input.amountFen, 'a payment');
+  /** A payout of `amountFen` in claims reaches the retailer, `nettedFen` of its clawbacks kept back (negative: a credit given back). */
+  pay(tx: Tx, actor: Actor, input: RetailerMovement & { nettedFen?: Fen }): Promise<string> {
+    nonNegative(input.amountFen, 'a payment');
+    const netted = input.nettedFen ?? 0;
+    integer(netted, 'a netted amount');
     return this.move(tx, actor, 'pay', input, [
       [{ kind: 'payable', retailerId: input.retailerId }, -input.amountFen],
-      ['paid', input.amountFen],
+      [{ kind: 'receivable', retailerId: input.retailerId }, netted],
+      ['paid', input.amountFen - netted],
+    ]);
+  }
+
+  /** The money of a paid payout came back: its claims are payable again, returned clawbacks settled, netting undone. */
+  unpay(tx: Tx, actor: Actor, input: LedgerScope & { retailerId: string; grossFen: Fen; returnedFen: Fen; undoneFen: Fen }): Promise<string> {
+    nonNegative(input.grossFen, 'an unpaid amount');
+    nonNegative(input.returnedFen, 'a returned clawback');
+    integer(input.undoneFen, 'an undone netting');
+    return this.move(tx, actor, 'unpay', input, [
+      [{ kind: 'payable', retailerId: input.retailerId }, input.grossFen],
+      [{ kind: 'receivable', retailerId: input.retailerId }, input.returnedFen - input.undoneFen],
+      ['paid', -(input.grossFen + input.returnedFen - input.undoneFen)],
+    ]);
+  }
+
+  /** A clawback recovered by reversing an earlier transfer: the receivable is settled, paid shrinks by the same. */
+  recover(tx: Tx, actor: Actor, input: RetailerMovement): Promise<string> {
+    positive(input.amountFen, 'a recovery');
+    return this.move(tx, actor, 'recover', input, [
+      [{ kind: 'receivable', retailerId: input.retailerId }, input.amountFen],
+      ['paid', -input.amountFen],
     ]);
   }
 

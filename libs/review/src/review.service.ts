@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@huanxin/audit-log';
 import { Actor, Clock, DomainError, isUuid, toShanghaiIso, requireAccess } from '@huanxin/core';
-import { TransactionService, Tx } from '@huanxin/database';
-import { LedgerEntryInput, LedgerService } from '@huanxin/ledger';
+import { TransactionService } from '@huanxin/database';
+import { LedgerService } from '@huanxin/ledger';
 import { ClaimFilterInput, resolveClaimFilter } from './claim-filter';
-import { DecidedClaim, ReviewRepository } from './review.repository';
+import { ReviewRepository } from './review.repository';
 import {
   decodeReviewCursor, encodeReviewCursor, householdView, ReviewClaimDetail, ReviewClaimView, toChecks, toHistory, toMovement,
   toReviewClaimView,
@@ -94,10 +94,9 @@ export class ReviewService {
         throw new DomainError('claim_already_decided', `The claim is ${status}; only a claim pending review can be decided`);
       }
       const amount = Number(c.amount_fen);
-      const entries: LedgerEntryInput[] = approve
-        ? [{ account: 'reserved', amountFen: -amount }, { account: { kind: 'payable', retailerId: c.retailer_id }, amountFen: amount }]
-        : [{ account: 'reserved', amountFen: -amount }, { account: 'available', amountFen: amount }];
-      await this.move(tx, actor, c, approve ? 'approve' : 'release', reason, entries);
+      const movement = { programId: c.program_id, city: c.city, reference: c.id, note: reason, amountFen: amount };
+      if (approve) await this.ledger.approve(tx, actor, { ...movement, retailerId: c.retailer_id });
+      else await this.ledger.release(tx, actor, movement);
       await this.audit.append(tx, actor, {
         action: approve ? 'claim.approved' : 'claim.rejected', subjectType: 'claim', subjectId: c.id,
         details: { from: 'pending_review', reason, amountFen: amount, retailerId: c.retailer_id, city: c.city },
@@ -120,10 +119,7 @@ export class ReviewService {
         throw new DomainError('claim_not_paid', `The claim is ${status}; only a paid claim can be clawed back`);
       }
       const amount = Number(c.amount_fen);
-      await this.move(tx, actor, c, 'clawback', reason, [
-        { account: { kind: 'receivable', retailerId: c.retailer_id }, amountFen: -amount },
-        { account: 'available', amountFen: amount },
-      ]);
+      await this.ledger.clawback(tx, actor, { programId: c.program_id, city: c.city, reference: c.id, note: reason, amountFen: amount, retailerId: c.retailer_id });
       await this.audit.append(tx, actor, {
         action: 'claim.clawed_back', subjectType: 'claim', subjectId: c.id,
         details: { from: 'paid', reason, amountFen: amount, retailerId: c.retailer_id, city: c.city },
@@ -132,7 +128,4 @@ export class ReviewService {
     return this.get(actor, claimId);
   }
 
-  private move(tx: Tx, actor: Actor, c: DecidedClaim, kind: string, note: string, entries: LedgerEntryInput[]) {
-    return this.ledger.post(tx, { programId: c.program_id, city: c.city, kind, reference: c.id, actorId: actor.id, note, entries });
-  }
 }

@@ -20,6 +20,9 @@ interface CityMove {
 
 const n = (s: string | number | null | undefined) => Number(s ?? 0);
 
+/** Where a city's movement of a payout is booked: per programme and city, referring to the payout. */
+const scope = (m: CityMove) => ({ programId: m.program_id, city: m.city, reference: m.payout_id, note: `payout ${m.payout_id}` });
+
 /**
  * Every state change of a payout, with its claims, its ledger movements and its audit events, inside the
  * caller's transaction. The ledger moves per programme and city (a payout can hold claims of several
@@ -86,11 +89,8 @@ export class PayoutLedger {
       [paid],
     );
     for (const m of moves) {
-      await this.post(tx, actor, m, 'pay', [
-        [{ kind: 'payable', retailerId: m.retailer_id }, -n(m.gross)],
-        [{ kind: 'receivable', retailerId: m.retailer_id }, n(m.recovered)],
-        ['paid', n(m.gross) - n(m.recovered)],
-      ]);
+      if (n(m.gross) === 0 && n(m.recovered) === 0) continue;
+      await this.ledger.pay(tx, actor, { ...scope(m), retailerId: m.retailer_id, amountFen: n(m.gross), nettedFen: n(m.recovered) });
     }
     await this.audit.appendMany(tx, actor, rows.map((p) => ({
       action: 'payout.paid', subjectType: 'payout', subjectId: p.id,
@@ -179,11 +179,8 @@ export class PayoutLedger {
     await this.repo.moveClaims(tx, actor, 'claim.payout_returned', [payoutId], 'paid', 'approved', now);
     await tx.query(`UPDATE clawback_recoveries SET active = false WHERE payout_id = $1 AND kind = 'netted' AND active`, [payoutId]);
     for (const m of moves) {
-      await this.post(tx, actor, m, 'unpay', [
-        [{ kind: 'payable', retailerId: m.retailer_id }, n(m.gross)],
-        [{ kind: 'receivable', retailerId: m.retailer_id }, n(m.recovered) - n(m.undone)],
-        ['paid', -(n(m.gross) + n(m.recovered) - n(m.undone))],
-      ]);
+      if (n(m.gross) === 0 && n(m.recovered) === n(m.undone)) continue;
+      await this.ledger.unpay(tx, actor, { ...scope(m), retailerId: m.retailer_id, grossFen: n(m.gross), returnedFen: n(m.recovered), undoneFen: n(m.undone) });
     }
     await tx.query(`UPDATE payout_claims SET open = false WHERE payout_id = $1`, [payoutId]);
     await this.audit.append(tx, actor, {
@@ -212,10 +209,8 @@ export class PayoutLedger {
       [reversalId, v.payout_id],
     );
     for (const m of moves) {
-      await this.post(tx, actor, m, 'recover', [
-        [{ kind: 'receivable', retailerId: m.retailer_id }, n(m.recovered)],
-        ['paid', -n(m.recovered)],
-      ]);
+      if (n(m.recovered) === 0) continue;
+      await this.ledger.recover(tx, actor, { ...scope(m), retailerId: m.retailer_id, amountFen: n(m.recovered) });
     }
     await this.audit.append(tx, actor, {
       action: 'payout.reversed', subjectType: 'payout', subjectId: v.payout_id,
@@ -236,14 +231,6 @@ export class PayoutLedger {
     await this.audit.append(tx, actor, {
       action: 'payout.reversal_failed', subjectType: 'payout', subjectId: v.payout_id,
       details: { reversalId: v.id, retailerId: v.retailer_id, amountFen: n(v.amount_fen), code, reason },
-    });
-  }
-
-  private async post(tx: Tx, actor: Actor, m: CityMove, kind: string, legs: [Parameters<LedgerService['post']>[1]['entries'][number]['account'], number][]): Promise<void> {
-    if (legs.every(([, amount]) => amount === 0)) return;
-    await this.ledger.post(tx, {
-      programId: m.program_id, city: m.city, kind, reference: m.payout_id, actorId: actor.id,
-      note: `payout ${m.payout_id}`, entries: legs.map(([account, amountFen]) => ({ account, amountFen })),
     });
   }
 }

@@ -97,10 +97,7 @@ export class VouchersService {
 
         const id = newId();
         const code = newVoucherCode();
-        await this.ledger.post(tx, {
-          programId: program.id, city, kind: 'reserve', reference: code, actorId: actor.id,
-          entries: [{ account: 'available', amountFen: -capFen }, { account: 'reserved', amountFen: capFen }],
-        });
+        await this.ledger.reserve(tx, actor, { programId: program.id, city, reference: code, amountFen: capFen });
         const expiresAt = new Date(now.getTime() + program.voucherValidityDays * 86400_000);
         await this.repo.insert(tx, {
           id, code, programId: program.id, city, householdId: actor.id, reservedFen: capFen, policyVersion: version.version, issuedAt: now, expiresAt,
@@ -144,9 +141,9 @@ export class VouchersService {
     // cities in a fixed order: two batches posting to the same cities can never deadlock (LedgerService)
     for (const g of [...byCity.values()].sort((a, b) => `${a.programId}/${a.city}`.localeCompare(`${b.programId}/${b.city}`))) {
       if (g.total === 0) continue;
-      await this.ledger.post(tx, {
-        programId: g.programId, city: g.city, kind: 'release', reference: g.codes.length === 1 ? g.codes[0] : `voucher-expiry:${g.codes.length}`,
-        note: 'vouchers expired', entries: [{ account: 'reserved', amountFen: -g.total }, { account: 'available', amountFen: g.total }],
+      await this.ledger.release(tx, actor, {
+        programId: g.programId, city: g.city, reference: g.codes.length === 1 ? g.codes[0] : `voucher-expiry:${g.codes.length}`,
+        note: 'vouchers expired', amountFen: g.total,
       });
     }
     await this.audit.appendMany(tx, actor, expired.map((v) => ({
