@@ -13,8 +13,46 @@ import {
 } from '@huanxin/policy';
 import { parseReceipt, ReceiptVerifier } from '@huanxin/recycling';
 import { RetailersRepository } from '@huanxin/retailers';
-import { normaliseVoucherCode, ProgramFactsRepository, VouchersRepository } from '@huanxin/vouchers';
+import { normaliseVoucherCode, ProgramFacts, ProgramFactsRepository, VoucherRow, VouchersRepository } from '@huanxin/vouchers';
 import { ClaimsRepository } from './claims.repository';
+
+/** One sale being checked: what every step of the checklist reads, and the checks passed so far. */
+interface Sale {
+  tx: Tx;
+  actor: Actor;
+  retailerId: string;
+  input: TradeInInput;
+  serial: string;
+  invoice: string;
+  now: Date;
+  checks: { check: string; result: string }[];
+}
+
+function pass(sale: Sale, check: string, result = 'ok'): void {
+  sale.checks.push({ check, result });
+}
+
+type PolicyRules = Parameters<typeof computeSubsidy>[0];
+type Subsidy = ReturnType<typeof computeSubsidy>;
+type Review = ReturnType<typeof decideReview>;
+type Model = NonNullable<Awaited<ReturnType<CatalogService['find']>>>;
+type Receipt = Awaited<ReturnType<ReceiptVerifier['verify']>>;
+type Version = ProgramFacts['versions'][number];
+
+/** Everything the checklist established, for the record. */
+interface Recorded {
+  voucher: VoucherRow;
+  program: ProgramFacts;
+  store: { id: string; city: string };
+  model: Model;
+  soldAt: Date;
+  version: Version;
+  subsidy: Subsidy;
+  receipt: Receipt;
+  flags: string[];
+  review: Review;
+  reviewReasons: string[];
+}
 
 export interface TradeInInput {
   voucherCode: string;
@@ -125,120 +163,174 @@ export class TradeInService {
     }
   }
 
+  /**
+   * DESIGN.md's checklist, step by step, inside one transaction. The order is part of the contract: it decides
+   * which refusal a sale with several faults gets, and the locks are taken in the order every trade-in takes them
+   * (voucher, then retailer and store), so two of them never deadlock.
+   */
   private async submitInTx(tx: Tx, actor: Actor, retailerId: string, input: TradeInInput, serial: string, invoice: string): Promise<TradeInResult> {
-    const now = this.clock.now();
-    const checks: { check: string; result: string }[] = [];
-    const pass = (check: string, result = 'ok') => checks.push({ check, result });
-
-    const voucher = await this.vouchers.lockByCode(tx, normaliseVoucherCode(input.voucherCode));
-    if (!voucher) throw new DomainError('voucher_not_found', 'No voucher with this code');
-    const program = await this.programs.byId(voucher.program_id, tx);
-    if (!program) throw new DomainError('voucher_not_found', 'No voucher with this code');
-
-    // Share locks on the retailer and the store: a suspension (or a store change) waits for this trade-in,
-    // and a trade-in that starts after a suspension committed reads the new status — whichever commits
-    // first wins, and no trade-in commits after a suspension.
-    const retailer = await this.retailers.lockById(tx, retailerId, 'share');
-    if (!retailer || retailer.status !== 'active') throw new DomainError('retailer_not_active', 'The retailer is not certified and active');
-    pass('retailer_active');
-    const store = await this.retailers.findStore(retailerId, input.storeCode.trim(), tx, true);
-    if (!store) throw new DomainError('not_found', `No store ${input.storeCode} for this retailer`);
-
-    const [holder] = await tx.query(`SELECT id_number_hash FROM users WHERE id = $1`, [voucher.household_id]);
-    if (!holder || holder.id_number_hash !== this.auth.idNumberHash(input.householdIdNumber)) {
-      throw new DomainError('voucher_not_owned', 'The voucher belongs to another household');
-    }
-    pass('voucher_owner');
-    if (voucher.status === 'used') throw new DomainError('voucher_used', 'The voucher was used already');
-    if (voucher.status === 'expired' || voucher.expires_at <= now) throw new DomainError('voucher_expired', 'The voucher has expired');
-    pass('voucher_open');
-    if (store.city !== voucher.city) throw new DomainError('store_not_in_city', `Vouchers for ${voucher.city} are redeemed in ${voucher.city} stores only`);
-    pass('store_city');
-
-    const soldAt = new Date(input.soldAt);
-    if (soldAt.getTime() > now.getTime() + CLOCK_SKEW_MS) throw new DomainError('sale_in_future', 'The sale time is in the future');
-    const version = selectVersion(program.versions, soldAt);
-    if (soldAt < program.startsAt || soldAt >= program.endsAt || !version) {
-      throw new DomainError('sale_outside_program', 'The sale is outside the programme period');
-    }
-    pass('sale_time');
-    const rules = version.rules;
-
-    const model = await this.catalog.find(input.modelCode, tx);
-    if (!model) throw new DomainError('model_not_found', `Model ${input.modelCode} is not in the catalogue`);
-    const facts: ModelFacts = modelFacts(model);
-    let subsidy;
-    try {
-      subsidy = computeSubsidy(rules, facts, input.salePriceFen);
-    } catch (err) {
-      if (err instanceof PolicyViolation) throw new DomainError(err.code, err.message);
-      throw err;
-    }
-    pass('model_eligible');
-    pass('price');
-
-    if (await this.claims.liveSerialExists(tx, serial)) throw new DomainError('serial_already_subsidised', 'This TV was subsidised already');
-    pass('serial_new');
-    if (await this.claims.liveInvoiceExists(tx, retailerId, invoice)) throw new DomainError('invoice_duplicate', 'This invoice number was used already');
-    pass('invoice_new');
-
-    const receipt = await this.receipts.verify(input.recyclingReceipt, { holderIdNumber: input.householdIdNumber, soldAt, rules }, tx);
-    if (await this.claims.liveReceiptExists(tx, receipt.iss, receipt.rid)) throw new DomainError('receipt_already_used', 'This recycling receipt was used already');
-    pass('receipt', receipt.afterSale ? 'after_sale' : 'ok');
-
-    if ((await this.vouchers.countLiveClaims(tx, program.id, voucher.household_id)) >= program.perHouseholdLimit) {
-      throw new DomainError('household_limit_reached', 'The household has reached its limit for the programme');
-    }
-    pass('household_limit');
-
-    const flags: string[] = [];
-    if (priceAboveReference(rules, input.salePriceFen, facts.referencePriceFen)) flags.push(FLAG_PRICE_ABOVE_REFERENCE);
-    if (receipt.afterSale) flags.push(FLAG_RECEIPT_AFTER_SALE);
-    const inLastHour = await this.claims.storeClaimsSince(tx, store.id, new Date(now.getTime() - 3600_000));
-    if (exceedsStoreBurst(rules, inLastHour + 1)) flags.push(FLAG_STORE_BURST);
-    if (await this.claims.priorRejections(tx, serial, receipt.iss, receipt.rid)) flags.push(FLAG_PRIOR_REJECTIONS);
-    const review = decideReview(rules, {
-      flags, retailerPriorClaims: await this.claims.retailerClaimCount(tx, retailerId), sampleDraw: randomInt(10000),
-    });
-    const reviewReasons = [...flags, ...(review.firstClaims ? ['first_claims'] : []), ...(review.sampled ? ['sample'] : [])];
-
-    const claimId = newId();
-    const reservedFen = Number(voucher.reserved_fen);
-    const amountFen = subsidy.amountFen;
-    await this.claims.insert(tx, {
-      id: claimId, programId: program.id, city: voucher.city, retailerId, storeId: store.id, householdId: voucher.household_id,
-      voucherId: voucher.id, modelCode: model.modelCode, serialNumber: serial, invoiceNumber: invoice,
-      salePriceFen: input.salePriceFen, soldAt, receiptIssuer: receipt.iss, receiptRid: receipt.rid, receiptKid: receipt.kid,
-      receiptIssuedAt: receipt.issuedAt, policyVersion: version.version, rateBp: subsidy.rateBp, capFen: subsidy.capFen,
-      baseFen: input.salePriceFen, amountFen, capped: subsidy.capped, reservedFen, status: review.status, flags,
-      reviewReasons, checks, createdAt: now,
-    });
-    await tx.query(`UPDATE vouchers SET status = 'used', used_at = $2 WHERE id = $1`, [voucher.id, now]);
-
-    // The voucher reserved the cap; the claim keeps its amount (reserved while under review, payable to the
-    // retailer once approved) and the rest goes back to the pool. A later policy with a higher cap draws
-    // the difference from `available`, which the database refuses to overdraw.
-    const approved = review.status === 'approved';
-    const scope = { programId: program.id, city: voucher.city, reference: claimId, reservedFen, amountFen };
-    if (approved) await this.ledger.commit(tx, actor, { ...scope, retailerId });
-    else await this.ledger.holdForReview(tx, actor, scope);
-    await this.audit.append(tx, actor, {
-      action: 'claim.submitted', subjectType: 'claim', subjectId: claimId,
-      details: {
-        status: review.status, voucherCode: voucher.code, storeCode: input.storeCode, modelCode: model.modelCode,
-        serialNumber: serial, invoiceNumber: invoice, salePriceFen: input.salePriceFen, amountFen, policyVersion: version.version,
-        flags, reviewReasons, receipt: { iss: receipt.iss, rid: receipt.rid },
-      },
-    });
+    const sale: Sale = { tx, actor, retailerId, input, serial, invoice, now: this.clock.now(), checks: [] };
+    const { voucher, program } = await this.lockVoucher(sale);
+    const store = await this.lockRetailerAndStore(sale);
+    await this.checkVoucherHolder(sale, voucher, store);
+    const { soldAt, version } = this.checkSaleTime(sale, program);
+    const { model, facts, subsidy } = await this.priceTheSubsidy(sale, version.rules);
+    await this.checkNotSubsidisedBefore(sale);
+    const receipt = await this.checkReceipt(sale, soldAt, version.rules);
+    await this.checkHouseholdLimit(sale, program, voucher);
+    const { flags, review, reviewReasons } = await this.reviewOrApprove(sale, version.rules, facts, store, receipt);
+    const claimId = await this.record(sale, { voucher, program, store, model, soldAt, version, subsidy, receipt, flags, review, reviewReasons });
     // tests only (TRADE_IN_DEBUG_DELAY_MS): the fault drills kill the process while this transaction is open
     if (this.config.tradeInDebugDelayMs > 0) await new Promise((r) => setTimeout(r, this.config.tradeInDebugDelayMs));
     return {
       claimId,
       status: review.status,
-      subsidy: { baseFen: input.salePriceFen, rateBp: subsidy.rateBp, capFen: subsidy.capFen, amountFen, capped: subsidy.capped },
+      subsidy: { baseFen: input.salePriceFen, rateBp: subsidy.rateBp, capFen: subsidy.capFen, amountFen: subsidy.amountFen, capped: subsidy.capped },
       payableByCustomerFen: subsidy.payableByCustomerFen,
       policyVersion: version.version,
       flags,
     };
   }
+
+  /** 1. The voucher, held for the rest of the sale (a second till redeeming it waits, then finds it used). */
+  private async lockVoucher({ tx, input }: Sale) {
+    const voucher = await this.vouchers.lockByCode(tx, normaliseVoucherCode(input.voucherCode));
+    if (!voucher) throw new DomainError('voucher_not_found', 'No voucher with this code');
+    const program = await this.programs.byId(voucher.program_id, tx);
+    if (!program) throw new DomainError('voucher_not_found', 'No voucher with this code');
+    return { voucher, program };
+  }
+
+  /**
+   * 2. The retailer is certified and active, the store is its own. Share locks on both: a suspension (or a store
+   * change) waits for this trade-in, and a trade-in that starts after a suspension committed reads the new status —
+   * whichever commits first wins, and no trade-in commits after a suspension.
+   */
+  private async lockRetailerAndStore(sale: Sale) {
+    const { tx, retailerId, input } = sale;
+    const retailer = await this.retailers.lockById(tx, retailerId, 'share');
+    if (!retailer || retailer.status !== 'active') throw new DomainError('retailer_not_active', 'The retailer is not certified and active');
+    pass(sale, 'retailer_active');
+    const store = await this.retailers.findStore(retailerId, input.storeCode.trim(), tx, true);
+    if (!store) throw new DomainError('not_found', `No store ${input.storeCode} for this retailer`);
+    return store;
+  }
+
+  /** 3. The voucher is the customer's, still open, and redeemed in its own city. */
+  private async checkVoucherHolder(sale: Sale, voucher: VoucherRow, store: { city: string }) {
+    const [holder] = await sale.tx.query(`SELECT id_number_hash FROM users WHERE id = $1`, [voucher.household_id]);
+    if (!holder || holder.id_number_hash !== this.auth.idNumberHash(sale.input.householdIdNumber)) {
+      throw new DomainError('voucher_not_owned', 'The voucher belongs to another household');
+    }
+    pass(sale, 'voucher_owner');
+    if (voucher.status === 'used') throw new DomainError('voucher_used', 'The voucher was used already');
+    if (voucher.status === 'expired' || voucher.expires_at <= sale.now) throw new DomainError('voucher_expired', 'The voucher has expired');
+    pass(sale, 'voucher_open');
+    if (store.city !== voucher.city) throw new DomainError('store_not_in_city', `Vouchers for ${voucher.city} are redeemed in ${voucher.city} stores only`);
+    pass(sale, 'store_city');
+  }
+
+  /** 4. The sale happened (not in the future) inside the programme, under the policy version in force then. */
+  private checkSaleTime(sale: Sale, program: ProgramFacts) {
+    const soldAt = new Date(sale.input.soldAt);
+    if (soldAt.getTime() > sale.now.getTime() + CLOCK_SKEW_MS) throw new DomainError('sale_in_future', 'The sale time is in the future');
+    const version = selectVersion(program.versions, soldAt);
+    if (soldAt < program.startsAt || soldAt >= program.endsAt || !version) {
+      throw new DomainError('sale_outside_program', 'The sale is outside the programme period');
+    }
+    pass(sale, 'sale_time');
+    return { soldAt, version };
+  }
+
+  /** 5. The model is in the catalogue and eligible; the subsidy under the rules for this price. */
+  private async priceTheSubsidy(sale: Sale, rules: PolicyRules) {
+    const model = await this.catalog.find(sale.input.modelCode, sale.tx);
+    if (!model) throw new DomainError('model_not_found', `Model ${sale.input.modelCode} is not in the catalogue`);
+    const facts: ModelFacts = modelFacts(model);
+    let subsidy;
+    try {
+      subsidy = computeSubsidy(rules, facts, sale.input.salePriceFen);
+    } catch (err) {
+      if (err instanceof PolicyViolation) throw new DomainError(err.code, err.message);
+      throw err;
+    }
+    pass(sale, 'model_eligible');
+    pass(sale, 'price');
+    return { model, facts, subsidy };
+  }
+
+  /** 6. This TV and this invoice were not subsidised before (the unique indexes say so again at insert). */
+  private async checkNotSubsidisedBefore(sale: Sale) {
+    if (await this.claims.liveSerialExists(sale.tx, sale.serial)) throw new DomainError('serial_already_subsidised', 'This TV was subsidised already');
+    pass(sale, 'serial_new');
+    if (await this.claims.liveInvoiceExists(sale.tx, sale.retailerId, sale.invoice)) throw new DomainError('invoice_duplicate', 'This invoice number was used already');
+    pass(sale, 'invoice_new');
+  }
+
+  /** 7. The recycling receipt: signed, not revoked, this household's, a TV, in the window, not used before. */
+  private async checkReceipt(sale: Sale, soldAt: Date, rules: PolicyRules) {
+    const receipt = await this.receipts.verify(sale.input.recyclingReceipt, { holderIdNumber: sale.input.householdIdNumber, soldAt, rules }, sale.tx);
+    if (await this.claims.liveReceiptExists(sale.tx, receipt.iss, receipt.rid)) throw new DomainError('receipt_already_used', 'This recycling receipt was used already');
+    pass(sale, 'receipt', receipt.afterSale ? 'after_sale' : 'ok');
+    return receipt;
+  }
+
+  /** 8. The household has not reached its limit for the programme. */
+  private async checkHouseholdLimit(sale: Sale, program: ProgramFacts, voucher: VoucherRow) {
+    if ((await this.vouchers.countLiveClaims(sale.tx, program.id, voucher.household_id)) >= program.perHouseholdLimit) {
+      throw new DomainError('household_limit_reached', 'The household has reached its limit for the programme');
+    }
+    pass(sale, 'household_limit');
+  }
+
+  /** 9. Risk flags, and whether an auditor looks first (flags, a new retailer's first claims, a random sample). */
+  private async reviewOrApprove(sale: Sale, rules: PolicyRules, facts: ModelFacts, store: { id: string }, receipt: { iss: string; rid: string; afterSale: boolean }) {
+    const { tx, now, serial } = sale;
+    const flags: string[] = [];
+    if (priceAboveReference(rules, sale.input.salePriceFen, facts.referencePriceFen)) flags.push(FLAG_PRICE_ABOVE_REFERENCE);
+    if (receipt.afterSale) flags.push(FLAG_RECEIPT_AFTER_SALE);
+    const inLastHour = await this.claims.storeClaimsSince(tx, store.id, new Date(now.getTime() - 3600_000));
+    if (exceedsStoreBurst(rules, inLastHour + 1)) flags.push(FLAG_STORE_BURST);
+    if (await this.claims.priorRejections(tx, serial, receipt.iss, receipt.rid)) flags.push(FLAG_PRIOR_REJECTIONS);
+    const review = decideReview(rules, {
+      flags, retailerPriorClaims: await this.claims.retailerClaimCount(tx, sale.retailerId), sampleDraw: randomInt(10000),
+    });
+    const reviewReasons = [...flags, ...(review.firstClaims ? ['first_claims'] : []), ...(review.sampled ? ['sample'] : [])];
+    return { flags, review, reviewReasons };
+  }
+
+  /**
+   * 10. The claim, the voucher used, the money and the audit event, together. The voucher reserved the cap; the
+   * claim keeps its amount (reserved while under review, payable to the retailer once approved) and the rest goes
+   * back to the pool. A later policy with a higher cap draws the difference from `available`, which the database
+   * refuses to overdraw.
+   */
+  private async record(sale: Sale, c: Recorded): Promise<string> {
+    const { tx, actor, retailerId, input, serial, invoice, now } = sale;
+    const claimId = newId();
+    const reservedFen = Number(c.voucher.reserved_fen);
+    const amountFen = c.subsidy.amountFen;
+    await this.claims.insert(tx, {
+      id: claimId, programId: c.program.id, city: c.voucher.city, retailerId, storeId: c.store.id, householdId: c.voucher.household_id,
+      voucherId: c.voucher.id, modelCode: c.model.modelCode, serialNumber: serial, invoiceNumber: invoice,
+      salePriceFen: input.salePriceFen, soldAt: c.soldAt, receiptIssuer: c.receipt.iss, receiptRid: c.receipt.rid, receiptKid: c.receipt.kid,
+      receiptIssuedAt: c.receipt.issuedAt, policyVersion: c.version.version, rateBp: c.subsidy.rateBp, capFen: c.subsidy.capFen,
+      baseFen: input.salePriceFen, amountFen, capped: c.subsidy.capped, reservedFen, status: c.review.status, flags: c.flags,
+      reviewReasons: c.reviewReasons, checks: sale.checks, createdAt: now,
+    });
+    await tx.query(`UPDATE vouchers SET status = 'used', used_at = $2 WHERE id = $1`, [c.voucher.id, now]);
+    const scope = { programId: c.program.id, city: c.voucher.city, reference: claimId, reservedFen, amountFen };
+    if (c.review.status === 'approved') await this.ledger.commit(tx, actor, { ...scope, retailerId });
+    else await this.ledger.holdForReview(tx, actor, scope);
+    await this.audit.append(tx, actor, {
+      action: 'claim.submitted', subjectType: 'claim', subjectId: claimId,
+      details: {
+        status: c.review.status, voucherCode: c.voucher.code, storeCode: input.storeCode, modelCode: c.model.modelCode,
+        serialNumber: serial, invoiceNumber: invoice, salePriceFen: input.salePriceFen, amountFen, policyVersion: c.version.version,
+        flags: c.flags, reviewReasons: c.reviewReasons, receipt: { iss: c.receipt.iss, rid: c.receipt.rid },
+      },
+    });
+    return claimId;
+  }
+
 }
