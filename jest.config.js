@@ -1,4 +1,5 @@
-// Two tiers (STYLE.md): `unit` needs no database; `e2e` talks HTTP to the app on real PostgreSQL.
+// Three tiers (STYLE.md): `unit` needs no database; `service` calls services and the database directly on real
+// PostgreSQL, without HTTP; `e2e` talks HTTP to the app on real PostgreSQL (and Chromium to its pages).
 const { pathsToModuleNameMapper } = require('ts-jest');
 const { compilerOptions } = require('./tsconfig.json');
 
@@ -17,6 +18,13 @@ module.exports = {
   testTimeout: 60000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'service',
+      testMatch: ['<rootDir>/test/service/**/*.service-spec.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.mjs',
+      globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
+    },
     {
       ...common,
       displayName: 'e2e',

