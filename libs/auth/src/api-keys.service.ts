@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Actor, newId } from '@huanxin/core';
+import { Actor, isUuid, newId } from '@huanxin/core';
 import { TransactionService, Tx } from '@huanxin/database';
 import { randomToken, sha256Hex } from './secrets';
 
@@ -33,6 +33,18 @@ export class ApiKeysService {
       [id, owner.retailerId ?? null, owner.recyclerId ?? null],
     );
     return (res[1] ?? 0) > 0;
+  }
+
+  /** One of the owner's keys, locked until `tx` ends, with its revocation time; undefined if it is not the owner's. */
+  async lockOwned(tx: Tx, keyId: string, owner: { retailerId: string } | { recyclerId: string }): Promise<{ id: string; revokedAt: Date | null } | undefined> {
+    if (!isUuid(keyId)) return undefined;
+    const column = 'retailerId' in owner ? 'retailer_id' : 'recycler_id';
+    const ownerId = 'retailerId' in owner ? owner.retailerId : owner.recyclerId;
+    const rows: { id: string; revoked_at: Date | null }[] = await tx.query(
+      `SELECT id, revoked_at FROM api_keys WHERE id = $1 AND ${column} = $2 FOR UPDATE`,
+      [keyId, ownerId],
+    );
+    return rows[0] && { id: rows[0].id, revokedAt: rows[0].revoked_at };
   }
 
   /** The actor behind a key, or undefined for an unknown or revoked one. */

@@ -33,8 +33,7 @@ export const READ_ONLY_EXCEPTIONS: Readonly<Record<string, readonly string[]>> =
  */
 export const OWNERSHIP_DEBT: Readonly<Record<string, Readonly<Record<string, readonly TableUse[]>>>> = {
   claims: { programs: ['read'], stores: ['read'], users: ['read'], vouchers: ['read', 'write'] },
-  recycling: { api_keys: ['read'], claims: ['read'] },
-  retailers: { api_keys: ['read'] },
+  recycling: { claims: ['read'] },
   review: {
     audit_events: ['read'], catalog_models: ['read'], claims: ['read', 'write'], ledger_accounts: ['read'], ledger_entries: ['read'],
     ledger_transactions: ['read'], programs: ['read'], retailers: ['read'], stores: ['read'], users: ['read'], vouchers: ['read'],

@@ -91,13 +91,5 @@ export class RecyclersRepository {
     await tx.query(`INSERT INTO recycler_certifications (recycler_id, certified_at) VALUES ($1, $2)`, [id, at]);
   }
 
-  /** An API key of this recycler, locked, with its revocation time; undefined if it is not this recycler's. */
-  async lockApiKey(tx: Tx, recyclerId: string, keyId: string): Promise<{ id: string; revokedAt: Date | null } | undefined> {
-    if (!isUuid(keyId)) return undefined;
-    const rows: { id: string; revoked_at: Date | null }[] = await tx.query(
-      `SELECT id, revoked_at FROM api_keys WHERE id = $1 AND recycler_id = $2 FOR UPDATE`,
-      [keyId, recyclerId],
-    );
-    return rows[0] && { id: rows[0].id, revokedAt: rows[0].revoked_at };
-  }
+
 }

@@ -108,11 +108,11 @@ export class RecyclersService {
     assertProgrammeOffice(actor);
     return this.db.run(async (tx) => {
       await this.existing(tx, recyclerId);
-      const key = await this.recyclers.lockApiKey(tx, recyclerId, keyId);
+      const key = await this.apiKeys.lockOwned(tx, keyId, { recyclerId });
       if (!key) throw new DomainError('not_found', 'This recycler has no such API key');
       if (key.revokedAt) throw new DomainError('conflict', 'This API key is already revoked');
       await this.apiKeys.revoke(tx, keyId, { recyclerId });
-      const revoked = await this.recyclers.lockApiKey(tx, recyclerId, keyId);
+      const revoked = await this.apiKeys.lockOwned(tx, keyId, { recyclerId });
       await this.audit.append(tx, actor, {
         action: 'recycler.api_key_revoked', subjectType: 'recycler', subjectId: recyclerId, details: { keyId },
       });

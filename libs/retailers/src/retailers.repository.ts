@@ -149,13 +149,5 @@ export class RetailersRepository {
     return r && { retailerId: r.id, stripeAccountId: r.stripe_account_id, bank: r.bank && openBankAccount(this.config.dataEncryptionKey, r.id, r.bank) };
   }
 
-  /** An API key of this retailer, locked, with its revocation time; undefined if it is not this retailer's. */
-  async lockApiKey(tx: Tx, retailerId: string, keyId: string): Promise<{ id: string; revokedAt: Date | null } | undefined> {
-    if (!isUuid(keyId)) return undefined;
-    const rows: { id: string; revoked_at: Date | null }[] = await tx.query(
-      `SELECT id, revoked_at FROM api_keys WHERE id = $1 AND retailer_id = $2 FOR UPDATE`,
-      [keyId, retailerId],
-    );
-    return rows[0] && { id: rows[0].id, revokedAt: rows[0].revoked_at };
-  }
+
 }

@@ -185,11 +185,11 @@ export class RetailersService {
     assertProgrammeOffice(actor);
     return this.db.run(async (tx) => {
       await this.existing(tx, retailerId);
-      const key = await this.retailers.lockApiKey(tx, retailerId, keyId);
+      const key = await this.apiKeys.lockOwned(tx, keyId, { retailerId });
       if (!key) throw new DomainError('not_found', 'This retailer has no such API key');
       if (key.revokedAt) throw new DomainError('conflict', 'This API key is already revoked');
       await this.apiKeys.revoke(tx, keyId, { retailerId });
-      const revoked = await this.retailers.lockApiKey(tx, retailerId, keyId);
+      const revoked = await this.apiKeys.lockOwned(tx, keyId, { retailerId });
       await this.audit.append(tx, actor, {
         action: 'retailer.api_key_revoked', subjectType: 'retailer', subjectId: retailerId, details: { keyId },
       });
