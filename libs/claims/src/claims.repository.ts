@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { TransactionService, Tx } from '@huanxin/database';
-import { LIVE_CLAIM_SQL } from './claim-states';
+import { returnedRows, TransactionService, Tx } from '@huanxin/database';
+import { canTransition, LIVE_CLAIM_SQL } from './claim-states';
 
 export type ClaimStatus = 'pending_review' | 'approved' | 'rejected' | 'cancelled' | 'in_payout' | 'paid' | 'payout_failed' | 'clawed_back';
 
@@ -38,6 +38,15 @@ export interface ClaimRow {
   cancelled_at: Date | null;
   created_at: Date;
   updated_at: Date;
+}
+
+/** What a move needs to book the claim's money. */
+export interface MovedClaim {
+  id: string;
+  program_id: string;
+  city: string;
+  retailer_id: string;
+  amount_fen: string;
 }
 
 export interface NewClaim {
@@ -172,12 +181,31 @@ export class ClaimsRepository {
     );
   }
 
-  async setStatus(tx: Tx, id: string, status: ClaimStatus, extra: { cancelReason?: string; at: Date }): Promise<void> {
-    await tx.query(
-      `UPDATE claims SET status = $2, cancel_reason = coalesce($3, cancel_reason),
-              cancelled_at = CASE WHEN $2 IN ('cancelled', 'clawed_back') THEN $4 ELSE cancelled_at END, updated_at = $4
-        WHERE id = $1`,
-      [id, status, extra.cancelReason ?? null, extra.at],
-    );
+  /**
+   * One conditional move along the state machine (claim-states.ts): the claim moves only if it is `from` now, so
+   * of any number of writers racing on one claim exactly one sees its row come back; the others wait on the row
+   * lock, then find it moved and get nothing. A decision records who and why; a cancellation or clawback why.
+   */
+  async transition(tx: Tx, id: string, from: ClaimStatus, to: ClaimStatus, extra: { at: Date; decidedBy?: string; decisionReason?: string; cancelReason?: string }): Promise<MovedClaim | undefined> {
+    if (!canTransition(from, to)) throw new RangeError(`claims: no transition from ${from} to ${to}`);
+    const rows = returnedRows<MovedClaim>(await tx.query(
+      `UPDATE claims
+          SET status = $3, updated_at = $4,
+              decided_by = coalesce($5::uuid, decided_by), decision_reason = coalesce($6, decision_reason),
+              decided_at = CASE WHEN $5::uuid IS NOT NULL THEN $4 ELSE decided_at END,
+              cancel_reason = coalesce($7, cancel_reason),
+              cancelled_at = CASE WHEN $3 IN ('cancelled', 'clawed_back') THEN $4 ELSE cancelled_at END
+        WHERE id = $1 AND status = $2
+        RETURNING id, program_id, city, retailer_id, amount_fen::text AS amount_fen`,
+      [id, from, to, extra.at, extra.decidedBy ?? null, extra.decisionReason ?? null, extra.cancelReason ?? null],
+    ));
+    return rows[0];
   }
+
+  async statusOf(tx: Tx, id: string): Promise<ClaimStatus | undefined> {
+    const rows = await tx.query(`SELECT status FROM claims WHERE id = $1`, [id]);
+    return rows[0]?.status;
+  }
+
+
 }

@@ -50,18 +50,18 @@ export class ClaimsService {
       switch (c.status) {
         case 'pending_review':
           next = 'cancelled';
-          await this.claims.setStatus(tx, c.id, next, { cancelReason: reason, at: now });
+          await this.claims.transition(tx, c.id, c.status, next, { at: now, cancelReason: reason });
           await this.ledger.release(tx, actor, movement);
           break;
         case 'approved':
         case 'payout_failed':
           next = 'cancelled';
-          await this.claims.setStatus(tx, c.id, next, { cancelReason: reason, at: now });
+          await this.claims.transition(tx, c.id, c.status, next, { at: now, cancelReason: reason });
           await this.ledger.uncommit(tx, actor, movement);
           break;
         case 'paid':
           next = 'clawed_back';
-          await this.claims.setStatus(tx, c.id, next, { cancelReason: reason, at: now });
+          await this.claims.transition(tx, c.id, c.status, next, { at: now, cancelReason: reason });
           await this.ledger.clawback(tx, actor, movement);
           break;
         default:

@@ -35,7 +35,7 @@ export const OWNERSHIP_DEBT: Readonly<Record<string, Readonly<Record<string, rea
   claims: { programs: ['read'], stores: ['read'], users: ['read'], vouchers: ['read', 'write'] },
   recycling: { claims: ['read'] },
   review: {
-    audit_events: ['read'], catalog_models: ['read'], claims: ['read', 'write'], ledger_accounts: ['read'], ledger_entries: ['read'],
+    audit_events: ['read'], catalog_models: ['read'], claims: ['read'], ledger_accounts: ['read'], ledger_entries: ['read'],
     ledger_transactions: ['read'], programs: ['read'], retailers: ['read'], stores: ['read'], users: ['read'], vouchers: ['read'],
   },
   settlement: {

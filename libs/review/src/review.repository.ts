@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { ClaimRow, ClaimStatus } from '@huanxin/claims';
-import { returnedRows, TransactionService, Tx } from '@huanxin/database';
+import type { ClaimRow } from '@huanxin/claims';
+import { TransactionService } from '@huanxin/database';
 import { ClaimFilter, claimFilterSql, ClaimKey, CREATED_KEY_SQL } from './claim-filter';
 
 /** A claim as the auditor sees it: the retailer's view plus what review needs. */
@@ -32,14 +32,6 @@ export interface MovementRow {
   entries: { kind: string; retailer_id: string | null; amount_fen: string }[];
 }
 
-/** What a decision or clawback needs to move the claim's money. */
-export interface DecidedClaim {
-  id: string;
-  program_id: string;
-  city: string;
-  retailer_id: string;
-  amount_fen: string;
-}
 
 const REVIEW_SELECT = `
   SELECT c.id, c.program_id, p.code AS program_code, c.city, c.retailer_id, r.name AS retailer_name, s.code AS store_code,
@@ -115,34 +107,5 @@ export class ReviewRepository {
     );
   }
 
-  /**
-   * The decision as one conditional update: of any number of auditors (in any number of processes) deciding
-   * one claim at once, exactly one sees its row come back; the others wait on the row lock, then find the
-   * claim no longer pending and get nothing.
-   */
-  async decide(tx: Tx, id: string, to: 'approved' | 'rejected', decidedBy: string, reason: string, at: Date): Promise<DecidedClaim | undefined> {
-    const rows = returnedRows<DecidedClaim>(await tx.query(
-      `UPDATE claims SET status = $2, decided_by = $3, decided_at = $5, decision_reason = $4, updated_at = $5
-        WHERE id = $1 AND status = 'pending_review'
-        RETURNING id, program_id, city, retailer_id, amount_fen::text AS amount_fen`,
-      [id, to, decidedBy, reason, at],
-    ));
-    return rows[0];
-  }
 
-  /** paid → clawed_back, conditionally, as `decide` does (a retailer's cancellation may race it). */
-  async clawBack(tx: Tx, id: string, reason: string, at: Date): Promise<DecidedClaim | undefined> {
-    const rows = returnedRows<DecidedClaim>(await tx.query(
-      `UPDATE claims SET status = 'clawed_back', cancel_reason = $2, cancelled_at = $3, updated_at = $3
-        WHERE id = $1 AND status = 'paid'
-        RETURNING id, program_id, city, retailer_id, amount_fen::text AS amount_fen`,
-      [id, reason, at],
-    ));
-    return rows[0];
-  }
-
-  async statusOf(tx: Tx, id: string): Promise<ClaimStatus | undefined> {
-    const rows = await tx.query(`SELECT status FROM claims WHERE id = $1`, [id]);
-    return rows[0]?.status;
-  }
 }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AuditService } from '@huanxin/audit-log';
 import { Actor, Clock, DomainError, isUuid, toShanghaiIso, requireAccess } from '@huanxin/core';
 import { TransactionService } from '@huanxin/database';
+import { ClaimsRepository } from '@huanxin/claims';
 import { LedgerService } from '@huanxin/ledger';
 import { ClaimFilterInput, resolveClaimFilter } from './claim-filter';
 import { ReviewRepository } from './review.repository';
@@ -34,6 +35,7 @@ export class ReviewService {
   constructor(
     private readonly db: TransactionService,
     private readonly repo: ReviewRepository,
+    private readonly claims: ClaimsRepository,
     private readonly ledger: LedgerService,
     private readonly audit: AuditService,
     private readonly clock: Clock,
@@ -87,9 +89,9 @@ export class ReviewService {
     const now = this.clock.now();
     const approve = decision === 'approve';
     await this.db.run(async (tx) => {
-      const c = await this.repo.decide(tx, claimId, approve ? 'approved' : 'rejected', actor.id, reason, now);
+      const c = await this.claims.transition(tx, claimId, 'pending_review', approve ? 'approved' : 'rejected', { at: now, decidedBy: actor.id, decisionReason: reason });
       if (!c) {
-        const status = await this.repo.statusOf(tx, claimId);
+        const status = await this.claims.statusOf(tx, claimId);
         if (!status) throw new DomainError('not_found', 'No such claim');
         throw new DomainError('claim_already_decided', `The claim is ${status}; only a claim pending review can be decided`);
       }
@@ -112,9 +114,9 @@ export class ReviewService {
     const claimId = id.toLowerCase();
     const now = this.clock.now();
     await this.db.run(async (tx) => {
-      const c = await this.repo.clawBack(tx, claimId, reason, now);
+      const c = await this.claims.transition(tx, claimId, 'paid', 'clawed_back', { at: now, cancelReason: reason });
       if (!c) {
-        const status = await this.repo.statusOf(tx, claimId);
+        const status = await this.claims.statusOf(tx, claimId);
         if (!status) throw new DomainError('not_found', 'No such claim');
         throw new DomainError('claim_not_paid', `The claim is ${status}; only a paid claim can be clawed back`);
       }
