@@ -9,6 +9,7 @@ import { AppModule, AppOptions } from './app.module';
 import { createValidationPipe } from './http/validation';
 import { enableDefaultMetrics } from './http/metrics';
 import { portalMiddleware } from './http/portal';
+import { SESSION_PATH } from './auth/session.controller';
 
 export function buildOpenApi(app: INestApplication) {
   const doc = new DocumentBuilder()
@@ -32,7 +33,8 @@ export async function createApp(opts: AppOptions): Promise<NestExpressApplicatio
   app.set('trust proxy', opts.config.trustProxy);
   app.disable('x-powered-by');
   app.use(helmet({ contentSecurityPolicy: false }));
-  app.use(cookieParser());
+  // cookies matter to the web session's routes only: the rest of the API is not charged for parsing them
+  app.use(SESSION_PATH, cookieParser());
   // the portal's pages at `/` (with their own strict CSP); the API stays under /v1
   const portal = portalMiddleware(opts.config.portalDir);
   if (portal) app.use(portal);

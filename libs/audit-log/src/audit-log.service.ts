@@ -31,11 +31,6 @@ export interface AuditExport {
 
 const EXPORT_PAGE = 2000;
 
-/** Only auditors and admins read the log (DESIGN.md roles); the controllers say so too. */
-function assertReader(actor: Actor): void {
-  requireAccess(actor, 'auditlog.read');
-}
-
 function outOfLog(field: string, size: number, sealed: number): DomainError {
   return new DomainError('not_found', `${field} ${size} is beyond the log: ${sealed} entries are sealed`);
 }
@@ -74,7 +69,7 @@ export class AuditLogService {
   ) {}
 
   async entries(actor: Actor, from: number, limit: number): Promise<{ items: AuditEntry[] }> {
-    assertReader(actor);
+    requireAccess(actor, 'auditlog.read');
     const { treeSize } = await this.repo.sealState(this.db.manager);
     const rows = from >= treeSize ? [] : await this.repo.sealedEntries(this.db.manager, from, limit, treeSize);
     return { items: rows.map(toEntry) };
@@ -82,17 +77,17 @@ export class AuditLogService {
 
   /** The latest signed head; the empty tree's head (signed on first request) while nothing is sealed. */
   async treeHead(actor: Actor): Promise<SignedTreeHead> {
-    assertReader(actor);
+    requireAccess(actor, 'auditlog.read');
     return (await this.repo.latestHead(this.db.manager)) ?? this.sealer.ensureEmptyHead();
   }
 
   publicKey(actor: Actor): AuditPublicJwk {
-    assertReader(actor);
+    requireAccess(actor, 'auditlog.read');
     return { ...this.signer.publicJwk };
   }
 
   async inclusionProof(actor: Actor, index: number, treeSize?: number): Promise<InclusionProofAnswer> {
-    assertReader(actor);
+    requireAccess(actor, 'auditlog.read');
     const size = treeSize ?? (await this.treeHead(actor)).treeSize;
     await this.assertWithinLog('treeSize', size);
     if (index >= size) {
@@ -110,7 +105,7 @@ export class AuditLogService {
   }
 
   async consistencyProof(actor: Actor, from: number, to?: number): Promise<ConsistencyProofAnswer> {
-    assertReader(actor);
+    requireAccess(actor, 'auditlog.read');
     const size = to ?? (await this.treeHead(actor)).treeSize;
     await this.assertWithinLog('to', size);
     if (from > size) {

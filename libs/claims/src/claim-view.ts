@@ -1,4 +1,4 @@
-import { cursorTime, decodeCursor, DomainError, encodeCursor, isUuid, toShanghaiIso } from '@huanxin/core';
+import { decodeTimeCursor, encodeTimeCursor, isUuid, toShanghaiIso } from '@huanxin/core';
 import type { ClaimRow } from './claims.repository';
 
 export interface SubsidyView {
@@ -71,20 +71,11 @@ export interface Cursor {
 
 /** Claims page newest first on (created_at, id); the cursor carries both, opaque to clients. */
 export function encodeClaimCursor(c: Cursor): string {
-  return encodeCursor(JSON.stringify([c.createdAt.toISOString(), c.id]));
+  return encodeTimeCursor(c.createdAt, c.id);
 }
 
 export function decodeClaimCursor(s: string | undefined): Cursor | undefined {
   if (!s) return undefined;
-  const invalid = () => new DomainError('validation_failed', 'The cursor is not valid', [{ field: 'cursor', message: 'not a cursor from this list' }]);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(decodeCursor(s));
-  } catch {
-    throw invalid();
-  }
-  const [at, id] = Array.isArray(parsed) ? parsed : [];
-  const createdAt = cursorTime(at);
-  if (typeof id !== 'string' || !isUuid(id) || !createdAt) throw invalid();
-  return { createdAt, id };
+  const { at, key } = decodeTimeCursor(s, isUuid);
+  return { createdAt: at, id: key };
 }

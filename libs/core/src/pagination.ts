@@ -39,3 +39,30 @@ export function cursorTime(value: unknown): Date | undefined {
   const year = d.getUTCFullYear();
   return Number.isNaN(d.getTime()) || year < 1 || year > 9999 ? undefined : d;
 }
+
+/** The refusal of a cursor no page of this list could have given out. */
+export function invalidCursor(): DomainError {
+  return new DomainError('validation_failed', 'The cursor is not valid', [{ field: 'cursor', message: 'not a cursor from this list' }]);
+}
+
+/** A keyset cursor over (time, key), the order of most lists here: the last row's time (to the ms) and its key. */
+export function encodeTimeCursor(at: Date, key: string): string {
+  return encodeCursor(JSON.stringify([at.toISOString(), key]));
+}
+
+/**
+ * The (time, key) of a cursor `encodeTimeCursor` made, or 400 validation_failed. The key is checked again after
+ * JSON has unescaped it (an escaped NUL or control character would otherwise reach PostgreSQL), then by `validKey`.
+ */
+export function decodeTimeCursor(cursor: string, validKey: (key: string) => boolean): { at: Date; key: string } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(decodeCursor(cursor));
+  } catch {
+    throw invalidCursor();
+  }
+  const [time, key] = Array.isArray(parsed) && parsed.length === 2 ? parsed : [];
+  const at = cursorTime(time);
+  if (!at || typeof key !== 'string' || unsafeText(key) || [...key].some((c) => c.charCodeAt(0) < 0x20) || !validKey(key)) throw invalidCursor();
+  return { at, key };
+}

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@huanxin/audit-log';
-import { Actor, Clock, DomainError, toShanghaiIso } from '@huanxin/core';
+import { Actor, Clock, DomainError, toShanghaiIso, requireAccess } from '@huanxin/core';
 import { isUniqueViolation, TransactionService } from '@huanxin/database';
 import { jwkThumbprint, parseEd25519PublicJwk } from './jwk';
-import { assertProgrammeOffice, recyclerNotFound } from './programme-office';
+import { recyclerNotFound } from './programme-office';
 import { RecyclerKeysRepository } from './recycler-keys.repository';
 import { RecyclersRepository } from './recyclers.repository';
 import { recyclerKeyView } from './recycling-views';
@@ -28,7 +28,7 @@ export class RecyclerKeysService {
    * never repeated in the answer. Only `{kty, crv, x}` is kept.
    */
   async register(actor: Actor, recyclerId: string, input: { kid: string; publicKeyJwk: unknown }): Promise<RecyclerKeyView> {
-    assertProgrammeOffice(actor);
+    requireAccess(actor, 'programme.manage');
     if (!KID_RE.test(input.kid)) {
       throw new DomainError('validation_failed', 'The request has invalid fields', [{ field: 'kid', message: 'kid must be 1-100 characters of A-Z a-z 0-9 . _ -' }]);
     }
@@ -59,7 +59,7 @@ export class RecyclerKeysService {
    * becomes compromised, `revokedAt` keeps the original time, and the change is audited.
    */
   async revoke(actor: Actor, recyclerId: string, kid: string, reason: KeyRevokeReason): Promise<RevokedRecyclerKey> {
-    assertProgrammeOffice(actor);
+    requireAccess(actor, 'programme.manage');
     return this.db.run(async (tx) => {
       if (!(await this.recyclers.lockById(tx, recyclerId, 'share'))) throw recyclerNotFound();
       const key = await this.keys.lock(tx, recyclerId, kid);

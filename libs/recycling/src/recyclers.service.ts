@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@huanxin/audit-log';
 import { ApiKeysService, CreatedApiKey } from '@huanxin/auth';
-import { Actor, Clock, decodeCursor, DomainError, encodeCursor, isUuid, isValidCreditCode, newId, normaliseCreditCode, Page, pageSize, toShanghaiIso } from '@huanxin/core';
+import { Actor, Clock, decodeCursor, DomainError, encodeCursor, isUuid, isValidCreditCode, newId, normaliseCreditCode, Page, pageSize, toShanghaiIso, requireAccess } from '@huanxin/core';
 import { isUniqueViolation, TransactionService, Tx } from '@huanxin/database';
-import { assertProgrammeOffice, recyclerNotFound } from './programme-office';
+import { recyclerNotFound } from './programme-office';
 import { RecyclerKeysRepository } from './recycler-keys.repository';
 import { RecyclersRepository } from './recyclers.repository';
 import { recyclerView } from './recycling-views';
@@ -25,7 +25,7 @@ export class RecyclersService {
   ) {}
 
   async create(actor: Actor, input: { name: string; creditCode: string }): Promise<RecyclerView> {
-    assertProgrammeOffice(actor);
+    requireAccess(actor, 'programme.manage');
     const creditCode = normaliseCreditCode(input.creditCode);
     if (!isValidCreditCode(creditCode)) {
       throw new DomainError('validation_failed', 'The request has invalid fields', [
@@ -51,7 +51,7 @@ export class RecyclersService {
 
   /** Every recycler, certified or not, a page at a time (the programme office's list; keys and periods: `get`). */
   async list(actor: Actor, query: { limit?: number; cursor?: string }): Promise<Page<RecyclerSummaryView>> {
-    assertProgrammeOffice(actor);
+    requireAccess(actor, 'programme.manage');
     const limit = pageSize(query.limit);
     let afterId: string | undefined;
     if (query.cursor !== undefined) {
@@ -72,7 +72,7 @@ export class RecyclersService {
   }
 
   async get(actor: Actor, id: string): Promise<RecyclerView> {
-    assertProgrammeOffice(actor);
+    requireAccess(actor, 'programme.manage');
     const r = await this.recyclers.findById(id);
     if (!r) throw recyclerNotFound();
     return recyclerView(r, await this.recyclers.certificationPeriods(id), await this.keys.listFor(id));
@@ -92,7 +92,7 @@ export class RecyclersService {
 
   /** A recycler's system key (to revoke receipts): the key is in the answer this once and never in the audit log. */
   async createApiKey(actor: Actor, recyclerId: string): Promise<CreatedApiKey> {
-    assertProgrammeOffice(actor);
+    requireAccess(actor, 'programme.manage');
     return this.db.run(async (tx) => {
       await this.existing(tx, recyclerId);
       const created = await this.apiKeys.create(tx, { recyclerId });
@@ -105,7 +105,7 @@ export class RecyclersService {
 
   /** Another recycler's key id is 404; revoking a revoked key is 409 `conflict`. */
   async revokeApiKey(actor: Actor, recyclerId: string, keyId: string): Promise<{ id: string; revokedAt: string }> {
-    assertProgrammeOffice(actor);
+    requireAccess(actor, 'programme.manage');
     return this.db.run(async (tx) => {
       await this.existing(tx, recyclerId);
       const key = await this.apiKeys.lockOwned(tx, keyId, { recyclerId });
@@ -121,7 +121,7 @@ export class RecyclersService {
   }
 
   private async changeCertification(actor: Actor, id: string, to: RecyclerStatus, reason: string): Promise<RecyclerView> {
-    assertProgrammeOffice(actor);
+    requireAccess(actor, 'programme.manage');
     return this.db.run(async (tx) => {
       const r = await this.recyclers.lockById(tx, id, 'update');
       if (!r) throw recyclerNotFound();

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Readable } from 'node:stream';
-import { Actor } from '@huanxin/core';
-import { assertAuditor, ClaimFilter, ClaimFilterInput, ClaimKey, resolveClaimFilter } from '@huanxin/review';
+import { Actor, requireAccess } from '@huanxin/core';
+import { ClaimFilter, ClaimFilterInput, ClaimKey, resolveClaimFilter } from '@huanxin/review';
 import { CLAIMS_CSV_HEADER } from './claims-csv.columns';
 import { CSV_BOM, csvLine } from './csv';
 import { ReportsRepository } from './reports.repository';
@@ -26,7 +26,7 @@ export class ClaimsExportService {
 
   /** Validates and finds the end before the first byte, so a bad filter is a proper problem+json answer. */
   async claimsCsv(actor: Actor, input: ClaimFilterInput): Promise<Readable> {
-    assertAuditor(actor);
+    requireAccess(actor, 'claims.review');
     const filter = resolveClaimFilter(input);
     const end = await this.repo.lastKey(filter);
     return Readable.from(this.chunks(filter, end), { objectMode: false });

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { Actor, DomainError, toShanghaiIso } from '@huanxin/core';
+import { Actor, DomainError, toShanghaiIso, requireAccess } from '@huanxin/core';
 import { CityBalances, LedgerService } from '@huanxin/ledger';
-import { assertAuditor, resolveClaimFilter } from '@huanxin/review';
+import { resolveClaimFilter } from '@huanxin/review';
 import { ReportsRepository, SummaryGroupBy, SummaryRow } from './reports.repository';
 
 export interface SummaryFigures {
@@ -90,7 +90,7 @@ export class ReportsService {
   constructor(private readonly repo: ReportsRepository, private readonly ledger: LedgerService) {}
 
   async summary(actor: Actor, q: { programCode: string; from?: string; to?: string; groupBy?: SummaryGroupBy }): Promise<SummaryReport> {
-    assertAuditor(actor);
+    requireAccess(actor, 'claims.review');
     const { from, to } = resolveClaimFilter({ from: q.from, to: q.to });
     const programId = await this.program(q.programCode);
     const groupBy = q.groupBy ?? 'city';
@@ -103,7 +103,7 @@ export class ReportsService {
 
   /** Each city's position and whether the whole programme's ledger checks out (LedgerService.checkInvariants). */
   async ledgerReport(actor: Actor, programCode: string): Promise<LedgerReport> {
-    assertAuditor(actor);
+    requireAccess(actor, 'claims.review');
     const programId = await this.program(programCode);
     const [cities, invariants] = await Promise.all([this.ledger.balances(programId), this.ledger.checkInvariants(programId)]);
     return { programCode, balanced: invariants.balanced && cities.every((c) => c.balanced), cities, problems: invariants.problems };

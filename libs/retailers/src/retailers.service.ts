@@ -60,7 +60,7 @@ export class RetailersService {
   ) {}
 
   async create(actor: Actor, input: NewRetailer): Promise<RetailerView> {
-    assertProgrammeOffice(actor);
+    requireAccess(actor, 'programme.manage');
     const errors = checkNewRetailer(input);
     if (errors.length) throw new DomainError('validation_failed', 'The request has invalid fields', errors);
     const now = this.clock.now();
@@ -102,7 +102,7 @@ export class RetailersService {
   }
 
   async list(actor: Actor, query: { limit?: number; cursor?: string }): Promise<Page<RetailerView>> {
-    assertProgrammeOffice(actor);
+    requireAccess(actor, 'programme.manage');
     const limit = query.limit ?? 50;
     let afterId: string | undefined;
     if (query.cursor !== undefined) {
@@ -121,7 +121,7 @@ export class RetailersService {
   }
 
   async get(actor: Actor, id: string): Promise<RetailerView> {
-    assertProgrammeOffice(actor);
+    requireAccess(actor, 'programme.manage');
     const r = await this.retailers.findById(id);
     if (!r) throw notFound();
     return retailerView(r, await this.retailers.storesOf([r.id]));
@@ -135,7 +135,7 @@ export class RetailersService {
 
   /** Extension: a store opened after certification. Its code must be new for this retailer (409 duplicate). */
   async addStore(actor: Actor, retailerId: string, input: NewStore): Promise<StoreView> {
-    assertProgrammeOffice(actor);
+    requireAccess(actor, 'programme.manage');
     if (!isCityCode(input.city)) {
       throw new DomainError('validation_failed', 'The request has invalid fields', [{ field: 'city', message: 'city must be one of the eleven city codes' }]);
     }
@@ -160,7 +160,7 @@ export class RetailersService {
 
   /** A staff account of the retailer (role `retailer`); AuthService records `user.created` with the retailer id. */
   async addStaff(actor: Actor, retailerId: string, input: NewStaff): Promise<StaffUser> {
-    assertProgrammeOffice(actor);
+    requireAccess(actor, 'programme.manage');
     return this.db.run(async (tx) => {
       await this.existing(tx, retailerId);
       return this.auth.createStaff(tx, actor, { ...input, role: 'retailer', retailerId });
@@ -169,7 +169,7 @@ export class RetailersService {
 
   /** A POS API key: the key is in the answer this once and never in the audit log. */
   async createApiKey(actor: Actor, retailerId: string): Promise<CreatedApiKey> {
-    assertProgrammeOffice(actor);
+    requireAccess(actor, 'programme.manage');
     return this.db.run(async (tx) => {
       await this.existing(tx, retailerId);
       const created = await this.apiKeys.create(tx, { retailerId });
@@ -182,7 +182,7 @@ export class RetailersService {
 
   /** Another retailer's key id is 404; revoking a revoked key is 409 `conflict` (nothing left to change). */
   async revokeApiKey(actor: Actor, retailerId: string, keyId: string): Promise<RevokedApiKey> {
-    assertProgrammeOffice(actor);
+    requireAccess(actor, 'programme.manage');
     return this.db.run(async (tx) => {
       await this.existing(tx, retailerId);
       const key = await this.apiKeys.lockOwned(tx, keyId, { retailerId });
@@ -211,7 +211,7 @@ export class RetailersService {
   }
 
   private async changeStatus(actor: Actor, retailerId: string, to: RetailerStatus, reason: string): Promise<RetailerView> {
-    assertProgrammeOffice(actor);
+    requireAccess(actor, 'programme.manage');
     return this.db.run(async (tx) => {
       const r = await this.retailers.lockById(tx, retailerId, 'update');
       if (!r) throw notFound();
@@ -240,7 +240,3 @@ function notFound(): DomainError {
   return new DomainError('not_found', 'No retailer with this id');
 }
 
-/** Certification is the programme office's (admins, or the system for seeding); roles are also checked by the controller. */
-function assertProgrammeOffice(actor: Actor): void {
-  requireAccess(actor, 'programme.manage');
-}

@@ -20,11 +20,6 @@ export interface ReviewListQuery extends ClaimFilterInput {
   order?: 'asc' | 'desc';
 }
 
-/** Separation of duties (DESIGN.md): review is the auditor's, and only the auditor's. */
-export function assertAuditor(actor: Actor): void {
-  requireAccess(actor, 'claims.review');
-}
-
 /**
  * The auditor's review workspace (DESIGN.md "The flow", step 4): the queue, a claim with everything that
  * was checked and everything that happened to it, and the decisions that move its money. Each decision
@@ -42,7 +37,7 @@ export class ReviewService {
   ) {}
 
   async list(actor: Actor, q: ReviewListQuery): Promise<{ items: ReviewClaimView[]; nextCursor: string | null }> {
-    assertAuditor(actor);
+    requireAccess(actor, 'claims.review');
     const filter = resolveClaimFilter(q);
     const order = q.order ?? 'desc';
     const limit = Math.min(Math.max(q.limit ?? 50, 1), 200);
@@ -60,7 +55,7 @@ export class ReviewService {
   }
 
   async get(actor: Actor, id: string): Promise<ReviewClaimDetail> {
-    assertAuditor(actor);
+    requireAccess(actor, 'claims.review');
     const row = isUuid(id) ? await this.repo.findById(id.toLowerCase()) : undefined;
     if (!row) throw new DomainError('not_found', 'No such claim');
     const [household, events, movements] = await Promise.all([
@@ -83,7 +78,7 @@ export class ReviewService {
    * Only a claim pending review can be decided, once: everything else is 409 claim_already_decided.
    */
   async decide(actor: Actor, id: string, decision: Decision, reason: string): Promise<ReviewClaimDetail> {
-    assertAuditor(actor);
+    requireAccess(actor, 'claims.review');
     if (!isUuid(id)) throw new DomainError('not_found', 'No such claim');
     const claimId = id.toLowerCase();
     const now = this.clock.now();
@@ -109,7 +104,7 @@ export class ReviewService {
 
   /** A paid claim found wrong afterwards: the retailer owes its amount back (receivable), the pool gets it. */
   async clawBack(actor: Actor, id: string, reason: string): Promise<ReviewClaimDetail> {
-    assertAuditor(actor);
+    requireAccess(actor, 'claims.review');
     if (!isUuid(id)) throw new DomainError('not_found', 'No such claim');
     const claimId = id.toLowerCase();
     const now = this.clock.now();

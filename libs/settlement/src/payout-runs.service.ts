@@ -1,16 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AuditService } from '@huanxin/audit-log';
 import { APP_CONFIG, AppConfig } from '@huanxin/config';
-import { Actor, Clock, cursorTime, decodeCursor, DomainError, encodeCursor, isUuid, newId, Page, pageSize, SYSTEM_ACTOR, toShanghaiIso, requireAccess } from '@huanxin/core';
+import { Actor, Clock, decodeTimeCursor, DomainError, encodeTimeCursor, isUuid, newId, Page, pageSize, requireAccess, SYSTEM_ACTOR, toShanghaiIso } from '@huanxin/core';
 import { TransactionService, Tx } from '@huanxin/database';
 import { NewRecovery, NewReversal, PayoutRow, PayoutRunsRepository, ReversalRow, RunRow } from './payout-runs.repository';
 import type { GatewayName, PayoutRunView, PayoutStatus, PayoutSummary, ReversalSummary, RunTrigger } from './settlement.types';
 
 const n = (s: string | number | null | undefined) => Number(s ?? 0);
-
-export function assertProgrammeOffice(actor: Actor): void {
-  requireAccess(actor, 'programme.manage');
-}
 
 export function toPayoutSummary(p: PayoutRow): PayoutSummary {
   return {
@@ -28,25 +24,6 @@ export type PayoutRunSummary = Omit<PayoutRunView, 'payouts' | 'held' | 'reversa
   /** Retailers with approved claims the run held back (GET /v1/admin/payout-runs/{id} says who and why). */
   heldCount: number;
 };
-
-/** Runs page newest first on (created_at, id); the cursor carries both, opaque to clients. */
-function encodeRunCursor(r: { created_at: Date; id: string }): string {
-  return encodeCursor(JSON.stringify([r.created_at.toISOString(), r.id]));
-}
-
-function decodeRunCursor(s: string): { createdAt: Date; id: string } {
-  const invalid = () => new DomainError('validation_failed', 'The cursor is not valid', [{ field: 'cursor', message: 'not a cursor from this list' }]);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(decodeCursor(s));
-  } catch {
-    throw invalid();
-  }
-  const [at, id] = Array.isArray(parsed) ? parsed : [];
-  const createdAt = cursorTime(at);
-  if (typeof id !== 'string' || !isUuid(id) || !createdAt) throw invalid();
-  return { createdAt, id: id.toLowerCase() };
-}
 
 /** Rolls a scheduled run with nothing to do back, so the schedule leaves no empty runs behind. */
 class NothingToPay extends Error {}
@@ -70,7 +47,7 @@ export class PayoutRunsService {
   ) {}
 
   async create(actor: Actor, programCode: string, trigger: RunTrigger = 'manual'): Promise<PayoutRunView> {
-    assertProgrammeOffice(actor);
+    requireAccess(actor, 'programme.manage');
     const program = await this.repo.programByCode(programCode);
     if (!program) throw new DomainError('not_found', `No programme ${programCode}`);
     const run = await this.createFor(actor, program, trigger);
@@ -78,7 +55,7 @@ export class PayoutRunsService {
   }
 
   async get(actor: Actor, id: string): Promise<PayoutRunView> {
-    assertProgrammeOffice(actor);
+    requireAccess(actor, 'programme.manage');
     const run = isUuid(id) ? await this.repo.findRun(id.toLowerCase()) : undefined;
     if (!run) throw new DomainError('not_found', 'No such payout run');
     return this.view(run);
@@ -86,9 +63,9 @@ export class PayoutRunsService {
 
   /** The programme office's list of runs, newest first, optionally of one programme (an unknown code: an empty page). */
   async list(actor: Actor, q: { programCode?: string; limit?: number; cursor?: string }): Promise<Page<PayoutRunSummary>> {
-    assertProgrammeOffice(actor);
+    requireAccess(actor, 'programme.manage');
     const limit = pageSize(q.limit);
-    const after = q.cursor === undefined ? undefined : decodeRunCursor(q.cursor);
+    const after = q.cursor === undefined ? undefined : (({ at, key }) => ({ createdAt: at, id: key.toLowerCase() }))(decodeTimeCursor(q.cursor, isUuid));
     const rows = await this.repo.listRuns({ programCode: q.programCode, after, limit: limit + 1 });
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
@@ -110,7 +87,7 @@ export class PayoutRunsService {
         startedAt: run.started_at ? toShanghaiIso(run.started_at) : null,
         completedAt: run.completed_at ? toShanghaiIso(run.completed_at) : null,
       })),
-      nextCursor: rows.length > limit && last ? encodeRunCursor(last) : null,
+      nextCursor: rows.length > limit && last ? encodeTimeCursor(last.created_at, last.id) : null,
     };
   }
 

@@ -1,13 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AuditService } from '@huanxin/audit-log';
 import { APP_CONFIG, AppConfig } from '@huanxin/config';
-import { Actor, Clock, DomainError, isUuid, toShanghaiIso } from '@huanxin/core';
+import { Actor, Clock, DomainError, isUuid, toShanghaiIso, requireAccess } from '@huanxin/core';
 import { TransactionService } from '@huanxin/database';
 import { BankFileGateway } from './bank/bank-file.gateway';
 import type { GatewayRecord, PayoutGateway } from './payout-gateway';
 import { SETTLEMENT_ACTOR } from './payout-processor.service';
 import { PayoutRow, PayoutRunsRepository, RunRow } from './payout-runs.repository';
-import { assertProgrammeOffice } from './payout-runs.service';
 import type { ReconciliationMismatch, ReconciliationView } from './settlement.types';
 import { StripeGateway } from './stripe/stripe.gateway';
 
@@ -32,7 +31,7 @@ export class ReconciliationService {
   ) {}
 
   async reconcile(actor: Actor, runId: string): Promise<ReconciliationView> {
-    assertProgrammeOffice(actor);
+    requireAccess(actor, 'programme.manage');
     const run = isUuid(runId) ? await this.repo.findRun(runId.toLowerCase()) : undefined;
     if (!run) throw new DomainError('not_found', 'No such payout run');
     return this.compare(run);

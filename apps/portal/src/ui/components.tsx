@@ -62,12 +62,12 @@ export function Button({ kind = 'primary', busy, children, ...rest }: ButtonHTML
 export function ProblemAlert({ error }: { error: unknown }) {
   const { problem, t } = useI18n();
   if (!error) return null;
-  const p = error instanceof ApiProblem ? error.problem : { code: 'unknown', status: 0 };
+  // a problem from the API in the reader's language; anything else (a bug in the page) says what it was
+  const p = error instanceof ApiProblem ? error.problem : undefined;
   return (
-    <div className="alert alert-error" role="alert" data-code={p.code}>
-      <p>{problem(p.code)}</p>
-      {'errors' in p && p.errors?.length ? <ul>{p.errors.map((e) => <li key={e.field}><code>{e.field}</code>: {e.message}</li>)}</ul> : null}
-      {p.code === 'unknown' && <p>{t('errors.unknown', { code: String(error) })}</p>}
+    <div className="alert alert-error" role="alert" data-code={p?.code ?? 'unknown'}>
+      <p>{p ? problem(p.code) : t('errors.unknown', { code: String(error) })}</p>
+      {p?.errors?.length ? <ul>{p.errors.map((e) => <li key={e.field}><code>{e.field}</code>: {e.message}</li>)}</ul> : null}
     </div>
   );
 }
@@ -125,4 +125,36 @@ export function useAction<A extends unknown[], T>(act: (...args: A) => Promise<T
     }
   }, [act]);
   return { run, busy, error, clear: () => setError(undefined) };
+}
+
+/**
+ * A "load more" list of keyset pages (`{items, nextCursor}`): the first page loaded when `deps` change (`first`,
+ * for Loading and ProblemAlert), later ones appended by `more` (once at a time).
+ */
+export function usePages<T>(load: (cursor?: string) => Promise<{ items: T[]; nextCursor: string | null }>, deps: unknown[]) {
+  const [items, setItems] = useState<T[]>([]);
+  const [cursor, setCursor] = useState<string | undefined>();
+  const first = useLoad(async () => {
+    const page = await load();
+    setItems(page.items);
+    setCursor(page.nextCursor ?? undefined);
+    return page;
+  }, deps);
+  const more = useAction(async () => {
+    const page = await load(cursor);
+    setItems((x) => [...x, ...page.items]);
+    setCursor(page.nextCursor ?? undefined);
+  });
+  return { items, setItems, first, more, hasMore: cursor !== undefined };
+}
+
+/** The list's "load more" button and its error. */
+export function MoreButton({ pages }: { pages: { more: { run: () => Promise<unknown>; busy: boolean; error: unknown }; hasMore: boolean } }) {
+  const { t } = useI18n();
+  return (
+    <>
+      <ProblemAlert error={pages.more.error} />
+      {pages.hasMore && <Button kind="secondary" busy={pages.more.busy} onClick={() => void pages.more.run()}>{t('app.more')}</Button>}
+    </>
+  );
 }

@@ -16,14 +16,17 @@ export async function readQrFromFile(file: Blob): Promise<string | undefined> {
   }
 }
 
+let canvas: HTMLCanvasElement | undefined;
+
 /** Reads a QR code from a video frame or image, scaled down to at most 1280 px on its long side. */
 export function readQrFromSource(jsQR: Awaited<ReturnType<typeof loadQrDecoder>>, source: CanvasImageSource, width: number, height: number): string | undefined {
   const scale = Math.min(1, 1280 / Math.max(width, height));
   const w = Math.max(1, Math.round(width * scale));
   const h = Math.max(1, Math.round(height * scale));
-  const canvas = document.createElement('canvas');
-  canvas.width = w;
-  canvas.height = h;
+  // one canvas for every frame (the camera is read five times a second)
+  canvas ??= document.createElement('canvas');
+  if (canvas.width !== w) canvas.width = w;
+  if (canvas.height !== h) canvas.height = h;
   const ctx = canvas.getContext('2d', { willReadFrequently: true });
   if (!ctx) return undefined;
   ctx.drawImage(source, 0, 0, w, h);

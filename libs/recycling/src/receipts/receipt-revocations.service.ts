@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@huanxin/audit-log';
-import { Actor, Clock, cursorTime, decodeCursor, DomainError, encodeCursor, Page, pageSize, toShanghaiIso, unsafeText, requireAccess } from '@huanxin/core';
+import { Actor, Clock, decodeTimeCursor, encodeTimeCursor, Page, pageSize, requireAccess, toShanghaiIso } from '@huanxin/core';
 import { TransactionService } from '@huanxin/database';
 import { ReceiptRevocationsRepository, RevocationKey } from './receipt-revocations.repository';
 
@@ -20,23 +20,13 @@ export interface RevokedReceiptView {
 
 /** The cursor carries the last row's (revokedAt to the millisecond, rid), opaque to clients. */
 function encodeRevocationCursor(k: RevocationKey): string {
-  return encodeCursor(JSON.stringify([k.revokedAt.toISOString(), k.rid]));
+  return encodeTimeCursor(k.revokedAt, k.rid);
 }
 
 function decodeRevocationCursor(s: string | undefined): RevocationKey | undefined {
   if (s === undefined) return undefined;
-  const invalid = () => new DomainError('validation_failed', 'The cursor is not valid', [{ field: 'cursor', message: 'not a cursor from this list' }]);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(decodeCursor(s));
-  } catch {
-    throw invalid();
-  }
-  const [at, rid] = Array.isArray(parsed) && parsed.length === 2 ? parsed : [];
-  const revokedAt = cursorTime(at);
-  // the rid came through JSON: an escaped NUL or lone surrogate ("\u0000") would only be found by PostgreSQL
-  if (!revokedAt || typeof rid !== 'string' || rid.length < 1 || rid.length > 200 || unsafeText(rid) || [...rid].some((c) => c.charCodeAt(0) < 0x20)) throw invalid();
-  return { revokedAt, rid };
+  const { at, key } = decodeTimeCursor(s, (rid) => rid.length >= 1 && rid.length <= 200);
+  return { revokedAt: at, rid: key };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { useId, useRef, useState, type ReactNode, type TextareaHTMLAttributes } from 'react';
 import { newIdempotencyKey } from '../../api/client';
 import { useI18n, type MessageKey } from '../../i18n';
-import { Button, Notice, ProblemAlert, useAction, useLoad } from '../../ui/components';
+import { Button, Notice } from '../../ui/components';
 import { CITIES } from '../public/Register';
 
 export { CITIES };
@@ -116,37 +116,7 @@ export function SecretOnce({ value, title, onDone }: { value: string; title: str
   );
 }
 
-/**
- * A "load more" list of keyset pages (`{items, nextCursor}`): the first page loaded when `deps` change (`first`,
- * for Loading and ProblemAlert), later ones appended by `more` (once at a time).
- */
-export function usePages<T>(load: (cursor?: string) => Promise<{ items: T[]; nextCursor: string | null }>, deps: unknown[]) {
-  const [items, setItems] = useState<T[]>([]);
-  const [cursor, setCursor] = useState<string | undefined>();
-  const first = useLoad(async () => {
-    const page = await load();
-    setItems(page.items);
-    setCursor(page.nextCursor ?? undefined);
-    return page;
-  }, deps);
-  const more = useAction(async () => {
-    const page = await load(cursor);
-    setItems((x) => [...x, ...page.items]);
-    setCursor(page.nextCursor ?? undefined);
-  });
-  return { items, first, more, hasMore: cursor !== undefined };
-}
-
-/** The list's "load more" button and its error. */
-export function MoreButton({ pages }: { pages: { more: { run: () => Promise<unknown>; busy: boolean; error: unknown }; hasMore: boolean } }) {
-  const { t } = useI18n();
-  return (
-    <>
-      <ProblemAlert error={pages.more.error} />
-      {pages.hasMore && <Button kind="secondary" busy={pages.more.busy} onClick={() => void pages.more.run()}>{t('app.more')}</Button>}
-    </>
-  );
-}
+export { MoreButton, usePages } from '../../ui/components';
 
 /** `datetime-local` value for a Shanghai instant a number of days from now, at midnight. */
 export function shanghaiMidnightIn(days: number): string {

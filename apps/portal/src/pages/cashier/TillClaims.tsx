@@ -3,7 +3,7 @@ import { useSearchParams } from 'react-router';
 import { api, call } from '../../api/client';
 import type { components, paths } from '../../api/schema';
 import { useI18n, type MessageKey } from '../../i18n';
-import { Button, Field, Loading, Notice, Page, ProblemAlert, Select, StatusBadge, useAction, useLoad } from '../../ui/components';
+import { Button, Field, Loading, MoreButton, Notice, Page, ProblemAlert, Select, StatusBadge, useAction, usePages } from '../../ui/components';
 
 type Claim = components['schemas']['ClaimDto'];
 type Status = NonNullable<NonNullable<paths['/v1/retailer/claims']['get']['parameters']['query']>['status']>;
@@ -14,28 +14,17 @@ export function TillClaims() {
   const { t, yuan, time } = useI18n();
   const [params, setParams] = useSearchParams();
   const status = (STATUSES as readonly string[]).includes(params.get('status') ?? '') ? params.get('status') as Status : undefined;
-  const [items, setItems] = useState<Claim[]>([]);
-  const [cursor, setCursor] = useState<string>();
-  const first = useLoad(async () => {
-    const r = await call(() => api.GET('/v1/retailer/claims', { params: { query: { limit: 25, status } } }));
-    setItems(r.items);
-    setCursor(r.nextCursor ?? undefined);
-    return r;
-  }, [status]);
-  const more = useAction(async () => {
-    const r = await call(() => api.GET('/v1/retailer/claims', { params: { query: { limit: 25, status, cursor } } }));
-    setItems((x) => [...x, ...r.items]);
-    setCursor(r.nextCursor ?? undefined);
-  });
+  const pages = usePages((cursor) => call(() => api.GET('/v1/retailer/claims', { params: { query: { limit: 25, status, cursor } } })), [status]);
+  const items = pages.items;
   return (
     <Page title={t('cashier.nav.claims')} wide>
       <div className="form-inline">
         <Select label={t('cashier.filterStatus')} value={status ?? ''} onChange={(e) => setParams(e.target.value ? { status: e.target.value } : {})}
           options={[{ value: '', label: t('cashier.all') }, ...STATUSES.map((s) => ({ value: s, label: t(`status.${s}` as MessageKey) }))]} />
       </div>
-      {first.loading && <Loading />}
-      <ProblemAlert error={first.error} />
-      {first.data && items.length === 0 && <Notice>{t('app.none')}</Notice>}
+      {pages.first.loading && <Loading />}
+      <ProblemAlert error={pages.first.error} />
+      {pages.first.data && items.length === 0 && <Notice>{t('app.none')}</Notice>}
       {items.length > 0 && (
         <div className="table-wrap">
           <table className="table">
@@ -49,14 +38,13 @@ export function TillClaims() {
             </thead>
             <tbody>
               {items.map((c) => (
-                <ClaimRow key={c.id} claim={c} onChanged={(n) => setItems((x) => x.map((y) => (y.id === n.id ? n : y)))} t={t} yuan={yuan} time={time} />
+                <ClaimRow key={c.id} claim={c} onChanged={(n) => pages.setItems((x) => x.map((y) => (y.id === n.id ? n : y)))} t={t} yuan={yuan} time={time} />
               ))}
             </tbody>
           </table>
         </div>
       )}
-      {cursor && <Button kind="secondary" busy={more.busy} onClick={() => void more.run()}>{t('app.more')}</Button>}
-      <ProblemAlert error={more.error} />
+      <MoreButton pages={pages} />
     </Page>
   );
 }

@@ -1,8 +1,7 @@
-import { useState } from 'react';
 import { api, call } from '../../api/client';
 import type { components } from '../../api/schema';
 import { useI18n } from '../../i18n';
-import { Button, Loading, Notice, Page, ProblemAlert, StatusBadge, useAction, useLoad } from '../../ui/components';
+import { Button, Loading, MoreButton, Notice, Page, ProblemAlert, StatusBadge, usePages } from '../../ui/components';
 
 type Payout = components['schemas']['RetailerPayoutDto'];
 
@@ -38,25 +37,13 @@ function download(name: string, text: string): void {
 /** The retailer's payouts, newest first, each with its statement: claims, clawbacks kept back, what arrived. */
 export function TillPayouts() {
   const { t, yuan, time } = useI18n();
-  const [items, setItems] = useState<Payout[]>([]);
-  const [cursor, setCursor] = useState<string>();
-  const first = useLoad(async () => {
-    const r = await call(() => api.GET('/v1/retailer/payouts', { params: { query: { limit: 10 } } }));
-    setItems(r.items);
-    setCursor(r.nextCursor ?? undefined);
-    return r;
-  }, []);
-  const more = useAction(async () => {
-    const r = await call(() => api.GET('/v1/retailer/payouts', { params: { query: { limit: 10, cursor } } }));
-    setItems((x) => [...x, ...r.items]);
-    setCursor(r.nextCursor ?? undefined);
-  });
+  const pages = usePages((cursor) => call(() => api.GET('/v1/retailer/payouts', { params: { query: { limit: 10, cursor } } })), []);
   return (
     <Page title={t('cashier.payouts')} wide>
-      {first.loading && <Loading />}
-      <ProblemAlert error={first.error} />
-      {first.data && items.length === 0 && <Notice>{t('app.none')}</Notice>}
-      {items.map((p) => (
+      {pages.first.loading && <Loading />}
+      <ProblemAlert error={pages.first.error} />
+      {pages.first.data && pages.items.length === 0 && <Notice>{t('app.none')}</Notice>}
+      {pages.items.map((p) => (
         <section key={p.id} className="card" aria-labelledby={`po-${p.id}`} data-testid="payout">
           <h2 id={`po-${p.id}`}>{t('cashier.payout', { time: time(p.createdAt), count: p.claims.length })} <StatusBadge status={p.status} /></h2>
           <dl className="summary">
@@ -86,8 +73,7 @@ export function TillPayouts() {
           </div>
         </section>
       ))}
-      {cursor && <Button kind="secondary" busy={more.busy} onClick={() => void more.run()}>{t('app.more')}</Button>}
-      <ProblemAlert error={more.error} />
+      <MoreButton pages={pages} />
     </Page>
   );
 }

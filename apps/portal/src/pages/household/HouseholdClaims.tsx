@@ -1,36 +1,23 @@
-import { useState } from 'react';
 import { api, call } from '../../api/client';
 import type { components } from '../../api/schema';
 import { useI18n } from '../../i18n';
-import { Button, Loading, Notice, Page, ProblemAlert, StatusBadge, useLoad } from '../../ui/components';
+import { Loading, MoreButton, Notice, Page, ProblemAlert, StatusBadge, usePages } from '../../ui/components';
 
 type Claim = components['schemas']['ClaimDto'];
 
 /** Each claim with its timeline: submitted → under review → approved → paid, or rejected with the reason. */
 export function HouseholdClaims() {
   const { t } = useI18n();
-  const [pages, setPages] = useState<Claim[]>([]);
-  const [cursor, setCursor] = useState<string | undefined>();
-  const first = useLoad(async () => {
-    const r = await call(() => api.GET('/v1/household/claims', { params: { query: { limit: 20 } } }));
-    setPages(r.items);
-    setCursor(r.nextCursor ?? undefined);
-    return r;
-  }, []);
-  const more = async () => {
-    const r = await call(() => api.GET('/v1/household/claims', { params: { query: { limit: 20, cursor } } }));
-    setPages((p) => [...p, ...r.items]);
-    setCursor(r.nextCursor ?? undefined);
-  };
+  const pages = usePages((cursor) => call(() => api.GET('/v1/household/claims', { params: { query: { limit: 20, cursor } } })), []);
   return (
     <Page title={t('household.claims')}>
-      {first.loading && <Loading />}
-      <ProblemAlert error={first.error} />
-      {first.data && pages.length === 0 && <Notice>{t('app.none')}</Notice>}
+      {pages.first.loading && <Loading />}
+      <ProblemAlert error={pages.first.error} />
+      {pages.first.data && pages.items.length === 0 && <Notice>{t('app.none')}</Notice>}
       <ul className="list">
-        {pages.map((c) => <ClaimItem key={c.id} claim={c} />)}
+        {pages.items.map((c) => <ClaimItem key={c.id} claim={c} />)}
       </ul>
-      {cursor && <Button kind="secondary" onClick={() => void more()}>{t('app.more')}</Button>}
+      <MoreButton pages={pages} />
     </Page>
   );
 }
