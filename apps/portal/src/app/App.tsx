@@ -41,7 +41,7 @@ function RoleGate({ role, children }: { role: Role; children: ReactNode }) {
 }
 
 const NAV: Record<Role, [string, MessageKey][]> = {
-  household: [['/household', 'household.nav.home'], ['/household/claims', 'household.nav.claims'], ['/check', 'home.check']],
+  household: [['/household', 'household.nav.home'], ['/household/claims', 'household.nav.claims'], ['/check', 'household.nav.check']],
   retailer: [['/till', 'cashier.nav.sale'], ['/till/claims', 'cashier.nav.claims'], ['/till/payouts', 'cashier.nav.payouts']],
   recycler: [['/recycler', 'recycler.nav.revocations'], ['/recycler/slip', 'recycler.nav.slip']],
   auditor: [['/auditor', 'auditor.nav.queue'], ['/auditor/dashboard', 'auditor.nav.dashboard'], ['/auditor/audit-log', 'auditor.nav.auditLog']],
