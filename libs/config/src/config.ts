@@ -1,9 +1,8 @@
-import { createPrivateKey, generateKeyPairSync, KeyObject, randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
-import { bool, ConfigError, devSecret, Env, int, str } from './env';
-import { loadSettlementConfig, SettlementConfig } from './settlement-config';
+import { Env, generatedSecret, parseEnv } from './env-schema';
+import { SettlementConfig } from './settlement-config';
 
-export { ConfigError } from './env';
+export { ConfigError } from './validators';
 
 /**
  * Every knob of the platform, read and validated once at boot. Nothing outside this module reads
@@ -72,132 +71,86 @@ export interface AppConfig {
 }
 
 /**
- * Secrets that must survive a restart (the ID-number hash key above all: change it and no household
- * can be found again). In production they must come from the environment; on a developer's machine they
- * are generated once and kept under the data folder so `npm start` works with no set-up.
+ * The one place the schema (env-schema.ts: every variable, its validator, default and meaning) becomes the
+ * AppConfig the rest of the code consumes: defaults derived from other variables, paths resolved, generated
+ * dev secrets filled in.
  */
-function secret(env: Env, name: string, production: boolean, dataDir: string): string {
-  const raw = env[name];
-  if (raw) {
-    if (raw.length < 32) throw new ConfigError(`${name} must be at least 32 characters`);
-    return raw;
-  }
-  if (production) throw new ConfigError(`${name} is required when NODE_ENV=production`);
-  return devSecret(dataDir, name, () => randomBytes(32).toString('base64url')).value;
-}
-
-function ed25519PrivateKeyPem(name: string, raw: string): string {
-  let key: KeyObject;
-  try {
-    const text = raw.trim();
-    key = text.startsWith('{') ? createPrivateKey({ key: JSON.parse(text), format: 'jwk' }) : createPrivateKey(text.replace(/\\n/g, '\n'));
-  } catch {
-    throw new ConfigError(`${name} must be an Ed25519 private key, as a JWK (JSON with d) or a PKCS#8 PEM`);
-  }
-  if (key.asymmetricKeyType !== 'ed25519') throw new ConfigError(`${name} must be an Ed25519 key, got ${key.asymmetricKeyType}`);
-  return key.export({ type: 'pkcs8', format: 'pem' }) as string;
-}
-
-/**
- * The audit log's signing key. Production must bring its own (rotating it changes the keyId clients pin);
- * elsewhere one is generated once and kept beside the other dev secrets, as secret() does.
- */
-function signingKey(env: Env, name: string, production: boolean, dataDir: string): string {
-  const raw = env[name];
-  if (raw) return ed25519PrivateKeyPem(name, raw);
-  if (production) throw new ConfigError(`${name} is required when NODE_ENV=production`);
-  const { value, file } = devSecret(dataDir, name, () => generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
-  return ed25519PrivateKeyPem(`${name} (in ${file})`, value);
-}
-
-function logFormat(env: Env, nodeEnv: string): 'pretty' | 'json' {
-  const raw = str(env, 'LOG_FORMAT', nodeEnv === 'development' && !env.CI ? 'pretty' : 'json');
-  if (raw !== 'pretty' && raw !== 'json') throw new ConfigError(`LOG_FORMAT must be pretty or json, got "${raw}"`);
-  return raw;
-}
-
-function debugDelay(env: Env, name: string, production: boolean): number {
-  const ms = int(env, name, 0, 0, 600000);
-  if (ms > 0 && production) throw new ConfigError(`${name} is for tests only, not for NODE_ENV=production`);
-  return ms;
-}
-
-/** DATA_ENCRYPTION_KEY: 32 bytes as base64, base64url or hex; generated into DATA_DIR outside production. */
-function dataKey(env: Env, production: boolean, dataDir: string): string {
-  const raw = env.DATA_ENCRYPTION_KEY ? env.DATA_ENCRYPTION_KEY.trim() : secret(env, 'DATA_ENCRYPTION_KEY', production, dataDir);
-  const bytes = /^[0-9a-fA-F]{64}$/.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64url');
-  if (bytes.length !== 32) throw new ConfigError('DATA_ENCRYPTION_KEY must be 32 bytes, as 64 hex digits or base64');
-  return bytes.toString('base64url');
-}
-
 export function loadConfig(env: Env = process.env): AppConfig {
-  const nodeEnv = str(env, 'NODE_ENV', 'development');
-  const production = nodeEnv === 'production';
-  const dataDir = resolve(str(env, 'DATA_DIR', './.data'));
-  const port = int(env, 'PORT', 3000, 0, 65535);
-  const host = str(env, 'HOST', '127.0.0.1');
-  const databaseUrl = env.DATABASE_URL || undefined;
-  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    throw new ConfigError('DATABASE_URL must be a postgres:// URL');
-  }
-  const logLevel = str(env, 'LOG_LEVEL', 'info');
-  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
-    throw new ConfigError(`LOG_LEVEL must be one of fatal,error,warn,info,debug,trace,silent`);
-  }
-  const bootstrapAdminEmail = env.BOOTSTRAP_ADMIN_EMAIL || undefined;
-  const bootstrapAdminPassword = env.BOOTSTRAP_ADMIN_PASSWORD || undefined;
-  if (!!bootstrapAdminEmail !== !!bootstrapAdminPassword) {
-    throw new ConfigError('BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD go together');
-  }
+  const e = parseEnv(env);
+  const dataDir = resolve(e.DATA_DIR);
+  const host = e.HOST;
   return {
-    nodeEnv,
-    port,
+    nodeEnv: e.NODE_ENV,
+    port: e.PORT,
     host,
-    publicUrl: str(env, 'PUBLIC_URL', `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`),
-    databaseUrl,
+    publicUrl: e.PUBLIC_URL ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${e.PORT}`,
+    databaseUrl: e.DATABASE_URL,
     dataDir,
-    embeddedPgPort: int(env, 'EMBEDDED_PG_PORT', 54320, 1024, 65535),
-    dbPoolSize: int(env, 'DB_POOL_SIZE', 20, 1, 1000),
-    workerPoolSize: int(env, 'WORKER_DB_POOL_SIZE', 5, 1, 1000),
-    idempotencyPurgeIntervalMs: int(env, 'IDEMPOTENCY_PURGE_INTERVAL_MS', 3600000, 1000),
-    voucherExpiryIntervalMs: int(env, 'VOUCHER_EXPIRY_INTERVAL_MS', 60000, 100),
-    voucherExpiryBatch: int(env, 'VOUCHER_EXPIRY_BATCH', 500, 1, 100000),
-    dbStatementTimeoutMs: int(env, 'DB_STATEMENT_TIMEOUT_MS', 30000, 0),
-    dbConnectTimeoutMs: int(env, 'DB_CONNECT_TIMEOUT_MS', 10000, 100, 600000),
-    unavailableRetryAfterSeconds: int(env, 'UNAVAILABLE_RETRY_AFTER_SECONDS', 5, 1, 3600),
-    migrateOnStart: bool(env, 'MIGRATE_ON_START', true),
-    seedDemo: bool(env, 'SEED_DEMO', !production),
-    logLevel,
-    logFormat: logFormat(env, nodeEnv),
-    bodyMaxDepth: int(env, 'BODY_MAX_DEPTH', 32, 2, 1000),
-    bodyMaxElements: int(env, 'BODY_MAX_ELEMENTS', 10000, 10, 10_000_000),
-    bodyLimit: str(env, 'BODY_LIMIT', '100kb'),
-    jwtSecret: secret(env, 'JWT_SECRET', production, dataDir),
-    jwtAccessTtlSeconds: int(env, 'JWT_ACCESS_TTL_SECONDS', 900, 30),
-    refreshTtlSeconds: int(env, 'REFRESH_TTL_SECONDS', 30 * 24 * 3600, 60),
-    idHashSecret: secret(env, 'ID_HASH_SECRET', production, dataDir),
-    bootstrapAdminEmail,
-    bootstrapAdminPassword,
-    rateLimitWindowMs: int(env, 'RATE_LIMIT_WINDOW_MS', 60000, 1000),
-    rateLimitLogin: int(env, 'RATE_LIMIT_LOGIN', 10, 1),
-    rateLimitRegister: int(env, 'RATE_LIMIT_REGISTER', 5, 1),
-    rateLimitVoucher: int(env, 'RATE_LIMIT_VOUCHER', 10, 1),
-    rateLimitDefault: int(env, 'RATE_LIMIT_DEFAULT', 600, 1),
-    idempotencyTtlHours: int(env, 'IDEMPOTENCY_TTL_HOURS', 24, 1),
-    idempotencyWaitMs: int(env, 'IDEMPOTENCY_WAIT_MS', 5000, 0),
-    idempotencyLockMs: int(env, 'IDEMPOTENCY_LOCK_MS', 60000, 500),
-    tokenRevocationPollMs: int(env, 'TOKEN_REVOCATION_POLL_MS', 2000, 100, 60000),
-    tradeInDebugDelayMs: debugDelay(env, 'TRADE_IN_DEBUG_DELAY_MS', production),
-    argon2MemoryKib: int(env, 'ARGON2_MEMORY_KIB', 19456, 1024),
-    argon2TimeCost: int(env, 'ARGON2_TIME_COST', 2, 1),
-    trustProxy: bool(env, 'TRUST_PROXY', false),
-    portalDir: env.PORTAL_DIR === '' ? undefined : resolve(str(env, 'PORTAL_DIR', './dist/portal')),
-    metricsEnabled: bool(env, 'METRICS_ENABLED', true),
-    auditSigningKey: signingKey(env, 'AUDIT_SIGNING_KEY', production, dataDir),
-    dataEncryptionKey: dataKey(env, production, dataDir),
-    auditSealIntervalMs: int(env, 'AUDIT_SEAL_INTERVAL_MS', 5000, 100),
-    auditSealBatch: int(env, 'AUDIT_SEAL_BATCH', 5000, 1, 50000),
-    settlement: loadSettlementConfig(env, dataDir),
+    embeddedPgPort: e.EMBEDDED_PG_PORT,
+    dbPoolSize: e.DB_POOL_SIZE,
+    workerPoolSize: e.WORKER_DB_POOL_SIZE,
+    idempotencyPurgeIntervalMs: e.IDEMPOTENCY_PURGE_INTERVAL_MS,
+    voucherExpiryIntervalMs: e.VOUCHER_EXPIRY_INTERVAL_MS,
+    voucherExpiryBatch: e.VOUCHER_EXPIRY_BATCH,
+    dbStatementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
+    dbConnectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS,
+    unavailableRetryAfterSeconds: e.UNAVAILABLE_RETRY_AFTER_SECONDS,
+    migrateOnStart: e.MIGRATE_ON_START,
+    seedDemo: e.SEED_DEMO,
+    logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT ?? (e.NODE_ENV === 'development' && !e.CI ? 'pretty' : 'json'),
+    bodyMaxDepth: e.BODY_MAX_DEPTH,
+    bodyMaxElements: e.BODY_MAX_ELEMENTS,
+    bodyLimit: e.BODY_LIMIT,
+    jwtSecret: e.JWT_SECRET ?? generatedSecret('JWT_SECRET', dataDir),
+    jwtAccessTtlSeconds: e.JWT_ACCESS_TTL_SECONDS,
+    refreshTtlSeconds: e.REFRESH_TTL_SECONDS,
+    idHashSecret: e.ID_HASH_SECRET ?? generatedSecret('ID_HASH_SECRET', dataDir),
+    bootstrapAdminEmail: e.BOOTSTRAP_ADMIN_EMAIL,
+    bootstrapAdminPassword: e.BOOTSTRAP_ADMIN_PASSWORD,
+    rateLimitWindowMs: e.RATE_LIMIT_WINDOW_MS,
+    rateLimitLogin: e.RATE_LIMIT_LOGIN,
+    rateLimitRegister: e.RATE_LIMIT_REGISTER,
+    rateLimitVoucher: e.RATE_LIMIT_VOUCHER,
+    rateLimitDefault: e.RATE_LIMIT_DEFAULT,
+    idempotencyTtlHours: e.IDEMPOTENCY_TTL_HOURS,
+    idempotencyWaitMs: e.IDEMPOTENCY_WAIT_MS,
+    idempotencyLockMs: e.IDEMPOTENCY_LOCK_MS,
+    tokenRevocationPollMs: e.TOKEN_REVOCATION_POLL_MS,
+    tradeInDebugDelayMs: e.TRADE_IN_DEBUG_DELAY_MS,
+    argon2MemoryKib: e.ARGON2_MEMORY_KIB,
+    argon2TimeCost: e.ARGON2_TIME_COST,
+    trustProxy: e.TRUST_PROXY,
+    portalDir: e.PORTAL_DIR === '' ? undefined : resolve(e.PORTAL_DIR),
+    metricsEnabled: e.METRICS_ENABLED,
+    auditSigningKey: e.AUDIT_SIGNING_KEY ?? generatedSecret('AUDIT_SIGNING_KEY', dataDir),
+    dataEncryptionKey: e.DATA_ENCRYPTION_KEY ?? generatedSecret('DATA_ENCRYPTION_KEY', dataDir),
+    auditSealIntervalMs: e.AUDIT_SEAL_INTERVAL_MS,
+    auditSealBatch: e.AUDIT_SEAL_BATCH,
+    settlement: {
+      gateway: e.PAYOUT_GATEWAY ?? (e.STRIPE_SECRET_KEY ? 'stripe' : 'bank-file'),
+      stripeSecretKey: e.STRIPE_SECRET_KEY,
+      stripeWebhookSecret: e.STRIPE_WEBHOOK_SECRET,
+      stripeApiHost: e.STRIPE_API_HOST,
+      stripeApiPort: e.STRIPE_API_PORT,
+      stripeApiProtocol: e.STRIPE_API_PROTOCOL,
+      stripeMaxNetworkRetries: e.STRIPE_MAX_NETWORK_RETRIES,
+      stripeTimeoutMs: e.STRIPE_TIMEOUT_MS,
+      stripeWebhookToleranceSeconds: e.STRIPE_WEBHOOK_TOLERANCE_SECONDS,
+      currency: e.PAYOUT_CURRENCY,
+      scheduleIntervalMs: e.PAYOUT_SCHEDULE_INTERVAL_MS,
+      processIntervalMs: e.PAYOUT_PROCESS_INTERVAL_MS,
+      reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
+      batch: e.PAYOUT_BATCH,
+      stripeBatch: e.PAYOUT_STRIPE_BATCH,
+      stripeConcurrency: e.PAYOUT_STRIPE_CONCURRENCY,
+      retryDelayMs: e.PAYOUT_RETRY_DELAY_MS,
+      fileDir: resolve(e.PAYOUT_FILE_DIR ?? `${dataDir}/payout-files`),
+      bankDebtorName: e.BANK_DEBTOR_NAME,
+      bankDebtorAccount: e.BANK_DEBTOR_ACCOUNT ?? e.BANK_DEBTOR_IBAN,
+      bankDebtorBic: e.BANK_DEBTOR_BIC,
+      debugDelayMs: e.PAYOUT_DEBUG_DELAY_MS,
+    },
   };
 }
 
