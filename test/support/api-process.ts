@@ -144,6 +144,32 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
+/**
+ * The drift check for API processes, as test/support/app.ts does it for the in-process app: each process is
+ * asked for its `http_undeclared_problems_total` before it is stopped, and the test file fails after its
+ * last afterAll (this hook is the file's outermost) if any route answered a problem code it does not declare.
+ */
+const undeclared: string[] = [];
+if (typeof afterAll === 'function') {
+  afterAll(() => {
+    if (undeclared.length) throw new Error(`API processes answered problem codes their route does not declare (add them to its @ApiProblems): ${undeclared.join('; ')}`);
+  });
+}
+
+async function recordUndeclared(url: string): Promise<void> {
+  let text: string;
+  try {
+    const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(2000) });
+    if (res.status !== 200) return;
+    text = await res.text();
+  } catch {
+    return; // a process that no longer answers (the fault drills stop some on purpose) has nothing to tell
+  }
+  for (const m of text.matchAll(/^http_undeclared_problems_total\{(.*)\} (\d+)$/gm)) {
+    if (Number(m[2]) > 0) undeclared.push(`${m[1]} (${m[2]}×, ${url})`);
+  }
+}
+
 const READY_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 5_000;
 const OUTPUT_LIMIT = 64 * 1024;
@@ -196,6 +222,7 @@ async function launch(databaseUrl: string, env: Record<string, string>): Promise
     output: () => output,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {
+        await recordUndeclared(url);
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
         await gone;

@@ -9,6 +9,7 @@ import { DataSource } from 'typeorm';
 import { Clock } from '@huanxin/core';
 import { AppConfig, loadConfig } from '@huanxin/config';
 import { createApp } from '../../apps/api/src/create-app';
+import { ProblemDrift } from '../../apps/api/src/http/problem-drift';
 import { createTestDatabase, TestDatabase } from './database';
 import { Factories } from './factories';
 import { SecretsSweep } from './secrets-sweep';
@@ -87,9 +88,15 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     close: async () => {
       // the secrets sweep: nothing this file's tests sent or were given as a secret is in a table or a log line
       const leaks = await sweep.findLeaks(db, logs).catch((err: Error) => [`sweep failed: ${err.message}`]);
+      // the drift check: every 4xx a route answered in this file carries a code its @ApiProblems declares
+      const drift = app.get(ProblemDrift).entries().map((e) => `${e.route} answered ${e.status} ${e.code} (${e.count}×)`);
       await app.close();
       await database.drop();
-      if (leaks.length) throw new Error(`secrets sweep: ${leaks.join('; ')}`);
+      const failures = [
+        ...(leaks.length ? [`secrets sweep: ${leaks.join('; ')}`] : []),
+        ...(drift.length ? [`problem codes the route does not declare (add them to its @ApiProblems): ${drift.join('; ')}`] : []),
+      ];
+      if (failures.length) throw new Error(failures.join('\n'));
     },
   };
   t.make = new Factories(t);

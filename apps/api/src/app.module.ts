@@ -16,6 +16,7 @@ import { HealthController } from './health/health.controller';
 import { loggerParams } from './http/logging';
 import { BodyMiddleware } from './http/body.middleware';
 import { MetricsController, MetricsMiddleware } from './http/metrics';
+import { ProblemDrift } from './http/problem-drift';
 import { ProblemFilter } from './http/problem.filter';
 import { throttlers } from './http/rate-limit';
 import { DOMAIN_MODULES, ROLE_CONTROLLERS } from './modules';
@@ -55,10 +56,13 @@ export class AppModule implements NestModule {
       ],
       controllers: [AuthController, SessionController, HealthController, MetricsController, ...ROLE_CONTROLLERS],
       providers: [
+        ProblemDrift,
         { provide: APP_FILTER, useClass: ProblemFilter },
         // order matters: rate limits first, then authentication, so floods never reach argon2
         { provide: APP_GUARD, useClass: ThrottlerGuard },
         { provide: APP_GUARD, useClass: ApiAuthGuard },
+        // first: notes which route answers, so the problem filter can check its codes against the route's declaration
+        { provide: APP_INTERCEPTOR, useExisting: ProblemDrift },
         { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
       ],
     };

@@ -2,7 +2,7 @@ import type { Type } from '@nestjs/common';
 import { CatalogModule } from '@huanxin/catalog';
 import { LedgerModule } from '@huanxin/ledger';
 import { ProgramsModule } from '@huanxin/programs';
-import { ClaimsModule } from '@huanxin/claims';
+import { ClaimsModule, LiveClaimsModule } from '@huanxin/claims';
 import { ReceiptsModule } from '@huanxin/recycling';
 import { VouchersModule } from '@huanxin/vouchers';
 import { HouseholdController } from './household/household.controller';
@@ -34,6 +34,7 @@ export const DOMAIN_MODULES: Type[] = [
   ProgramsModule,
   VouchersModule,
   ClaimsModule,
+  LiveClaimsModule,
   ReceiptsModule,
   RetailersModule,
   RecyclingModule,

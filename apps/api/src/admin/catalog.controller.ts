@@ -16,7 +16,7 @@ export class AdminCatalogController {
   @Post()
   @ApiOperation({ summary: 'Add a model to the catalogue (pending until approved)' })
   @ApiCreatedResponse({ type: CatalogModelDto })
-  @ApiProblems([409, 'duplicate (modelCode or gtin)'])
+  @ApiProblems(['duplicate', 'modelCode or gtin'])
   create(@CurrentActor() actor: Actor, @Body() dto: CreateCatalogModelDto): Promise<CatalogModelDto> {
     return this.catalog.create(actor, dto);
   }
@@ -25,7 +25,7 @@ export class AdminCatalogController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Approve a model; approving an approved model answers it unchanged' })
   @ApiOkResponse({ type: CatalogModelDto })
-  @ApiProblems([404, 'model_not_found'])
+  @ApiProblems('model_not_found')
   approve(@CurrentActor() actor: Actor, @Param('modelCode') modelCode: string): Promise<CatalogModelDto> {
     return this.catalog.approve(actor, modelCode);
   }
@@ -41,7 +41,7 @@ export class AdminCatalogController {
   @Get(':modelCode')
   @ApiOperation({ summary: 'One catalogue model (model codes match case-insensitively)' })
   @ApiOkResponse({ type: CatalogModelDto })
-  @ApiProblems([404, 'model_not_found'])
+  @ApiProblems('model_not_found')
   get(@CurrentActor() actor: Actor, @Param('modelCode') modelCode: string): Promise<CatalogModelDto> {
     return this.catalog.get(actor, modelCode);
   }

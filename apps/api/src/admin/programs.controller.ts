@@ -34,7 +34,7 @@ export class AdminProgramsController {
   @Post()
   @ApiOperation({ summary: 'Create a programme; its rules become policy version 1, in force from startsAt' })
   @ApiCreatedResponse({ type: ProgramDto })
-  @ApiProblems([409, 'duplicate (code)'])
+  @ApiProblems(['duplicate', 'code'])
   create(@CurrentActor() actor: Actor, @Body() dto: CreateProgramDto): Promise<ProgramDto> {
     return this.programs.create(actor, dto);
   }
@@ -50,7 +50,7 @@ export class AdminProgramsController {
   @Get(':code')
   @ApiOperation({ summary: 'A programme with its policy versions (rules included), quotas and city budgets' })
   @ApiOkResponse({ type: ProgramDetailDto })
-  @ApiProblems([404, 'not_found'])
+  @ApiProblems('not_found')
   get(@CurrentActor() actor: Actor, @Param('code') code: string): Promise<ProgramDetailDto> {
     return this.programs.get(actor, code);
   }
@@ -58,7 +58,7 @@ export class AdminProgramsController {
   @Post(':code/policy-versions')
   @ApiOperation({ summary: 'Publish a policy version; earlier versions stay in force for sales before effectiveFrom' })
   @ApiCreatedResponse({ type: PolicyVersionDto })
-  @ApiProblems([404, 'not_found'], [422, 'policy_version_conflict (effectiveFrom in the past, not after the latest version, or after the programme ends)'])
+  @ApiProblems('not_found', ['policy_version_conflict', 'effectiveFrom in the past, not after the latest version, or after the programme ends'])
   publish(@CurrentActor() actor: Actor, @Param('code') code: string, @Body() dto: PublishPolicyVersionDto): Promise<PolicyVersionDto> {
     return this.policyVersions.publish(actor, code, dto);
   }
@@ -66,7 +66,7 @@ export class AdminProgramsController {
   @Post(':code/budgets')
   @ApiOperation({ summary: 'Grant budget into a city\'s pool (positive amounts only; reductions are their own call)' })
   @ApiCreatedResponse({ type: BudgetGrantDto })
-  @ApiProblems([404, 'not_found'])
+  @ApiProblems('not_found')
   grant(@CurrentActor() actor: Actor, @Param('code') code: string, @Body() dto: GrantBudgetDto): Promise<BudgetGrantDto> {
     return this.budgets.grant(actor, code, dto);
   }
@@ -74,7 +74,7 @@ export class AdminProgramsController {
   @Put(':code/quotas/:city')
   @ApiOperation({ summary: 'Set a city\'s daily voucher quota and release time (Asia/Shanghai)' })
   @ApiOkResponse({ type: QuotaDto })
-  @ApiProblems([404, 'not_found'])
+  @ApiProblems('not_found')
   setQuota(@CurrentActor() actor: Actor, @Param() params: QuotaParamsDto, @Body() dto: SetQuotaDto): Promise<QuotaDto> {
     return this.quotas.set(actor, params.code, params.city, dto);
   }

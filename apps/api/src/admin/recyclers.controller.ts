@@ -2,6 +2,7 @@ import { IdempotentWithoutSecrets } from '@huanxin/idempotency';
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentActor, Roles } from '@huanxin/auth';
+import { ParseIdPipe } from '@huanxin/core';
 import type { Actor } from '@huanxin/core';
 import { RecyclerKeysService, RecyclersService } from '@huanxin/recycling';
 import { ApiAuth, ApiProblems } from '../http/api-docs';
@@ -22,7 +23,7 @@ export class AdminRecyclersController {
   @Post()
   @ApiOperation({ summary: 'Certify a recycler' })
   @ApiCreatedResponse({ type: RecyclerDto })
-  @ApiProblems([409, 'duplicate (credit code already certified)'])
+  @ApiProblems(['duplicate', 'credit code already certified'])
   create(@CurrentActor() actor: Actor, @Body() dto: CreateRecyclerDto): Promise<RecyclerDto> {
     return this.recyclers.create(actor, dto);
   }
@@ -38,16 +39,16 @@ export class AdminRecyclersController {
   @Get(':id')
   @ApiOperation({ summary: 'A recycler with its certification periods and keys' })
   @ApiOkResponse({ type: RecyclerDto })
-  @ApiProblems([404, 'not_found'])
-  get(@CurrentActor() actor: Actor, @Param('id') id: string): Promise<RecyclerDto> {
+  @ApiProblems('not_found')
+  get(@CurrentActor() actor: Actor, @Param('id', ParseIdPipe) id: string): Promise<RecyclerDto> {
     return this.recyclers.get(actor, id);
   }
 
   @Post(':id/keys')
   @ApiOperation({ summary: 'Register an Ed25519 public key the recycler signs receipts with' })
   @ApiCreatedResponse({ type: RecyclerKeyDto })
-  @ApiProblems([404, 'not_found'], [409, 'duplicate (kid already registered for this recycler)'])
-  registerKey(@CurrentActor() actor: Actor, @Param('id') id: string, @Body() dto: RegisterRecyclerKeyDto): Promise<RecyclerKeyDto> {
+  @ApiProblems('not_found', ['duplicate', 'kid already registered for this recycler'])
+  registerKey(@CurrentActor() actor: Actor, @Param('id', ParseIdPipe) id: string, @Body() dto: RegisterRecyclerKeyDto): Promise<RecyclerKeyDto> {
     return this.keys.register(actor, id, dto);
   }
 
@@ -55,10 +56,10 @@ export class AdminRecyclersController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Revoke a signing key: retired (earlier receipts stay valid) or compromised (none do)' })
   @ApiOkResponse({ type: RevokedRecyclerKeyDto })
-  @ApiProblems([404, 'not_found'], [409, 'conflict (already revoked; only retired → compromised is allowed)'])
+  @ApiProblems('not_found', ['conflict', 'already revoked; only retired → compromised is allowed'])
   revokeKey(
     @CurrentActor() actor: Actor,
-    @Param('id') id: string,
+    @Param('id', ParseIdPipe) id: string,
     @Param('kid') kid: string,
     @Body() dto: RevokeRecyclerKeyDto,
   ): Promise<RevokedRecyclerKeyDto> {
@@ -69,8 +70,8 @@ export class AdminRecyclersController {
   @IdempotentWithoutSecrets('key')
   @ApiOperation({ summary: 'Issue an API key for the recycler\'s system; the key is shown this once' })
   @ApiCreatedResponse({ type: ApiKeyCreatedDto })
-  @ApiProblems([404, 'not_found'])
-  createApiKey(@CurrentActor() actor: Actor, @Param('id') id: string): Promise<ApiKeyCreatedDto> {
+  @ApiProblems('not_found')
+  createApiKey(@CurrentActor() actor: Actor, @Param('id', ParseIdPipe) id: string): Promise<ApiKeyCreatedDto> {
     return this.recyclers.createApiKey(actor, id);
   }
 
@@ -78,8 +79,8 @@ export class AdminRecyclersController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Revoke a recycler API key' })
   @ApiOkResponse({ type: ApiKeyRevokedDto })
-  @ApiProblems([404, 'not_found'], [409, 'conflict (already revoked)'])
-  revokeApiKey(@CurrentActor() actor: Actor, @Param('id') id: string, @Param('keyId') keyId: string): Promise<ApiKeyRevokedDto> {
+  @ApiProblems('not_found', ['conflict', 'already revoked'])
+  revokeApiKey(@CurrentActor() actor: Actor, @Param('id', ParseIdPipe) id: string, @Param('keyId', ParseIdPipe) keyId: string): Promise<ApiKeyRevokedDto> {
     return this.recyclers.revokeApiKey(actor, id, keyId);
   }
 
@@ -87,8 +88,8 @@ export class AdminRecyclersController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Decertify a recycler; receipts it signed while certified stay valid. Idempotent' })
   @ApiOkResponse({ type: RecyclerDto })
-  @ApiProblems([404, 'not_found'])
-  decertify(@CurrentActor() actor: Actor, @Param('id') id: string, @Body() dto: ReasonDto): Promise<RecyclerDto> {
+  @ApiProblems('not_found')
+  decertify(@CurrentActor() actor: Actor, @Param('id', ParseIdPipe) id: string, @Body() dto: ReasonDto): Promise<RecyclerDto> {
     return this.recyclers.decertify(actor, id, dto.reason);
   }
 
@@ -96,8 +97,8 @@ export class AdminRecyclersController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Certify a decertified recycler again (a new certification period). Idempotent' })
   @ApiOkResponse({ type: RecyclerDto })
-  @ApiProblems([404, 'not_found'])
-  recertify(@CurrentActor() actor: Actor, @Param('id') id: string, @Body() dto: ReasonDto): Promise<RecyclerDto> {
+  @ApiProblems('not_found')
+  recertify(@CurrentActor() actor: Actor, @Param('id', ParseIdPipe) id: string, @Body() dto: ReasonDto): Promise<RecyclerDto> {
     return this.recyclers.recertify(actor, id, dto.reason);
   }
 }

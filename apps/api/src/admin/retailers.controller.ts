@@ -2,6 +2,7 @@ import { IdempotentWithoutSecrets } from '@huanxin/idempotency';
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentActor, Roles } from '@huanxin/auth';
+import { ParseIdPipe } from '@huanxin/core';
 import type { Actor } from '@huanxin/core';
 import { RetailersService } from '@huanxin/retailers';
 import { ApiAuth, ApiProblems } from '../http/api-docs';
@@ -20,7 +21,7 @@ export class AdminRetailersController {
   @Post()
   @ApiOperation({ summary: 'Certify a retailer with its stores and payout details' })
   @ApiCreatedResponse({ type: RetailerDto })
-  @ApiProblems([409, 'duplicate (credit code already certified)'])
+  @ApiProblems(['duplicate', 'credit code already certified'])
   create(@CurrentActor() actor: Actor, @Body() dto: CreateRetailerDto): Promise<RetailerDto> {
     return this.retailers.create(actor, dto);
   }
@@ -36,24 +37,24 @@ export class AdminRetailersController {
   @Get(':id')
   @ApiOperation({ summary: 'A retailer with its stores' })
   @ApiOkResponse({ type: RetailerDto })
-  @ApiProblems([404, 'not_found'])
-  get(@CurrentActor() actor: Actor, @Param('id') id: string): Promise<RetailerDto> {
+  @ApiProblems('not_found')
+  get(@CurrentActor() actor: Actor, @Param('id', ParseIdPipe) id: string): Promise<RetailerDto> {
     return this.retailers.get(actor, id);
   }
 
   @Post(':id/stores')
   @ApiOperation({ summary: 'Add a store to a retailer' })
   @ApiCreatedResponse({ type: StoreDto })
-  @ApiProblems([404, 'not_found'], [409, 'duplicate (store code already used by this retailer)'])
-  addStore(@CurrentActor() actor: Actor, @Param('id') id: string, @Body() dto: StoreInputDto): Promise<StoreDto> {
+  @ApiProblems('not_found', ['duplicate', 'store code already used by this retailer'])
+  addStore(@CurrentActor() actor: Actor, @Param('id', ParseIdPipe) id: string, @Body() dto: StoreInputDto): Promise<StoreDto> {
     return this.retailers.addStore(actor, id, dto);
   }
 
   @Post(':id/staff')
   @ApiOperation({ summary: 'Create a staff account (role retailer) that signs in with its e-mail' })
   @ApiCreatedResponse({ type: RetailerStaffDto })
-  @ApiProblems([404, 'not_found'], [409, 'email_taken'])
-  addStaff(@CurrentActor() actor: Actor, @Param('id') id: string, @Body() dto: CreateRetailerStaffDto): Promise<RetailerStaffDto> {
+  @ApiProblems('not_found', 'email_taken')
+  addStaff(@CurrentActor() actor: Actor, @Param('id', ParseIdPipe) id: string, @Body() dto: CreateRetailerStaffDto): Promise<RetailerStaffDto> {
     return this.retailers.addStaff(actor, id, dto);
   }
 
@@ -61,8 +62,8 @@ export class AdminRetailersController {
   @IdempotentWithoutSecrets('key')
   @ApiOperation({ summary: 'Issue a POS API key; the key is shown this once' })
   @ApiCreatedResponse({ type: ApiKeyCreatedDto })
-  @ApiProblems([404, 'not_found'])
-  createApiKey(@CurrentActor() actor: Actor, @Param('id') id: string): Promise<ApiKeyCreatedDto> {
+  @ApiProblems('not_found')
+  createApiKey(@CurrentActor() actor: Actor, @Param('id', ParseIdPipe) id: string): Promise<ApiKeyCreatedDto> {
     return this.retailers.createApiKey(actor, id);
   }
 
@@ -70,8 +71,8 @@ export class AdminRetailersController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Revoke a POS API key' })
   @ApiOkResponse({ type: ApiKeyRevokedDto })
-  @ApiProblems([404, 'not_found'], [409, 'conflict (already revoked)'])
-  revokeApiKey(@CurrentActor() actor: Actor, @Param('id') id: string, @Param('keyId') keyId: string): Promise<ApiKeyRevokedDto> {
+  @ApiProblems('not_found', ['conflict', 'already revoked'])
+  revokeApiKey(@CurrentActor() actor: Actor, @Param('id', ParseIdPipe) id: string, @Param('keyId', ParseIdPipe) keyId: string): Promise<ApiKeyRevokedDto> {
     return this.retailers.revokeApiKey(actor, id, keyId);
   }
 
@@ -79,8 +80,8 @@ export class AdminRetailersController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Suspend a retailer (its trade-ins are refused); idempotent' })
   @ApiOkResponse({ type: RetailerDto })
-  @ApiProblems([404, 'not_found'])
-  suspend(@CurrentActor() actor: Actor, @Param('id') id: string, @Body() dto: ReasonDto): Promise<RetailerDto> {
+  @ApiProblems('not_found')
+  suspend(@CurrentActor() actor: Actor, @Param('id', ParseIdPipe) id: string, @Body() dto: ReasonDto): Promise<RetailerDto> {
     return this.retailers.suspend(actor, id, dto.reason);
   }
 
@@ -88,8 +89,8 @@ export class AdminRetailersController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Reinstate a suspended retailer; idempotent' })
   @ApiOkResponse({ type: RetailerDto })
-  @ApiProblems([404, 'not_found'])
-  reinstate(@CurrentActor() actor: Actor, @Param('id') id: string, @Body() dto: ReasonDto): Promise<RetailerDto> {
+  @ApiProblems('not_found')
+  reinstate(@CurrentActor() actor: Actor, @Param('id', ParseIdPipe) id: string, @Body() dto: ReasonDto): Promise<RetailerDto> {
     return this.retailers.reinstate(actor, id, dto.reason);
   }
 }

@@ -15,7 +15,7 @@ export class AdminUsersController {
   @Post()
   @ApiOperation({ summary: 'Create an auditor or admin account' })
   @ApiCreatedResponse({ type: StaffUserDto })
-  @ApiProblems([409, 'email_taken'])
+  @ApiProblems('email_taken')
   create(@CurrentActor() actor: Actor, @Body() dto: CreateStaffUserDto): Promise<StaffUserDto> {
     return this.auth.createStaffUser(actor, dto);
   }

@@ -43,7 +43,7 @@ export class AuditController {
   @Get('proofs/inclusion')
   @ApiOperation({ summary: 'RFC 6962 inclusion proof of one entry in the tree of treeSize' })
   @ApiOkResponse({ type: InclusionProofDto })
-  @ApiProblems([404, 'not_found: treeSize is beyond the sealed log'])
+  @ApiProblems(['not_found', 'treeSize is beyond the sealed log'])
   inclusion(@CurrentActor() actor: Actor, @Query() q: InclusionProofQueryDto): Promise<InclusionProofDto> {
     return this.audit.inclusionProof(actor, q.index, q.treeSize);
   }
@@ -51,7 +51,7 @@ export class AuditController {
   @Get('proofs/consistency')
   @ApiOperation({ summary: 'RFC 6962 consistency proof between two tree sizes' })
   @ApiOkResponse({ type: ConsistencyProofDto })
-  @ApiProblems([404, 'not_found: to is beyond the sealed log'])
+  @ApiProblems(['not_found', 'to is beyond the sealed log'])
   consistency(@CurrentActor() actor: Actor, @Query() q: ConsistencyProofQueryDto): Promise<ConsistencyProofDto> {
     return this.audit.consistencyProof(actor, q.from, q.to);
   }

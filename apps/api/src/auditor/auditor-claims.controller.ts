@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentActor, Roles } from '@huanxin/auth';
+import { ParseIdPipe } from '@huanxin/core';
 import type { Actor } from '@huanxin/core';
 import { ReviewService } from '@huanxin/review';
 import { ApiAuth, ApiProblems } from '../http/api-docs';
@@ -24,8 +25,8 @@ export class AuditorClaimsController {
   @Get(':id')
   @ApiOperation({ summary: 'A claim with every check that ran, its flags, its audit history and its ledger movements' })
   @ApiOkResponse({ type: ReviewClaimDetailDto })
-  @ApiProblems([404, 'not_found'])
-  get(@CurrentActor() actor: Actor, @Param('id') id: string): Promise<ReviewClaimDetailDto> {
+  @ApiProblems('not_found')
+  get(@CurrentActor() actor: Actor, @Param('id', ParseIdPipe) id: string): Promise<ReviewClaimDetailDto> {
     return this.review.get(actor, id);
   }
 
@@ -33,8 +34,8 @@ export class AuditorClaimsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Approve (reserved → payable to the retailer) or reject (budget released) a claim pending review, once' })
   @ApiOkResponse({ type: ReviewClaimDetailDto })
-  @ApiProblems([404, 'not_found'], [409, 'claim_already_decided'])
-  decide(@CurrentActor() actor: Actor, @Param('id') id: string, @Body() dto: DecisionDto): Promise<ReviewClaimDetailDto> {
+  @ApiProblems('not_found', 'claim_already_decided')
+  decide(@CurrentActor() actor: Actor, @Param('id', ParseIdPipe) id: string, @Body() dto: DecisionDto): Promise<ReviewClaimDetailDto> {
     return this.review.decide(actor, id, dto.decision, dto.reason);
   }
 
@@ -42,8 +43,8 @@ export class AuditorClaimsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Claw back a paid claim: the retailer owes its amount (receivable), the pool gets it back' })
   @ApiOkResponse({ type: ReviewClaimDetailDto })
-  @ApiProblems([404, 'not_found'], [409, 'claim_not_paid'])
-  clawBack(@CurrentActor() actor: Actor, @Param('id') id: string, @Body() dto: ClawbackDto): Promise<ReviewClaimDetailDto> {
+  @ApiProblems('not_found', 'claim_not_paid')
+  clawBack(@CurrentActor() actor: Actor, @Param('id', ParseIdPipe) id: string, @Body() dto: ClawbackDto): Promise<ReviewClaimDetailDto> {
     return this.review.clawBack(actor, id, dto.reason);
   }
 }

@@ -17,7 +17,7 @@ export class AuditorReportsController {
   @Get('reports/summary')
   @ApiOperation({ summary: 'Claims, subsidy and payouts by city, retailer or day, with the 4K/8K split, the grade-1 share and rejection reasons' })
   @ApiOkResponse({ type: SummaryReportDto })
-  @ApiProblems([404, 'not_found'])
+  @ApiProblems('not_found')
   summary(@CurrentActor() actor: Actor, @Query() q: SummaryQueryDto): Promise<SummaryReportDto> {
     return this.reports.summary(actor, q);
   }
@@ -42,7 +42,7 @@ export class AuditorReportsController {
   @Get('ledger')
   @ApiOperation({ summary: "Each city's budget position and whether the programme's ledger balances" })
   @ApiOkResponse({ type: LedgerReportDto })
-  @ApiProblems([404, 'not_found'])
+  @ApiProblems('not_found')
   ledger(@CurrentActor() actor: Actor, @Query() q: LedgerQueryDto): Promise<LedgerReportDto> {
     return this.reports.ledgerReport(actor, q.programCode);
   }

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { ZHEJIANG_CITIES } from '@huanxin/core';
 import type { SummaryGroupBy } from '@huanxin/reporting';
-import { TIME_BOUND_RE } from '@huanxin/review';
+import { TIME_BOUND_RE } from '@huanxin/claims';
 
 export class SummaryQueryDto {
   @ApiProperty({ example: 'zj-tv-2026' })

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swag
 import { IsIn, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
 import type { ClaimStatus } from '@huanxin/claims';
 import { IsCityCode, ZHEJIANG_CITIES } from '@huanxin/core';
-import { CLAIM_STATUSES, TIME_BOUND_RE } from '@huanxin/review';
+import { CLAIM_STATUSES, TIME_BOUND_RE } from '@huanxin/claims';
 import { PageQueryDto } from '../http/pagination.dto';
 import { ClaimDto } from '../retailer/trade-in.dto';
 

@@ -2,7 +2,7 @@ import { NotIdempotent } from '@huanxin/idempotency';
 import { Body, Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { AuthenticatedUser, AuthService, CurrentActor, LocalAuthGuard, Public, UserRow } from '@huanxin/auth';
+import { AuthenticatedUser, AuthService, CurrentActor, LocalAuthGuard, Public, User } from '@huanxin/auth';
 import { ANONYMOUS_ACTOR } from '@huanxin/core';
 import { ApiAuth, ApiProblems } from '../http/api-docs';
 import { RateLimit } from '../http/rate-limit';
@@ -18,7 +18,7 @@ export class AuthController {
   @Post('register')
   @ApiOperation({ summary: 'Register a household' })
   @ApiCreatedResponse({ type: HouseholdDto })
-  @ApiProblems([409, 'phone_taken, id_number_taken'], [429, 'rate_limited'])
+  @ApiProblems('phone_taken', 'id_number_taken', 'rate_limited')
   register(@Body() dto: RegisterDto): Promise<HouseholdDto> {
     return this.auth.register(ANONYMOUS_ACTOR, dto);
   }
@@ -31,9 +31,9 @@ export class AuthController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Sign in with phone (households) or e-mail (staff)' })
   @ApiOkResponse({ type: TokenPairDto })
-  @ApiProblems([429, 'rate_limited'])
+  @ApiProblems('rate_limited')
   login(@Req() req: Request, @Body() _dto: LoginDto): Promise<TokenPairDto> {
-    return this.auth.login(req.user as UserRow);
+    return this.auth.login(req.user as User);
   }
 
   @Public()

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { AuthenticatedUser, AuthService, CurrentActor, LocalAuthGuard, Public, UserRow } from '@huanxin/auth';
+import { AuthenticatedUser, AuthService, CurrentActor, LocalAuthGuard, Public, User } from '@huanxin/auth';
 import { DomainError } from '@huanxin/core';
 import { NotIdempotent } from '@huanxin/idempotency';
 import { ApiAuth, ApiProblems } from '../http/api-docs';
@@ -62,10 +62,10 @@ export class SessionController {
   @ApiOperation({ summary: 'Sign in from the portal: the refresh token is set as an httpOnly cookie' })
   @ApiHeader({ name: PORTAL_HEADER, required: true, schema: { enum: ['1'] } })
   @ApiOkResponse({ type: WebSessionDto })
-  @ApiProblems([429, 'rate_limited'])
+  @ApiProblems('rate_limited')
   async signIn(@Req() req: Request, @Res({ passthrough: true }) res: Response, @Body() _dto: LoginDto): Promise<WebSessionDto> {
     requirePortalHeader(req);
-    const pair = await this.auth.login(req.user as UserRow);
+    const pair = await this.auth.login(req.user as User);
     this.setCookie(req, res, pair.refreshToken);
     return { accessToken: pair.accessToken, expiresIn: pair.expiresIn, role: pair.role };
   }

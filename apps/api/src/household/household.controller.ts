@@ -23,7 +23,7 @@ export class HouseholdController {
   @RateLimit('voucher')
   @ApiOperation({ summary: "Take a voucher from today's quota of the household's city" })
   @ApiCreatedResponse({ type: VoucherDto })
-  @ApiProblems([404, 'not_found'], [409, 'quota_exhausted, budget_exhausted, voucher_already_open, household_limit_reached'], [422, 'program_not_active'], [429, 'rate_limited'])
+  @ApiProblems('not_found', 'quota_exhausted', 'budget_exhausted', 'voucher_already_open', 'household_limit_reached', 'program_not_active', 'rate_limited')
   request(@CurrentActor() actor: Actor, @Body() dto: RequestVoucherDto): Promise<VoucherDto> {
     return this.vouchers.issue(actor, dto.programCode);
   }

@@ -4,6 +4,7 @@ import type { Request, Response } from 'express';
 import { APP_CONFIG, AppConfig } from '@huanxin/config';
 import { DomainError, ErrorCode, FieldError, safeError, statusOf } from '@huanxin/core';
 import { isDatabaseUnavailable } from '@huanxin/database';
+import { ProblemDrift } from './problem-drift';
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
@@ -43,7 +44,10 @@ export function problem(code: string, status: number, detail: string, errors?: F
 export class ProblemFilter implements ExceptionFilter {
   private readonly logger = new Logger('ProblemFilter');
 
-  constructor(@Optional() @Inject(APP_CONFIG) private readonly config?: AppConfig) {}
+  constructor(
+    @Optional() @Inject(APP_CONFIG) private readonly config?: AppConfig,
+    @Optional() private readonly drift?: ProblemDrift,
+  ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
@@ -51,6 +55,8 @@ export class ProblemFilter implements ExceptionFilter {
     const req = ctx.getRequest<Request>();
     const body = this.toProblem(exception, req);
     if (res.headersSent) return;
+    // the answer is what it is; a code the route does not declare is only recorded (the OpenAPI document is wrong)
+    this.drift?.check(req, body.status, body.code);
     if (body.status === 503) res.setHeader('Retry-After', String(this.config?.unavailableRetryAfterSeconds ?? 5));
     res.status(body.status).type('application/problem+json').send(JSON.stringify(body));
   }

@@ -51,7 +51,7 @@ export class PublicController {
   @Get('programs/:code/availability')
   @ApiOperation({ summary: 'Vouchers left today per city, the next release, and whether the budget is open' })
   @ApiOkResponse({ type: AvailabilityDto })
-  @ApiProblems([404, 'not_found'])
+  @ApiProblems('not_found')
   availability(@Param('code') code: string): Promise<AvailabilityDto> {
     return this.vouchers.availability(code);
   }

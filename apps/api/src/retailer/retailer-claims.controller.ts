@@ -2,10 +2,22 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/com
 import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentActor, Roles } from '@huanxin/auth';
 import { ClaimsService, TradeInService } from '@huanxin/claims';
+import { ParseIdPipe } from '@huanxin/core';
 import type { Actor } from '@huanxin/core';
 import { IdempotencyRequired, IdempotentInTransaction, NotIdempotent } from '@huanxin/idempotency';
-import { ApiAuth, ApiProblems } from '../http/api-docs';
+import { ApiAuth, ApiProblems, ProblemDeclaration } from '../http/api-docs';
 import { CancelClaimDto, ClaimDto, ClaimListQueryDto, ClaimPageDto, TradeInDto, TradeInQuoteDto, TradeInResultDto } from './trade-in.dto';
+
+/** Every refusal of the trade-in checklist (DESIGN.md): a submission and a quote answer the same ones. */
+const TRADE_IN_PROBLEMS: ProblemDeclaration[] = [
+  'receipt_malformed',
+  'voucher_not_found', 'model_not_found', ['not_found', 'no such store for this retailer'],
+  'voucher_used', 'serial_already_subsidised', 'invoice_duplicate', 'receipt_already_used', 'household_limit_reached',
+  ['budget_exhausted', "the pool cannot cover what a later policy's higher cap adds to the voucher's reservation"],
+  'voucher_expired', 'voucher_not_owned', 'retailer_not_active', 'store_not_in_city', 'model_not_eligible', 'sale_outside_program',
+  'sale_in_future', 'price_invalid', 'receipt_signature_invalid', 'receipt_key_unknown', 'receipt_key_revoked', 'recycler_not_certified',
+  'receipt_revoked', 'receipt_wrong_category', 'receipt_holder_mismatch', 'receipt_outside_window',
+];
 
 @ApiTags('retailer')
 @ApiAuth()
@@ -20,7 +32,7 @@ export class RetailerClaimsController {
   @ApiOperation({ summary: 'Submit a trade-in at the till; answers with the discount to apply' })
   @ApiHeader({ name: 'Idempotency-Key', required: true, description: 'retries with the same key return the same answer' })
   @ApiCreatedResponse({ type: TradeInResultDto })
-  @ApiProblems([404, 'voucher_not_found, model_not_found'], [409, 'voucher_used, serial_already_subsidised, invoice_duplicate, receipt_already_used, household_limit_reached, idempotency_in_progress'], [422, 'voucher_expired, voucher_not_owned, retailer_not_active, store_not_in_city, model_not_eligible, sale_outside_program, sale_in_future, price_invalid, receipt_*'])
+  @ApiProblems(...TRADE_IN_PROBLEMS, 'idempotency_in_progress')
   submit(@CurrentActor() actor: Actor, @Body() dto: TradeInDto): Promise<TradeInResultDto> {
     return this.tradeIns.submit(actor, dto);
   }
@@ -30,7 +42,7 @@ export class RetailerClaimsController {
   @NotIdempotent()
   @ApiOperation({ summary: 'Every check of a trade-in and its subsidy, changing nothing: what the till shows before the sale is confirmed' })
   @ApiOkResponse({ type: TradeInQuoteDto })
-  @ApiProblems([404, 'voucher_not_found, model_not_found, not_found'], [409, 'voucher_used, serial_already_subsidised, invoice_duplicate, receipt_already_used, household_limit_reached'], [422, 'voucher_expired, voucher_not_owned, retailer_not_active, store_not_in_city, model_not_eligible, sale_outside_program, sale_in_future, price_invalid, recycler_not_certified, receipt_*'])
+  @ApiProblems(...TRADE_IN_PROBLEMS)
   quote(@CurrentActor() actor: Actor, @Body() dto: TradeInDto): Promise<TradeInQuoteDto> {
     return this.tradeIns.quote(actor, dto);
   }
@@ -46,8 +58,8 @@ export class RetailerClaimsController {
   @Get('claims/:id')
   @ApiOperation({ summary: "One of the retailer's claims; another retailer's is 404" })
   @ApiOkResponse({ type: ClaimDto })
-  @ApiProblems([404, 'not_found'])
-  get(@CurrentActor() actor: Actor, @Param('id') id: string): Promise<ClaimDto> {
+  @ApiProblems('not_found')
+  get(@CurrentActor() actor: Actor, @Param('id', ParseIdPipe) id: string): Promise<ClaimDto> {
     return this.claims.get(actor, id);
   }
 
@@ -55,8 +67,8 @@ export class RetailerClaimsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'The TV came back: cancel before payout, or turn into a clawback after' })
   @ApiOkResponse({ type: ClaimDto })
-  @ApiProblems([404, 'not_found'], [409, 'claim_not_cancellable'])
-  cancel(@CurrentActor() actor: Actor, @Param('id') id: string, @Body() dto: CancelClaimDto): Promise<ClaimDto> {
+  @ApiProblems('not_found', 'claim_not_cancellable')
+  cancel(@CurrentActor() actor: Actor, @Param('id', ParseIdPipe) id: string, @Body() dto: CancelClaimDto): Promise<ClaimDto> {
     return this.claims.cancel(actor, id, dto.reason);
   }
 }

@@ -1,10 +1,10 @@
 import { Controller, Headers, HttpCode, Post, Req } from '@nestjs/common';
 import type { RawBodyRequest } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiHeader, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { Public } from '@huanxin/auth';
 import { StripeWebhooksService } from '@huanxin/settlement';
-import { ProblemDto } from '../http/problem.dto';
+import { ApiProblems } from '../http/api-docs';
 
 export class WebhookAckDto {
   @ApiProperty() received: boolean;
@@ -23,7 +23,7 @@ export class StripeWebhooksController {
   @ApiOperation({ summary: 'Stripe events, signature-checked on the raw body with the endpoint secret; each event id processed once' })
   @ApiHeader({ name: 'Stripe-Signature', required: true })
   @ApiOkResponse({ type: WebhookAckDto })
-  @ApiBadRequestResponse({ type: ProblemDto, description: 'webhook_signature_invalid: bad or stale signature; nothing changed' })
+  @ApiProblems(['webhook_signature_invalid', 'bad or stale signature; nothing changed'])
   receive(@Req() req: RawBodyRequest<Request>, @Headers('stripe-signature') signature: string | undefined): Promise<WebhookAckDto> {
     return this.webhooks.receive(req.rawBody, signature);
   }

@@ -3488,7 +3488,7 @@ export interface operations {
                     "application/json": components["schemas"]["TradeInResultDto"];
                 };
             };
-            /** @description validation_failed */
+            /** @description validation_failed, receipt_malformed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3515,7 +3515,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description voucher_not_found, model_not_found */
+            /** @description voucher_not_found, model_not_found, not_found (no such store for this retailer) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3524,7 +3524,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description voucher_used, serial_already_subsidised, invoice_duplicate, receipt_already_used, household_limit_reached, idempotency_in_progress */
+            /** @description voucher_used, serial_already_subsidised, invoice_duplicate, receipt_already_used, household_limit_reached, budget_exhausted (the pool cannot cover what a later policy's higher cap adds to the voucher's reservation), idempotency_in_progress */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3533,7 +3533,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description voucher_expired, voucher_not_owned, retailer_not_active, store_not_in_city, model_not_eligible, sale_outside_program, sale_in_future, price_invalid, receipt_* */
+            /** @description voucher_expired, voucher_not_owned, retailer_not_active, store_not_in_city, model_not_eligible, sale_outside_program, sale_in_future, price_invalid, receipt_signature_invalid, receipt_key_unknown, receipt_key_revoked, recycler_not_certified, receipt_revoked, receipt_wrong_category, receipt_holder_mismatch, receipt_outside_window */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3565,7 +3565,7 @@ export interface operations {
                     "application/json": components["schemas"]["TradeInQuoteDto"];
                 };
             };
-            /** @description validation_failed */
+            /** @description validation_failed, receipt_malformed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3592,7 +3592,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description voucher_not_found, model_not_found, not_found */
+            /** @description voucher_not_found, model_not_found, not_found (no such store for this retailer) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3601,7 +3601,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description voucher_used, serial_already_subsidised, invoice_duplicate, receipt_already_used, household_limit_reached */
+            /** @description voucher_used, serial_already_subsidised, invoice_duplicate, receipt_already_used, household_limit_reached, budget_exhausted (the pool cannot cover what a later policy's higher cap adds to the voucher's reservation) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3610,7 +3610,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description voucher_expired, voucher_not_owned, retailer_not_active, store_not_in_city, model_not_eligible, sale_outside_program, sale_in_future, price_invalid, recycler_not_certified, receipt_* */
+            /** @description voucher_expired, voucher_not_owned, retailer_not_active, store_not_in_city, model_not_eligible, sale_outside_program, sale_in_future, price_invalid, receipt_signature_invalid, receipt_key_unknown, receipt_key_revoked, recycler_not_certified, receipt_revoked, receipt_wrong_category, receipt_holder_mismatch, receipt_outside_window */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5895,7 +5895,7 @@ export interface operations {
     AuditorClaimsController_list: {
         parameters: {
             query?: {
-                status?: "pending_review" | "approved" | "rejected" | "cancelled" | "in_payout" | "paid" | "payout_failed" | "clawed_back";
+                status?: "pending_review" | "approved" | "in_payout" | "payout_failed" | "paid" | "rejected" | "cancelled" | "clawed_back";
                 city?: "hangzhou" | "ningbo" | "wenzhou" | "jiaxing" | "huzhou" | "shaoxing" | "jinhua" | "quzhou" | "zhoushan" | "taizhou" | "lishui";
                 retailerId?: string;
                 /** @description claims carrying this risk flag (POLICY.md) */
@@ -6217,7 +6217,7 @@ export interface operations {
     AuditorReportsController_claimsCsv: {
         parameters: {
             query?: {
-                status?: "pending_review" | "approved" | "rejected" | "cancelled" | "in_payout" | "paid" | "payout_failed" | "clawed_back";
+                status?: "pending_review" | "approved" | "in_payout" | "payout_failed" | "paid" | "rejected" | "cancelled" | "clawed_back";
                 city?: "hangzhou" | "ningbo" | "wenzhou" | "jiaxing" | "huzhou" | "shaoxing" | "jinhua" | "quzhou" | "zhoushan" | "taizhou" | "lishui";
                 retailerId?: string;
                 /** @description claims carrying this risk flag (POLICY.md) */
@@ -6474,7 +6474,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description not_found: treeSize is beyond the sealed log */
+            /** @description not_found (treeSize is beyond the sealed log) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6534,7 +6534,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description not_found: to is beyond the sealed log */
+            /** @description not_found (to is beyond the sealed log) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6861,6 +6861,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description conflict (the run was paid through Stripe and no Stripe key is configured) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     RetailerPayoutsController_list: {
@@ -6932,13 +6941,31 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookAckDto"];
                 };
             };
-            /** @description webhook_signature_invalid: bad or stale signature; nothing changed */
+            /** @description validation_failed, webhook_signature_invalid (bad or stale signature; nothing changed) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
         };
