@@ -111,21 +111,22 @@ async function seed(ds: DataSource, ledger: LedgerService, db: TransactionServic
   );
   // every claim its own used voucher, approved, under the programme's only model and recycler
   await ds.query(
-    `WITH st AS (SELECT s.id, s.retailer_id, s.city, row_number() OVER (ORDER BY s.id) - 1 AS k, count(*) OVER () AS n
+    `WITH st AS (SELECT s.id, s.code, s.retailer_id, s.city, row_number() OVER (ORDER BY s.id) - 1 AS k, count(*) OVER () AS n
                    FROM stores s JOIN retailers r ON r.id = s.retailer_id WHERE r.credit_code LIKE $3 || '%'),
           hh AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k FROM users WHERE phone_hash LIKE 'bench-' || $4 || '%'),
           g AS (SELECT i, gen_random_uuid() AS claim_id, gen_random_uuid() AS voucher_id, 100000 + (i * 7919) % 99999 AS amount
                   FROM generate_series(1, $2::int) AS i),
-          x AS (SELECT g.*, st.id AS store_id, st.retailer_id, st.city, hh.id AS household_id
+          x AS (SELECT g.*, st.id AS store_id, st.code AS store_code, st.retailer_id, st.city, hh.id AS household_id
                   FROM g JOIN st ON st.k = g.i % st.n JOIN hh ON hh.k = g.i % 1000),
           v AS (INSERT INTO vouchers (id, code, program_id, city, household_id, status, reserved_fen, policy_version, issued_at, expires_at, used_at)
                 SELECT voucher_id, 'B-' || $3 || '-' || i, $1, city, household_id, 'used', 200000, 1, now() - interval '2 days', now() + interval '20 days', now() - interval '1 day' FROM x)
      INSERT INTO claims (id, program_id, city, retailer_id, store_id, household_id, voucher_id, model_code, serial_number, invoice_number,
                          sale_price_fen, sold_at, receipt_issuer, receipt_rid, receipt_kid, receipt_issued_at, policy_version, rate_bp, cap_fen,
-                         base_fen, amount_fen, capped, reserved_fen, status, checks, created_at, updated_at)
+                         base_fen, amount_fen, capped, reserved_fen, status, checks, created_at, updated_at, program_code, store_code, voucher_code)
      SELECT claim_id, $1, city, retailer_id, store_id, household_id, voucher_id, $5, 'SN-' || $3 || '-' || i, 'INV-' || i,
             600000, now() - interval '1 day', $6, 'R-' || $3 || '-' || i, 'k1', now() - interval '2 days', 1, 2000, 200000,
-            600000, amount, false, 200000, 'approved', '[]'::jsonb, now() - interval '1 day', now() - interval '1 day'
+            600000, amount, false, 200000, 'approved', '[]'::jsonb, now() - interval '1 day', now() - interval '1 day',
+            (SELECT code FROM programs WHERE id = $1), store_code, 'B-' || $3 || '-' || i
        FROM x`,
     [programId, claims, tag, String(parseInt(tag, 16) % 100000).padStart(5, '0'), `BENCH-${tag}`, recyclerId],
   );

@@ -155,7 +155,7 @@ describe('budget ledger (e2e)', () => {
           { account: 'reserved', amountFen: 150 }, { account: 'paid', amountFen: 0 },
         ],
       }));
-      const posted = await ledger.findTransaction(id);
+      const posted = await ledger.findTransaction(db.manager, id);
       expect(posted).toMatchObject({ id, programId: p.id, city: 'jinhua', kind: 'reserve', reference: 'V-1', note: 'split', actorId: 'someone' });
       expect(posted!.entries.map((e) => [e.account, e.amountFen])).toEqual([['available', -100], ['available', -50], ['reserved', 150]]);
       expect((await ledger.balances(p.id, 'jinhua'))[0]).toMatchObject({ availableFen: 850, reservedFen: 150, paidFen: 0 });
@@ -169,7 +169,7 @@ describe('budget ledger (e2e)', () => {
         programId: p.id, city: 'quzhou', kind: 'commit', reference: 'claim-0',
         entries: [{ account: 'reserved', amountFen: 0 }, { account: 'available', amountFen: 0 }],
       }));
-      expect((await ledger.findTransaction(id))!.entries).toEqual([]);
+      expect((await ledger.findTransaction(db.manager, id))!.entries).toEqual([]);
       expect(await ledger.checkInvariants(p.id)).toEqual({ balanced: true, problems: [] });
     });
 

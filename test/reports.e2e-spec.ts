@@ -301,13 +301,13 @@ describe('auditor reports, exports and ledger (e2e)', () => {
       `INSERT INTO claims (id, program_id, city, retailer_id, store_id, household_id, voucher_id, model_code, serial_number, invoice_number,
                            sale_price_fen, sold_at, receipt_issuer, receipt_rid, receipt_kid, receipt_issued_at, policy_version, rate_bp,
                            cap_fen, base_fen, amount_fen, capped, reserved_fen, status, flags, review_reasons, checks, decision_reason,
-                           created_at, updated_at)
+                           created_at, updated_at, program_code, store_code, voucher_code)
        SELECT gen_random_uuid(), v.program_id, 'hangzhou', $1, $2, v.household_id, v.id, $3, 'SN-' || v.code, 'INV-' || v.code,
               599900, now() - interval '1 day', $4, 'R-' || v.code, 'k1', now() - interval '2 days', 1, 2000,
               200000, 599900, 119980, false, 200000, 'approved', '{}', '{}', '[]'::jsonb, 'bulk, "seeded"',
-              now() - interval '30 days' + (substr(v.code, 6)::int * interval '10 seconds'), now()
+              now() - interval '30 days' + (substr(v.code, 6)::int * interval '10 seconds'), now(), $6, $7, v.code
          FROM vouchers v WHERE v.program_id = $5`,
-      [s.retailer.id, store.id, modelCode, s.recycler.id, program.id]);
+      [s.retailer.id, store.id, modelCode, s.recycler.id, program.id, s.programCode, store.code]);
     // what autovacuum does within a minute of a bulk load: without statistics the planner takes 100,000 rows for 30
     await t.db.query(`ANALYZE claims, vouchers`);
     const seedMs = Date.now() - seedStarted;

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { AuditLogModule } from '@huanxin/audit-log';
 import { AuthModule } from '@huanxin/auth';
 import { CatalogModule } from '@huanxin/catalog';
-import { ClaimsModule } from '@huanxin/claims';
+import { ClaimsModule, LiveClaimsModule } from '@huanxin/claims';
 import { AppConfig, ConfigModule, loadConfig } from '@huanxin/config';
 import { Clock, CoreModule } from '@huanxin/core';
 import { DatabaseModule } from '@huanxin/database';
@@ -18,7 +18,7 @@ import { VouchersModule } from '@huanxin/vouchers';
 
 /** The platform's domain modules, as the API process wires them (apps/api/src/modules.ts), without HTTP. */
 const DOMAIN: Type[] = [
-  AuditLogModule, AuthModule, CatalogModule, LedgerModule, ProgramsModule, VouchersModule, ClaimsModule, ReceiptsModule,
+  AuditLogModule, AuthModule, CatalogModule, LedgerModule, ProgramsModule, VouchersModule, ClaimsModule, LiveClaimsModule, ReceiptsModule,
   RetailersModule, RecyclingModule, ReviewModule, SettlementModule,
 ];
 

@@ -39,7 +39,7 @@ describe('ledger movements: each posts the legs it is named for (service)', () =
       await t.app.get(TransactionService).run(async (tx) => {
         await setup(tx);
         const id = await movement(tx);
-        const found = (await ledger.findTransaction(id, tx))!;
+        const found = (await ledger.findTransaction(tx, id))!;
         const legs: Record<string, number> = {};
         for (const e of found.entries) legs[typeof e.account === 'string' ? e.account : `${e.account.kind}(r)`] = e.amountFen;
         throw new RolledBack(legs, found.kind);

@@ -1,13 +1,15 @@
 import { Inject, Injectable, Type } from '@nestjs/common';
 import { AuditSealer } from '@huanxin/audit-log';
+import { LiveClaimsModule } from '@huanxin/claims';
 import { APP_CONFIG, AppConfig } from '@huanxin/config';
 import { IdempotencyRepository } from '@huanxin/idempotency';
 import { SettlementJobs, SettlementModule } from '@huanxin/settlement';
 import { VouchersModule, VouchersService } from '@huanxin/vouchers';
 import type { Job } from './job-runner';
 
-/** Domain modules the worker's jobs need. */
+/** Domain modules the worker's jobs need (vouchers count live claims: LiveClaimsModule). */
 export const WORKER_MODULES: Type[] = [
+  LiveClaimsModule,
   VouchersModule,
   SettlementModule,
 ];

@@ -1,6 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { Actor, actorRef } from '@huanxin/core';
-import type { Tx } from '@huanxin/database';
+import { TransactionService, Tx } from '@huanxin/database';
+
+/** An event as a subject's history shows it (before it is sealed, if it is not yet). */
+export interface AuditHistoryEvent {
+  id: string;
+  occurredAt: Date;
+  actor: Record<string, string>;
+  action: string;
+  subjectType: string;
+  subjectId: string | null;
+  details: Record<string, unknown>;
+}
 
 export interface AuditRecord {
   action: string;
@@ -51,6 +62,25 @@ export function auditEventsCte(o: { from: string; actorParam: string; actionPara
  */
 @Injectable()
 export class AuditService {
+  constructor(private readonly db: TransactionService) {}
+
+  /**
+   * The events about any of `subjects`, in insertion order: by the bigint column (a bare `ORDER BY id` would
+   * sort the text alias, putting 1000 before 999).
+   */
+  async history(subjects: { type: string; id: string }[]): Promise<AuditHistoryEvent[]> {
+    const rows = await this.db.manager.query(
+      `SELECT id::text AS id, occurred_at, actor, action, subject_type, subject_id, details
+         FROM audit_events
+        WHERE (subject_type, subject_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+        ORDER BY audit_events.id`,
+      [subjects.map((s) => s.type), subjects.map((s) => s.id)],
+    );
+    return rows.map((e: { id: string; occurred_at: Date; actor: Record<string, string>; action: string; subject_type: string; subject_id: string | null; details: Record<string, unknown> }) => ({
+      id: e.id, occurredAt: e.occurred_at, actor: e.actor, action: e.action, subjectType: e.subject_type, subjectId: e.subject_id, details: e.details,
+    }));
+  }
+
   async append(tx: Tx, actor: Actor, record: AuditRecord): Promise<void> {
     await tx.query(
       `INSERT INTO audit_events (actor, action, subject_type, subject_id, details) VALUES ($1, $2, $3, $4, $5)`,

@@ -6,7 +6,7 @@ import { AuditService } from '@huanxin/audit-log';
 import { PasswordService } from './password.service';
 import { hashIdNumber } from './secrets';
 import { TokenPair, TokensService } from './tokens.service';
-import { UserRow, UsersRepository } from './users.repository';
+import { User, UsersRepository } from './users.repository';
 import { RevokedSessionsService } from './revoked-sessions.service';
 
 export interface RegisterInput {
@@ -68,6 +68,11 @@ export class AuthService {
     return hashIdNumber(this.config.idHashSecret, normaliseResidentId(idNumber));
   }
 
+  /** Whether the household `userId` holds this ID number (the till checks the voucher is the customer's). */
+  isIdNumberHolder(tx: Tx, userId: string, idNumber: string): Promise<boolean> {
+    return this.users.holdsIdNumber(tx, userId, this.idNumberHash(idNumber));
+  }
+
   async register(actor: Actor, input: RegisterInput): Promise<RegisteredHousehold> {
     const id = newId();
     const idNumber = normaliseResidentId(input.idNumber);
@@ -94,14 +99,14 @@ export class AuthService {
   }
 
   /** Checks a username (phone or e-mail) and password; records failures in the audit log. */
-  async validateCredentials(username: string, password: string): Promise<UserRow> {
+  async validateCredentials(username: string, password: string): Promise<User> {
     const user = await this.users.findByUsername(username.trim());
-    const ok = await this.passwords.verify(user?.password_hash, password);
-    if (!user || !ok || user.disabled_at) {
+    const ok = await this.passwords.verify(user?.passwordHash, password);
+    if (!user || !ok || user.disabledAt) {
       await this.db.run((tx) =>
         this.audit.append(tx, user ? { kind: 'user', id: user.id, role: user.role } : ANONYMOUS_ACTOR, {
           action: 'auth.login_failed', subjectType: 'user', subjectId: user?.id ?? null,
-          details: { reason: !user ? 'unknown_user' : user.disabled_at ? 'disabled' : 'bad_password' },
+          details: { reason: !user ? 'unknown_user' : user.disabledAt ? 'disabled' : 'bad_password' },
         }),
       );
       throw new DomainError('unauthorized', 'Wrong username or password');
@@ -109,7 +114,7 @@ export class AuthService {
     return user;
   }
 
-  async login(user: UserRow): Promise<TokenPair> {
+  async login(user: User): Promise<TokenPair> {
     return this.db.run(async (tx) => {
       const pair = await this.tokens.issue(tx, user);
       await this.audit.append(tx, { kind: 'user', id: user.id, role: user.role }, {
@@ -120,7 +125,7 @@ export class AuthService {
   }
 
   refresh(refreshToken: string): Promise<TokenPair> {
-    return this.tokens.rotate(refreshToken, (id, tx) => this.users.findById(id, tx));
+    return this.tokens.rotate(refreshToken, (id, tx) => this.users.findById(tx, id));
   }
 
   async logout(actor: Actor, familyId: string | undefined): Promise<void> {
@@ -146,11 +151,11 @@ export class AuthService {
 
   /** Who a signed-in person is, for the portal's header and pages: nothing secret, the phone masked. */
   async whoAmI(actor: Actor): Promise<{ id: string; role: string; name: string; email: string | null; phone: string | null; city: string | null; retailerId: string | null; idNumberLast4: string | null }> {
-    const user = actor.kind === 'user' ? await this.users.findById(actor.id) : undefined;
-    if (!user || user.disabled_at) throw new DomainError('unauthorized', 'Not signed in');
+    const user = actor.kind === 'user' ? await this.users.findById(this.db.manager, actor.id) : undefined;
+    if (!user || user.disabledAt) throw new DomainError('unauthorized', 'Not signed in');
     return {
-      id: user.id, role: user.role, name: user.name, email: user.email, phone: user.phone_masked, city: user.city,
-      retailerId: user.retailer_id, idNumberLast4: user.id_number_last4,
+      id: user.id, role: user.role, name: user.name, email: user.email, phone: user.phoneMasked, city: user.city,
+      retailerId: user.retailerId, idNumberLast4: user.idNumberLast4,
     };
   }
 
@@ -166,8 +171,8 @@ export class AuthService {
     const page = rows.slice(0, limit);
     return {
       items: page.map((u) => ({
-        id: u.id, role: u.role, email: u.email ?? '', name: u.name, retailerId: u.retailer_id, disabled: u.disabled_at !== null,
-        createdAt: toShanghaiIso(u.created_at),
+        id: u.id, role: u.role, email: u.email ?? '', name: u.name, retailerId: u.retailerId, disabled: u.disabledAt !== null,
+        createdAt: toShanghaiIso(u.createdAt),
       })),
       nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1].email ?? '') : null,
     };

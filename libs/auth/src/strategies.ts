@@ -11,7 +11,7 @@ import { AuthService } from './auth.service';
 import type { AccessClaims } from './tokens.service';
 import { JWT_AUDIENCE, JWT_ISSUER } from './jwt-claims';
 import { RevokedSessionsService } from './revoked-sessions.service';
-import type { UserRow } from './users.repository';
+import type { User } from './users.repository';
 
 /** `username` (phone or e-mail) and `password` from the login body. */
 @Injectable()
@@ -20,7 +20,7 @@ export class LocalStrategy extends PassportStrategy(LocalStrategyBase, 'local') 
     super({ usernameField: 'username', passwordField: 'password' });
   }
 
-  validate(username: unknown, password: unknown): Promise<UserRow> {
+  validate(username: unknown, password: unknown): Promise<User> {
     // passport-local reads the body before validation runs: anything but two strings is a malformed request
     if (typeof username !== 'string' || typeof password !== 'string') {
       throw new DomainError('validation_failed', 'username and password must be strings', [

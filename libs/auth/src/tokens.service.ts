@@ -5,7 +5,7 @@ import { Clock, DomainError, newId, Role } from '@huanxin/core';
 import { TransactionService, Tx } from '@huanxin/database';
 import { AuditService } from '@huanxin/audit-log';
 import { randomToken, sha256Hex } from './secrets';
-import type { UserRow } from './users.repository';
+import type { User } from './users.repository';
 import { RevokedSessionsService } from './revoked-sessions.service';
 
 export interface TokenPair {
@@ -39,9 +39,9 @@ export class TokensService {
     private readonly revokedSessions: RevokedSessionsService,
   ) {}
 
-  async issue(tx: Tx, user: UserRow, familyId = newId()): Promise<TokenPair> {
+  async issue(tx: Tx, user: User, familyId = newId()): Promise<TokenPair> {
     const claims: AccessClaims = { sub: user.id, role: user.role, fam: familyId };
-    if (user.retailer_id) claims.rid = user.retailer_id;
+    if (user.retailerId) claims.rid = user.retailerId;
     if (user.city) claims.city = user.city;
     const accessToken = await this.jwt.signAsync(claims, { expiresIn: this.config.jwtAccessTtlSeconds });
     const refreshToken = `${newId()}.${randomToken()}`;
@@ -53,7 +53,7 @@ export class TokensService {
     return { accessToken, refreshToken, expiresIn: this.config.jwtAccessTtlSeconds, role: user.role };
   }
 
-  async rotate(refreshToken: string, loadUser: (id: string, tx: Tx) => Promise<UserRow | undefined>): Promise<TokenPair> {
+  async rotate(refreshToken: string, loadUser: (id: string, tx: Tx) => Promise<User | undefined>): Promise<TokenPair> {
     const hash = sha256Hex(refreshToken);
     const outcome = await this.db.run(async (tx) => {
       // Lock the row: two concurrent refreshes with one token must not both succeed.
@@ -71,7 +71,7 @@ export class TokensService {
         return { error: 'reused' as const, familyId: row.family_id as string };
       }
       const user = await loadUser(row.user_id, tx);
-      if (!user || user.disabled_at) return { error: 'invalid' as const };
+      if (!user || user.disabledAt) return { error: 'invalid' as const };
       await tx.query(`UPDATE refresh_tokens SET used_at = now() WHERE id = $1`, [row.id]);
       return { pair: await this.issue(tx, user, row.family_id) };
     });

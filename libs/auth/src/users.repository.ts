@@ -4,18 +4,19 @@ import { lookupHash, maskPhone, Role } from '@huanxin/core';
 import type { Tx } from '@huanxin/database';
 import { TransactionService } from '@huanxin/database';
 
-export interface UserRow {
+export interface User {
   id: string;
   role: Role;
   email: string | null;
   /** 138****0001: the number itself is not kept (only its keyed hash, for log-in) */
-  phone_masked: string | null;
-  password_hash: string;
+  phoneMasked: string | null;
+  passwordHash: string;
   name: string;
   city: string | null;
-  id_number_last4: string | null;
-  retailer_id: string | null;
-  disabled_at: Date | null;
+  idNumberLast4: string | null;
+  retailerId: string | null;
+  disabledAt: Date | null;
+  createdAt: Date;
 }
 
 export interface NewUser {
@@ -31,7 +32,14 @@ export interface NewUser {
   retailerId?: string | null;
 }
 
-const COLUMNS = `id, role, email, phone_masked, password_hash, name, city, id_number_last4, retailer_id, disabled_at`;
+const COLUMNS = `id, role, email, phone_masked, password_hash, name, city, id_number_last4, retailer_id, disabled_at, created_at`;
+
+function toUser(r: any): User {
+  return {
+    id: r.id, role: r.role, email: r.email, phoneMasked: r.phone_masked, passwordHash: r.password_hash, name: r.name, city: r.city,
+    idNumberLast4: r.id_number_last4, retailerId: r.retailer_id, disabledAt: r.disabled_at, createdAt: r.created_at,
+  };
+}
 
 /**
  * Users. A phone number is personal data: it is stored only as a keyed hash (log-in and uniqueness match
@@ -58,32 +66,52 @@ export class UsersRepository {
     );
   }
 
-  async findByUsername(username: string): Promise<UserRow | undefined> {
+  async findByUsername(username: string): Promise<User | undefined> {
     const rows = await this.db.manager.query(
       `SELECT ${COLUMNS} FROM users WHERE phone_hash = $1 OR email = $2::citext LIMIT 1`,
       [this.phoneHash(username), username],
     );
-    return rows[0];
+    return rows[0] && toUser(rows[0]);
   }
 
   /** Staff accounts (everyone but households), by e-mail, after `afterEmail`: the programme office's list. */
-  async staffPage(q: { role?: 'auditor' | 'admin' | 'retailer'; afterEmail?: string; limit: number }): Promise<(UserRow & { created_at: Date })[]> {
-    return this.db.manager.query(
-      `SELECT ${COLUMNS}, created_at FROM users
+  async staffPage(q: { role?: 'auditor' | 'admin' | 'retailer'; afterEmail?: string; limit: number }): Promise<User[]> {
+    const rows = await this.db.manager.query(
+      `SELECT ${COLUMNS} FROM users
         WHERE role <> 'household' AND ($1::text IS NULL OR role = $1) AND ($2::citext IS NULL OR email > $2::citext)
         ORDER BY email LIMIT $3`,
       [q.role ?? null, q.afterEmail ?? null, q.limit],
     );
+    return rows.map(toUser);
   }
 
-  async findById(id: string, tx?: Tx): Promise<UserRow | undefined> {
-    const rows = await (tx ?? this.db.manager).query(`SELECT ${COLUMNS} FROM users WHERE id = $1`, [id]);
-    return rows[0];
+  /** `tx`: the transaction to read in, or `TransactionService.manager` for the pool, always said by the caller. */
+  async findById(tx: Tx, id: string): Promise<User | undefined> {
+    const rows = await tx.query(`SELECT ${COLUMNS} FROM users WHERE id = $1`, [id]);
+    return rows[0] && toUser(rows[0]);
   }
 
-  async findByIdNumberHash(hash: string, tx?: Tx): Promise<UserRow | undefined> {
-    const rows = await (tx ?? this.db.manager).query(`SELECT ${COLUMNS} FROM users WHERE id_number_hash = $1`, [hash]);
-    return rows[0];
+  async findByIdNumberHash(tx: Tx, hash: string): Promise<User | undefined> {
+    const rows = await tx.query(`SELECT ${COLUMNS} FROM users WHERE id_number_hash = $1`, [hash]);
+    return rows[0] && toUser(rows[0]);
+  }
+
+  /** Whether `userId` is the holder of the ID number with this keyed hash (the clear number is never stored). */
+  async holdsIdNumber(tx: Tx, userId: string, idNumberHash: string): Promise<boolean> {
+    const rows = await tx.query(`SELECT 1 FROM users WHERE id = $1 AND id_number_hash = $2`, [userId, idNumberHash]);
+    return rows.length > 0;
+  }
+
+  /** A household as review may see it: the phone masked, the ID number's last four digits only. */
+  async maskedContact(id: string): Promise<{ id: string; maskedPhone: string | null; idNumberLast4: string | null } | undefined> {
+    const rows = await this.db.manager.query(`SELECT id, phone_masked, id_number_last4 FROM users WHERE id = $1`, [id]);
+    return rows[0] && { id: rows[0].id, maskedPhone: rows[0].phone_masked, idNumberLast4: rows[0].id_number_last4 };
+  }
+
+  /** The household's city (where its vouchers come from and are redeemed); undefined when `id` is not a household. */
+  async householdCity(id: string): Promise<string | undefined> {
+    const rows: { city: string }[] = await this.db.manager.query(`SELECT city FROM users WHERE id = $1 AND role = 'household'`, [id]);
+    return rows[0]?.city;
   }
 
   async anyAdmin(): Promise<boolean> {

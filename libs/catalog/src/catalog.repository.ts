@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { fenFromDb } from '@huanxin/core';
 import { TransactionService, Tx } from '@huanxin/database';
 import type { Resolution } from '@huanxin/policy';
 import type { CatalogModel, ModelStatus, NewCatalogModel } from './catalog.types';
@@ -31,7 +32,7 @@ function toModel(r: ModelRow): CatalogModel {
     resolution: r.resolution,
     energyGrade: Number(r.energy_grade),
     screenInches: Number(r.screen_inches),
-    referencePriceFen: Number(r.reference_price_fen),
+    referencePriceFen: fenFromDb(r.reference_price_fen),
     status: r.status,
     approvedAt: r.approved_at,
     createdAt: r.created_at,
@@ -66,8 +67,17 @@ export class CatalogRepository {
     return rows[0] ? toModel(rows[0]) : undefined;
   }
 
-  async find(modelCode: string, tx?: Tx): Promise<CatalogModel | undefined> {
-    const rows: ModelRow[] = await (tx ?? this.db.manager).query(`SELECT ${COLUMNS} FROM catalog_models WHERE model_code = $1`, [modelCode]);
+  /** Models by code, for lists that show them (one query for a page). */
+  async findMany(modelCodes: string[]): Promise<Map<string, CatalogModel>> {
+    const rows: ModelRow[] = modelCodes.length
+      ? await this.db.manager.query(`SELECT ${COLUMNS} FROM catalog_models WHERE model_code = ANY($1::text[])`, [[...new Set(modelCodes)]])
+      : [];
+    return new Map(rows.map((r) => [r.model_code, toModel(r)]));
+  }
+
+  /** `tx`: the transaction to read in, or `TransactionService.manager` for the pool, always said by the caller. */
+  async find(tx: Tx, modelCode: string): Promise<CatalogModel | undefined> {
+    const rows: ModelRow[] = await tx.query(`SELECT ${COLUMNS} FROM catalog_models WHERE model_code = $1`, [modelCode]);
     return rows[0] ? toModel(rows[0]) : undefined;
   }
 

@@ -110,7 +110,7 @@ export class CatalogService {
     const code = normaliseModelCode(modelCode);
     const model = await this.db.run(async (tx) => {
       const approved = await this.models.approve(tx, code, this.clock.now());
-      if (!approved) return this.models.find(code, tx);
+      if (!approved) return this.models.find(tx, code);
       await this.audit.append(tx, actor, { action: 'catalog.model_approved', subjectType: 'catalog_model', subjectId: approved.modelCode, details: {} });
       return approved;
     });
@@ -120,7 +120,7 @@ export class CatalogService {
 
   async get(actor: Actor, modelCode: string): Promise<CatalogModelView> {
     requireAccess(actor, 'programme.manage');
-    const model = await this.find(modelCode);
+    const model = await this.find(this.db.manager, modelCode);
     if (!model) throw new DomainError('model_not_found', `No model ${normaliseModelCode(modelCode)} in the catalogue`);
     return catalogModelView(model);
   }
@@ -150,8 +150,8 @@ export class CatalogService {
     return (await this.models.searchApproved(term, 20)).map(catalogModelView);
   }
 
-  /** For other domains (claims): the model by code, any case, or undefined. Pass `tx` to read inside a transaction. */
-  find(modelCode: string, tx?: Tx): Promise<CatalogModel | undefined> {
-    return this.models.find(normaliseModelCode(modelCode), tx);
+  /** For other domains (claims): the model by code, any case, or undefined, read in `tx`. */
+  find(tx: Tx, modelCode: string): Promise<CatalogModel | undefined> {
+    return this.models.find(tx, normaliseModelCode(modelCode));
   }
 }

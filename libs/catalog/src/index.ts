@@ -1,3 +1,4 @@
 export * from './catalog.module';
+export * from './catalog.repository';
 export * from './catalog.service';
 export * from './catalog.types';

@@ -40,11 +40,17 @@ describe('resolveClaimFilter', () => {
 describe('claimFilterSql', () => {
   it('binds every value as a parameter', () => {
     const params: unknown[] = ['x'];
-    const conds = claimFilterSql({ programCode: "p'; drop", status: 'pending_review', city: 'hangzhou', flag: 'store_burst' }, params);
+    const programId = '00000000-0000-4000-8000-000000000001';
+    const conds = claimFilterSql({ programCode: 'p', programId, status: 'pending_review', city: "hz'; drop", flag: 'store_burst' }, params);
     expect(conds).toEqual([
-      'c.program_id = (SELECT id FROM programs WHERE code = $2)', 'c.status = $3', 'c.city = $4', 'c.flags @> ARRAY[$5::text]',
+      'c.program_id = $2::uuid', 'c.status = $3', 'c.city = $4', 'c.flags @> ARRAY[$5::text]',
     ]);
-    expect(params).toEqual(['x', "p'; drop", 'pending_review', 'hangzhou', 'store_burst']);
+    expect(params).toEqual(['x', programId, 'pending_review', "hz'; drop", 'store_burst']);
+  });
+
+  it('matches nothing for an unknown programme, and refuses a code nobody resolved', () => {
+    expect(claimFilterSql({ programCode: 'nope', programId: null }, [])).toEqual(['false']);
+    expect(() => claimFilterSql({ programCode: 'p' }, [])).toThrow(/resolve programCode/);
   });
 });
 

@@ -1,9 +1,6 @@
 import { addDays, DomainError, RFC3339_RE, shanghaiInstant } from '@huanxin/core';
-import type { ClaimStatus } from '@huanxin/claims';
+import type { ClaimStatus } from './claims.repository';
 
-export const CLAIM_STATUSES: readonly ClaimStatus[] = [
-  'pending_review', 'approved', 'rejected', 'cancelled', 'in_payout', 'paid', 'payout_failed', 'clawed_back',
-];
 
 /** A Shanghai calendar date (`2026-11-11`) or an RFC 3339 instant. */
 export const TIME_BOUND_RE = new RegExp(`^\\d{4}-\\d{2}-\\d{2}$|${RFC3339_RE.source}`);
@@ -26,6 +23,11 @@ export interface ClaimFilter {
   retailerId?: string;
   flag?: string;
   programCode?: string;
+  /**
+   * The programme code resolved by its owner (ProgramsRepository): null when no programme has the code, so the
+   * filter matches nothing. Set whenever `programCode` is.
+   */
+  programId?: string | null;
   from?: Date;
   to?: Date;
 }
@@ -61,13 +63,16 @@ export function resolveClaimFilter(input: ClaimFilterInput): ClaimFilter {
 }
 
 /**
- * SQL conditions over `claims c` for a filter, pushing their values onto `params`. The programme is a
- * scalar subquery (evaluated once) so the planner can use the (program_id, created_at, id) index; an
- * unknown code matches nothing.
+ * SQL conditions over `claims c` for a filter, pushing their values onto `params`. The programme is its id
+ * (resolved beforehand, so the planner can use the (program_id, created_at, id) index); an unknown code
+ * matches nothing.
  */
 export function claimFilterSql(f: ClaimFilter, params: unknown[]): string[] {
   const conds: string[] = [];
-  if (f.programCode) conds.push(`c.program_id = (SELECT id FROM programs WHERE code = $${params.push(f.programCode)})`);
+  if (f.programCode) {
+    if (f.programId === undefined) throw new Error('claimFilterSql: resolve programCode to programId first');
+    conds.push(f.programId === null ? 'false' : `c.program_id = $${params.push(f.programId)}::uuid`);
+  }
   if (f.status) conds.push(`c.status = $${params.push(f.status)}`);
   if (f.city) conds.push(`c.city = $${params.push(f.city)}`);
   if (f.retailerId) conds.push(`c.retailer_id = $${params.push(f.retailerId)}::uuid`);

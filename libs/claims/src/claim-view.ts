@@ -1,5 +1,5 @@
 import { decodeTimeCursor, encodeTimeCursor, isUuid, toShanghaiIso } from '@huanxin/core';
-import type { ClaimRow } from './claims.repository';
+import type { Claim } from './claims.repository';
 
 export interface SubsidyView {
   baseFen: number;
@@ -36,31 +36,30 @@ export interface ClaimView {
   updatedAt: string;
 }
 
-export function toClaimView(c: ClaimRow): ClaimView {
-  const amount = Number(c.amount_fen);
+export function toClaimView(c: Claim): ClaimView {
   return {
     id: c.id,
     status: c.status,
-    programCode: c.program_code,
+    programCode: c.programCode,
     city: c.city,
-    retailerId: c.retailer_id,
-    storeCode: c.store_code,
-    voucherCode: c.voucher_code,
-    modelCode: c.model_code,
-    serialNumber: c.serial_number,
-    invoiceNumber: c.invoice_number,
-    salePriceFen: Number(c.sale_price_fen),
-    soldAt: toShanghaiIso(c.sold_at),
-    subsidy: { baseFen: Number(c.base_fen), rateBp: c.rate_bp, capFen: Number(c.cap_fen), amountFen: amount, capped: c.capped },
-    payableByCustomerFen: Number(c.sale_price_fen) - amount,
-    policyVersion: c.policy_version,
+    retailerId: c.retailerId,
+    storeCode: c.storeCode,
+    voucherCode: c.voucherCode,
+    modelCode: c.modelCode,
+    serialNumber: c.serialNumber,
+    invoiceNumber: c.invoiceNumber,
+    salePriceFen: c.salePriceFen,
+    soldAt: toShanghaiIso(c.soldAt),
+    subsidy: { baseFen: c.baseFen, rateBp: c.rateBp, capFen: c.capFen, amountFen: c.amountFen, capped: c.capped },
+    payableByCustomerFen: c.salePriceFen - c.amountFen,
+    policyVersion: c.policyVersion,
     flags: c.flags,
-    createdAt: toShanghaiIso(c.created_at),
-    cancelReason: c.cancel_reason,
-    decidedAt: c.decided_at ? toShanghaiIso(c.decided_at) : null,
-    decisionReason: c.decision_reason,
-    cancelledAt: c.cancelled_at ? toShanghaiIso(c.cancelled_at) : null,
-    updatedAt: toShanghaiIso(c.updated_at),
+    createdAt: toShanghaiIso(c.createdAt),
+    cancelReason: c.cancelReason,
+    decidedAt: c.decidedAt ? toShanghaiIso(c.decidedAt) : null,
+    decisionReason: c.decisionReason,
+    cancelledAt: c.cancelledAt ? toShanghaiIso(c.cancelledAt) : null,
+    updatedAt: toShanghaiIso(c.updatedAt),
   };
 }
 

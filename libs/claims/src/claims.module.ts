@@ -1,16 +1,18 @@
 import { Module } from '@nestjs/common';
 import { CatalogModule } from '@huanxin/catalog';
 import { LedgerModule } from '@huanxin/ledger';
+import { ProgramsModule } from '@huanxin/programs';
 import { RetailersModule } from '@huanxin/retailers';
 import { ReceiptsModule } from '@huanxin/recycling';
 import { VouchersModule } from '@huanxin/vouchers';
+import { ClaimSettlementModule } from './claim-settlement.module';
 import { ClaimsRepository } from './claims.repository';
 import { ClaimsService } from './claims.service';
 import { TradeInService } from './trade-in.service';
 
 @Module({
-  imports: [LedgerModule, VouchersModule, ReceiptsModule, RetailersModule, CatalogModule],
+  imports: [LedgerModule, ProgramsModule, VouchersModule, ReceiptsModule, RetailersModule, CatalogModule, ClaimSettlementModule],
   providers: [ClaimsRepository, ClaimsService, TradeInService],
-  exports: [ClaimsRepository, ClaimsService, TradeInService],
+  exports: [ClaimsRepository, ClaimSettlementModule, ClaimsService, TradeInService],
 })
 export class ClaimsModule {}

@@ -1,62 +1,21 @@
 import { Injectable } from '@nestjs/common';
+import { fenFromDb } from '@huanxin/core';
 import { returnedRows, TransactionService, Tx } from '@huanxin/database';
+import { ClaimFilter, claimFilterSql, ClaimKey, CREATED_KEY_SQL } from './claim-filter';
 import { canTransition, LIVE_CLAIM_SQL } from './claim-states';
 
 export type ClaimStatus = 'pending_review' | 'approved' | 'rejected' | 'cancelled' | 'in_payout' | 'paid' | 'payout_failed' | 'clawed_back';
 
-export interface ClaimRow {
-  id: string;
-  program_id: string;
-  program_code: string;
-  city: string;
-  retailer_id: string;
-  store_code: string;
-  household_id: string;
-  voucher_code: string;
-  model_code: string;
-  serial_number: string;
-  invoice_number: string;
-  sale_price_fen: string;
-  sold_at: Date;
-  receipt_issuer: string;
-  receipt_rid: string;
-  receipt_issued_at: Date;
-  policy_version: number;
-  rate_bp: number;
-  cap_fen: string;
-  base_fen: string;
-  amount_fen: string;
-  capped: boolean;
-  reserved_fen: string;
-  status: ClaimStatus;
-  flags: string[];
-  review_reasons: string[];
-  checks: unknown;
-  decision_reason: string | null;
-  decided_at: Date | null;
-  cancel_reason: string | null;
-  cancelled_at: Date | null;
-  created_at: Date;
-  updated_at: Date;
-}
-
-/** What a move needs to book the claim's money. */
-export interface MovedClaim {
-  id: string;
-  program_id: string;
-  city: string;
-  retailer_id: string;
-  amount_fen: string;
-}
-
-export interface NewClaim {
+/** A claim as the platform reads it: camelCase, fen as numbers (parsed once, here). */
+export interface Claim {
   id: string;
   programId: string;
+  programCode: string;
   city: string;
   retailerId: string;
-  storeId: string;
+  storeCode: string;
   householdId: string;
-  voucherId: string;
+  voucherCode: string;
   modelCode: string;
   serialNumber: string;
   invoiceNumber: string;
@@ -64,7 +23,6 @@ export interface NewClaim {
   soldAt: Date;
   receiptIssuer: string;
   receiptRid: string;
-  receiptKid: string;
   receiptIssuedAt: Date;
   policyVersion: number;
   rateBp: number;
@@ -77,19 +35,54 @@ export interface NewClaim {
   flags: string[];
   reviewReasons: string[];
   checks: unknown;
+  decidedBy: string | null;
+  decisionReason: string | null;
+  decidedAt: Date | null;
+  cancelReason: string | null;
+  cancelledAt: Date | null;
   createdAt: Date;
+  updatedAt: Date;
+  /** `created_at` at full (microsecond) precision, for keyset cursors a JS Date would round. */
+  createdKey: string;
 }
 
-export const CLAIM_SELECT = `
-  SELECT c.id, c.program_id, p.code AS program_code, c.city, c.retailer_id, s.code AS store_code, c.household_id,
-         v.code AS voucher_code, c.model_code, c.serial_number, c.invoice_number, c.sale_price_fen, c.sold_at,
-         c.receipt_issuer, c.receipt_rid, c.receipt_issued_at, c.policy_version, c.rate_bp, c.cap_fen, c.base_fen,
-         c.amount_fen, c.capped, c.reserved_fen, c.status, c.flags, c.review_reasons, c.checks, c.decision_reason,
-         c.decided_at, c.cancel_reason, c.cancelled_at, c.created_at, c.updated_at
-    FROM claims c
-    JOIN programs p ON p.id = c.program_id
-    JOIN stores s ON s.id = c.store_id
-    JOIN vouchers v ON v.id = c.voucher_id`;
+/** What a move needs to book the claim's money. */
+export interface MovedClaim {
+  id: string;
+  programId: string;
+  city: string;
+  retailerId: string;
+  amountFen: number;
+}
+
+/** A claim as the trade-in records it: everything but what happens to it later, plus the rows it references. */
+export type NewClaim = Omit<Claim, 'decidedBy' | 'decisionReason' | 'decidedAt' | 'cancelReason' | 'cancelledAt' | 'updatedAt' | 'createdKey'> & {
+  storeId: string;
+  voucherId: string;
+  receiptKid: string;
+};
+
+/** The claims table alone: the codes a claim was submitted with are its own columns (migration 1764000008000). */
+const CLAIM_SELECT = `
+  SELECT c.id, c.program_id, c.program_code, c.city, c.retailer_id, c.store_code, c.household_id, c.voucher_code, c.model_code,
+         c.serial_number, c.invoice_number, c.sale_price_fen, c.sold_at, c.receipt_issuer, c.receipt_rid, c.receipt_issued_at,
+         c.policy_version, c.rate_bp, c.cap_fen, c.base_fen, c.amount_fen, c.capped, c.reserved_fen, c.status, c.flags,
+         c.review_reasons, c.checks, c.decided_by, c.decision_reason, c.decided_at, c.cancel_reason, c.cancelled_at, c.created_at,
+         c.updated_at, ${CREATED_KEY_SQL} AS created_key
+    FROM claims c`;
+
+function toClaim(r: any): Claim {
+  return {
+    id: r.id, programId: r.program_id, programCode: r.program_code, city: r.city, retailerId: r.retailer_id, storeCode: r.store_code,
+    householdId: r.household_id, voucherCode: r.voucher_code, modelCode: r.model_code, serialNumber: r.serial_number,
+    invoiceNumber: r.invoice_number, salePriceFen: fenFromDb(r.sale_price_fen), soldAt: r.sold_at, receiptIssuer: r.receipt_issuer,
+    receiptRid: r.receipt_rid, receiptIssuedAt: r.receipt_issued_at, policyVersion: r.policy_version, rateBp: r.rate_bp,
+    capFen: fenFromDb(r.cap_fen), baseFen: fenFromDb(r.base_fen), amountFen: fenFromDb(r.amount_fen), capped: r.capped,
+    reservedFen: fenFromDb(r.reserved_fen), status: r.status, flags: r.flags, reviewReasons: r.review_reasons, checks: r.checks,
+    decidedBy: r.decided_by, decisionReason: r.decision_reason, decidedAt: r.decided_at, cancelReason: r.cancel_reason,
+    cancelledAt: r.cancelled_at, createdAt: r.created_at, updatedAt: r.updated_at, createdKey: r.created_key,
+  };
+}
 
 @Injectable()
 export class ClaimsRepository {
@@ -99,17 +92,18 @@ export class ClaimsRepository {
     await tx.query(
       `INSERT INTO claims (id, program_id, city, retailer_id, store_id, household_id, voucher_id, model_code, serial_number,
          invoice_number, sale_price_fen, sold_at, receipt_issuer, receipt_rid, receipt_kid, receipt_issued_at, policy_version,
-         rate_bp, cap_fen, base_fen, amount_fen, capped, reserved_fen, status, flags, review_reasons, checks, created_at, updated_at)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$28)`,
+         rate_bp, cap_fen, base_fen, amount_fen, capped, reserved_fen, status, flags, review_reasons, checks, created_at, updated_at,
+         program_code, store_code, voucher_code)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$28,$29,$30,$31)`,
       [c.id, c.programId, c.city, c.retailerId, c.storeId, c.householdId, c.voucherId, c.modelCode, c.serialNumber,
         c.invoiceNumber, c.salePriceFen, c.soldAt, c.receiptIssuer, c.receiptRid, c.receiptKid, c.receiptIssuedAt,
         c.policyVersion, c.rateBp, c.capFen, c.baseFen, c.amountFen, c.capped, c.reservedFen, c.status, c.flags,
-        c.reviewReasons, JSON.stringify(c.checks), c.createdAt],
+        c.reviewReasons, JSON.stringify(c.checks), c.createdAt, c.programCode, c.storeCode, c.voucherCode],
     );
   }
 
-  async liveSerialExists(tx: Tx | undefined, serial: string): Promise<boolean> {
-    const rows = await (tx ?? this.db.manager).query(
+  async liveSerialExists(tx: Tx, serial: string): Promise<boolean> {
+    const rows = await tx.query(
       `SELECT 1 FROM claims WHERE serial_number = $1 AND ${LIVE_CLAIM_SQL} LIMIT 1`, [serial]);
     return rows.length > 0;
   }
@@ -156,29 +150,46 @@ export class ClaimsRepository {
     );
   }
 
-  async findById(id: string, tx?: Tx): Promise<ClaimRow | undefined> {
-    const rows = await (tx ?? this.db.manager).query(`${CLAIM_SELECT} WHERE c.id = $1`, [id]);
-    return rows[0];
+  async findById(id: string): Promise<Claim | undefined> {
+    const rows = await this.db.manager.query(`${CLAIM_SELECT} WHERE c.id = $1`, [id]);
+    return rows[0] && toClaim(rows[0]);
   }
 
   /** The claim, held until `tx` ends (FOR UPDATE): a lock always names its transaction. */
-  async lockById(tx: Tx, id: string): Promise<ClaimRow | undefined> {
+  async lockById(tx: Tx, id: string): Promise<Claim | undefined> {
     const rows = await tx.query(`${CLAIM_SELECT} WHERE c.id = $1 FOR UPDATE OF c`, [id]);
-    return rows[0];
+    return rows[0] && toClaim(rows[0]);
   }
 
-  /** Keyset page, newest first. */
-  async page(where: { retailerId?: string; householdId?: string; status?: ClaimStatus }, limit: number, after?: { createdAt: Date; id: string }): Promise<ClaimRow[]> {
+  /** A retailer's or household's claims: keyset page, newest first. */
+  async page(where: { retailerId?: string; householdId?: string; status?: ClaimStatus }, limit: number, after?: { createdAt: Date; id: string }): Promise<Claim[]> {
     const params: unknown[] = [];
     const conds: string[] = [];
     if (where.status) conds.push(`c.status = $${params.push(where.status)}`);
     if (where.retailerId) conds.push(`c.retailer_id = $${params.push(where.retailerId)}`);
     if (where.householdId) conds.push(`c.household_id = $${params.push(where.householdId)}`);
     if (after) conds.push(`(c.created_at, c.id) < ($${params.push(after.createdAt)}, $${params.push(after.id)})`);
-    return this.db.manager.query(
+    const rows = await this.db.manager.query(
       `${CLAIM_SELECT} ${conds.length ? `WHERE ${conds.join(' AND ')}` : ''} ORDER BY c.created_at DESC, c.id DESC LIMIT $${params.push(limit)}`,
       params,
     );
+    return rows.map(toClaim);
+  }
+
+  /** The auditor's queue (claim-filter.ts): one keyset page in either direction, `limit` rows at most. */
+  async filteredPage(filter: ClaimFilter, order: 'asc' | 'desc', limit: number, after?: ClaimKey): Promise<Claim[]> {
+    const params: unknown[] = [];
+    const conds = claimFilterSql(filter, params);
+    if (after) {
+      conds.push(`(c.created_at, c.id) ${order === 'asc' ? '>' : '<'} ($${params.push(after.createdKey)}::timestamptz, $${params.push(after.id)}::uuid)`);
+    }
+    const dir = order === 'asc' ? 'ASC' : 'DESC';
+    const rows = await this.db.manager.query(
+      `${CLAIM_SELECT} ${conds.length ? `WHERE ${conds.join(' AND ')}` : ''}
+        ORDER BY c.created_at ${dir}, c.id ${dir} LIMIT $${params.push(limit)}`,
+      params,
+    );
+    return rows.map(toClaim);
   }
 
   /**
@@ -188,7 +199,7 @@ export class ClaimsRepository {
    */
   async transition(tx: Tx, id: string, from: ClaimStatus, to: ClaimStatus, extra: { at: Date; decidedBy?: string; decisionReason?: string; cancelReason?: string }): Promise<MovedClaim | undefined> {
     if (!canTransition(from, to)) throw new RangeError(`claims: no transition from ${from} to ${to}`);
-    const rows = returnedRows<MovedClaim>(await tx.query(
+    const rows = returnedRows<{ id: string; program_id: string; city: string; retailer_id: string; amount_fen: string }>(await tx.query(
       `UPDATE claims
           SET status = $3, updated_at = $4,
               decided_by = coalesce($5::uuid, decided_by), decision_reason = coalesce($6, decision_reason),
@@ -199,13 +210,11 @@ export class ClaimsRepository {
         RETURNING id, program_id, city, retailer_id, amount_fen::text AS amount_fen`,
       [id, from, to, extra.at, extra.decidedBy ?? null, extra.decisionReason ?? null, extra.cancelReason ?? null],
     ));
-    return rows[0];
+    return rows[0] && { id: rows[0].id, programId: rows[0].program_id, city: rows[0].city, retailerId: rows[0].retailer_id, amountFen: fenFromDb(rows[0].amount_fen) };
   }
 
   async statusOf(tx: Tx, id: string): Promise<ClaimStatus | undefined> {
     const rows = await tx.query(`SELECT status FROM claims WHERE id = $1`, [id]);
     return rows[0]?.status;
   }
-
-
 }

@@ -4,7 +4,7 @@ import { Actor, Clock, DomainError, isUuid, Page, pageSize, requireAccess } from
 import { TransactionService } from '@huanxin/database';
 import { LedgerService } from '@huanxin/ledger';
 import { ClaimView, decodeClaimCursor, encodeClaimCursor, toClaimView } from './claim-view';
-import { ClaimRow, ClaimsRepository, ClaimStatus } from './claims.repository';
+import { Claim, ClaimsRepository, ClaimStatus } from './claims.repository';
 import { normaliseIdentifier } from './trade-in.service';
 
 @Injectable()
@@ -25,7 +25,7 @@ export class ClaimsService {
     const rows = await this.claims.page(scope, limit + 1, after);
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
-    return { items: items.map(toClaimView), nextCursor: rows.length > limit && last ? encodeClaimCursor({ createdAt: last.created_at, id: last.id }) : null };
+    return { items: items.map(toClaimView), nextCursor: rows.length > limit && last ? encodeClaimCursor({ createdAt: last.createdAt, id: last.id }) : null };
   }
 
   async get(actor: Actor, id: string): Promise<ClaimView> {
@@ -44,8 +44,8 @@ export class ClaimsService {
     await this.db.run(async (tx) => {
       const c = isUuid(id) ? await this.claims.lockById(tx, id) : undefined;
       if (!c || !this.owns(actor, c)) throw new DomainError('not_found', 'No such claim');
-      const amount = Number(c.amount_fen);
-      const movement = { programId: c.program_id, city: c.city, reference: c.id, note: reason, amountFen: amount, retailerId: c.retailer_id };
+      const amount = c.amountFen;
+      const movement = { programId: c.programId, city: c.city, reference: c.id, note: reason, amountFen: amount, retailerId: c.retailerId };
       let next: 'cancelled' | 'clawed_back';
       switch (c.status) {
         case 'pending_review':
@@ -76,7 +76,7 @@ export class ClaimsService {
   }
 
   async serialSubsidised(serial: string): Promise<{ subsidised: boolean }> {
-    return { subsidised: await this.claims.liveSerialExists(undefined, normaliseIdentifier(serial)) };
+    return { subsidised: await this.claims.liveSerialExists(this.db.manager, normaliseIdentifier(serial)) };
   }
 
   private scope(actor: Actor): { retailerId?: string; householdId?: string } {
@@ -85,7 +85,7 @@ export class ClaimsService {
     throw new DomainError('forbidden', 'Only retailers and households list their claims here');
   }
 
-  private owns(actor: Actor, c: ClaimRow): boolean {
-    return (actor.role === 'retailer' && actor.retailerId === c.retailer_id) || (actor.role === 'household' && actor.id === c.household_id);
+  private owns(actor: Actor, c: Claim): boolean {
+    return (actor.role === 'retailer' && actor.retailerId === c.retailerId) || (actor.role === 'household' && actor.id === c.householdId);
   }
 }

@@ -4,16 +4,17 @@ import { randomInt } from 'node:crypto';
 import { AuditService } from '@huanxin/audit-log';
 import { AuthService } from '@huanxin/auth';
 import { CatalogService, modelFacts } from '@huanxin/catalog';
-import { Actor, Clock, DomainError, newId, requireAccess } from '@huanxin/core';
+import { Actor, Clock, DomainError, LIVE_CLAIMS, LiveClaims, newId, requireAccess } from '@huanxin/core';
 import { isUniqueViolation, pgConstraint, TransactionService, Tx } from '@huanxin/database';
 import { LedgerService } from '@huanxin/ledger';
 import {
   computeSubsidy, decideReview, exceedsStoreBurst, FLAG_PRICE_ABOVE_REFERENCE, FLAG_PRIOR_REJECTIONS, FLAG_RECEIPT_AFTER_SALE,
   FLAG_STORE_BURST, ModelFacts, PolicyViolation, priceAboveReference, selectVersion,
 } from '@huanxin/policy';
+import { Program, ProgramsRepository, PublishedPolicyVersion } from '@huanxin/programs';
 import { parseReceipt, ReceiptVerifier } from '@huanxin/recycling';
 import { RetailersRepository } from '@huanxin/retailers';
-import { normaliseVoucherCode, ProgramFacts, ProgramFactsRepository, VoucherRow, VouchersRepository } from '@huanxin/vouchers';
+import { normaliseVoucherCode, Voucher, VouchersRepository } from '@huanxin/vouchers';
 import { ClaimsRepository } from './claims.repository';
 
 /** One sale being checked: what every step of the checklist reads, and the checks passed so far. */
@@ -37,13 +38,15 @@ type Subsidy = ReturnType<typeof computeSubsidy>;
 type Review = ReturnType<typeof decideReview>;
 type Model = NonNullable<Awaited<ReturnType<CatalogService['find']>>>;
 type Receipt = Awaited<ReturnType<ReceiptVerifier['verify']>>;
-type Version = ProgramFacts['versions'][number];
+type Version = PublishedPolicyVersion;
+/** The voucher's programme with its policy versions, oldest first. */
+type ProgramFacts = Program & { versions: PublishedPolicyVersion[] };
 
 /** Everything the checklist established, for the record. */
 interface Recorded {
-  voucher: VoucherRow;
+  voucher: Voucher;
   program: ProgramFacts;
-  store: { id: string; city: string };
+  store: { id: string; code: string; city: string };
   model: Model;
   soldAt: Date;
   version: Version;
@@ -107,7 +110,8 @@ export class TradeInService {
     private readonly db: TransactionService,
     private readonly claims: ClaimsRepository,
     private readonly vouchers: VouchersRepository,
-    private readonly programs: ProgramFactsRepository,
+    private readonly programs: ProgramsRepository,
+    @Inject(LIVE_CLAIMS) private readonly liveClaims: LiveClaims,
     private readonly receipts: ReceiptVerifier,
     private readonly ledger: LedgerService,
     private readonly audit: AuditService,
@@ -196,8 +200,9 @@ export class TradeInService {
   private async lockVoucher({ tx, input }: Sale) {
     const voucher = await this.vouchers.lockByCode(tx, normaliseVoucherCode(input.voucherCode));
     if (!voucher) throw new DomainError('voucher_not_found', 'No voucher with this code');
-    const program = await this.programs.byId(voucher.program_id, tx);
-    if (!program) throw new DomainError('voucher_not_found', 'No voucher with this code');
+    const found = await this.programs.findById(tx, voucher.programId);
+    if (!found) throw new DomainError('voucher_not_found', 'No voucher with this code');
+    const program: ProgramFacts = { ...found, versions: await this.programs.versions(tx, [found.id]) };
     return { voucher, program };
   }
 
@@ -211,20 +216,19 @@ export class TradeInService {
     const retailer = await this.retailers.lockById(tx, retailerId, 'share');
     if (!retailer || retailer.status !== 'active') throw new DomainError('retailer_not_active', 'The retailer is not certified and active');
     pass(sale, 'retailer_active');
-    const store = await this.retailers.findStore(retailerId, input.storeCode.trim(), tx, true);
+    const store = await this.retailers.shareStore(tx, retailerId, input.storeCode.trim());
     if (!store) throw new DomainError('not_found', `No store ${input.storeCode} for this retailer`);
     return store;
   }
 
   /** 3. The voucher is the customer's, still open, and redeemed in its own city. */
-  private async checkVoucherHolder(sale: Sale, voucher: VoucherRow, store: { city: string }) {
-    const [holder] = await sale.tx.query(`SELECT id_number_hash FROM users WHERE id = $1`, [voucher.household_id]);
-    if (!holder || holder.id_number_hash !== this.auth.idNumberHash(sale.input.householdIdNumber)) {
+  private async checkVoucherHolder(sale: Sale, voucher: Voucher, store: { city: string }) {
+    if (!(await this.auth.isIdNumberHolder(sale.tx, voucher.householdId, sale.input.householdIdNumber))) {
       throw new DomainError('voucher_not_owned', 'The voucher belongs to another household');
     }
     pass(sale, 'voucher_owner');
     if (voucher.status === 'used') throw new DomainError('voucher_used', 'The voucher was used already');
-    if (voucher.status === 'expired' || voucher.expires_at <= sale.now) throw new DomainError('voucher_expired', 'The voucher has expired');
+    if (voucher.status === 'expired' || voucher.expiresAt <= sale.now) throw new DomainError('voucher_expired', 'The voucher has expired');
     pass(sale, 'voucher_open');
     if (store.city !== voucher.city) throw new DomainError('store_not_in_city', `Vouchers for ${voucher.city} are redeemed in ${voucher.city} stores only`);
     pass(sale, 'store_city');
@@ -244,7 +248,7 @@ export class TradeInService {
 
   /** 5. The model is in the catalogue and eligible; the subsidy under the rules for this price. */
   private async priceTheSubsidy(sale: Sale, rules: PolicyRules) {
-    const model = await this.catalog.find(sale.input.modelCode, sale.tx);
+    const model = await this.catalog.find(sale.tx, sale.input.modelCode);
     if (!model) throw new DomainError('model_not_found', `Model ${sale.input.modelCode} is not in the catalogue`);
     const facts: ModelFacts = modelFacts(model);
     let subsidy;
@@ -276,8 +280,8 @@ export class TradeInService {
   }
 
   /** 8. The household has not reached its limit for the programme. */
-  private async checkHouseholdLimit(sale: Sale, program: ProgramFacts, voucher: VoucherRow) {
-    if ((await this.vouchers.countLiveClaims(sale.tx, program.id, voucher.household_id)) >= program.perHouseholdLimit) {
+  private async checkHouseholdLimit(sale: Sale, program: ProgramFacts, voucher: Voucher) {
+    if ((await this.liveClaims.countForHousehold(sale.tx, program.id, voucher.householdId)) >= program.perHouseholdLimit) {
       throw new DomainError('household_limit_reached', 'The household has reached its limit for the programme');
     }
     pass(sale, 'household_limit');
@@ -308,17 +312,17 @@ export class TradeInService {
   private async record(sale: Sale, c: Recorded): Promise<string> {
     const { tx, actor, retailerId, input, serial, invoice, now } = sale;
     const claimId = newId();
-    const reservedFen = Number(c.voucher.reserved_fen);
+    const reservedFen = c.voucher.reservedFen;
     const amountFen = c.subsidy.amountFen;
     await this.claims.insert(tx, {
-      id: claimId, programId: c.program.id, city: c.voucher.city, retailerId, storeId: c.store.id, householdId: c.voucher.household_id,
-      voucherId: c.voucher.id, modelCode: c.model.modelCode, serialNumber: serial, invoiceNumber: invoice,
+      id: claimId, programId: c.program.id, city: c.voucher.city, retailerId, storeId: c.store.id, householdId: c.voucher.householdId,
+      voucherId: c.voucher.id, programCode: c.program.code, storeCode: c.store.code, voucherCode: c.voucher.code, modelCode: c.model.modelCode, serialNumber: serial, invoiceNumber: invoice,
       salePriceFen: input.salePriceFen, soldAt: c.soldAt, receiptIssuer: c.receipt.iss, receiptRid: c.receipt.rid, receiptKid: c.receipt.kid,
       receiptIssuedAt: c.receipt.issuedAt, policyVersion: c.version.version, rateBp: c.subsidy.rateBp, capFen: c.subsidy.capFen,
       baseFen: input.salePriceFen, amountFen, capped: c.subsidy.capped, reservedFen, status: c.review.status, flags: c.flags,
       reviewReasons: c.reviewReasons, checks: sale.checks, createdAt: now,
     });
-    await tx.query(`UPDATE vouchers SET status = 'used', used_at = $2 WHERE id = $1`, [c.voucher.id, now]);
+    await this.vouchers.markUsed(tx, c.voucher.id, now);
     const scope = { programId: c.program.id, city: c.voucher.city, reference: claimId, reservedFen, amountFen };
     if (c.review.status === 'approved') await this.ledger.commit(tx, actor, { ...scope, retailerId });
     else await this.ledger.holdForReview(tx, actor, scope);

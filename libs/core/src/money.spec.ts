@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { assertFen, formatYuan, yuanToFen } from './money';
+import { assertFen, fenFromDb, formatYuan, yuanToFen } from './money';
 
 describe('assertFen', () => {
   it.each([0, 1, -1, 599900, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER])('accepts %p', (n) => {
@@ -86,5 +86,16 @@ describe('yuanToFen', () => {
         expect(yuanToFen(formatYuan(fen))).toBe(fen);
       }),
     );
+  });
+});
+
+describe('fenFromDb', () => {
+  it('parses int8 text and numbers, refusing what is not an exact integer', () => {
+    expect(fenFromDb('119980')).toBe(119980);
+    expect(fenFromDb('-5')).toBe(-5);
+    expect(fenFromDb(42)).toBe(42);
+    expect(() => fenFromDb('9007199254740993')).toThrow(RangeError);
+    expect(() => fenFromDb('1.5')).toThrow(RangeError);
+    expect(() => fenFromDb(null)).toThrow(RangeError);
   });
 });

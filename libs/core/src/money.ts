@@ -50,3 +50,13 @@ export function yuanToFen(input: string): Fen {
   // `-0` would print and compare oddly in places (Object.is, JSON of some drivers); "-0.00" is zero.
   return minus && fen !== 0 ? -fen : fen;
 }
+
+/**
+ * A bigint fen column as the driver hands it (pg returns int8 as text, to lose nothing) → a number, once, at the
+ * repository edge. Throws (a bug, not bad input) if the value is not an integer or is beyond 2^53 fen.
+ */
+export function fenFromDb(value: unknown, what = 'amount'): Fen {
+  const n = typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
+  assertFen(n, what);
+  return n;
+}

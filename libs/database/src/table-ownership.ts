@@ -1,8 +1,8 @@
 /**
  * One owner per table (STYLE.md, issue 10): each table is read and written only through its owner library's
  * repositories; other libraries call the owner's service or repository. `table-ownership.spec.ts` scans the SQL
- * in `libs/` and fails when a library names a table it does not own — unless the use is a deliberate read-only
- * exception, or recorded debt still to be paid off (the list may only shrink: an entry no longer needed fails too).
+ * in `libs/` and fails when a library names a table it does not own, unless the use is a deliberate read-only
+ * exception (the list may only shrink: an exception no longer used fails too).
  */
 export const TABLE_OWNERS: Readonly<Record<string, string>> = {
   users: 'auth', refresh_tokens: 'auth', api_keys: 'auth',
@@ -24,25 +24,7 @@ export type TableUse = 'read' | 'write';
 
 /** Deliberate, permanent: reporting aggregates across the domain with set-based reads (never writes). */
 export const READ_ONLY_EXCEPTIONS: Readonly<Record<string, readonly string[]>> = {
-  reporting: ['claims', 'vouchers', 'programs', 'retailers', 'stores', 'catalog_models', 'users'],
-};
-
-/**
- * Known debt (issue 10), as found when the map was written down: `lib → table: uses`. Each entry goes when its
- * SQL moves behind the owner's service; the check fails on any use not listed here and on any entry not used.
- */
-export const OWNERSHIP_DEBT: Readonly<Record<string, Readonly<Record<string, readonly TableUse[]>>>> = {
-  claims: { programs: ['read'], stores: ['read'], users: ['read'], vouchers: ['read', 'write'] },
-  recycling: { claims: ['read'] },
-  review: {
-    audit_events: ['read'], catalog_models: ['read'], claims: ['read'], ledger_accounts: ['read'], ledger_entries: ['read'],
-    ledger_transactions: ['read'], programs: ['read'], retailers: ['read'], stores: ['read'], users: ['read'], vouchers: ['read'],
-  },
-  settlement: {
-    claims: ['read', 'write'], ledger_accounts: ['read'], ledger_entries: ['read'], ledger_transactions: ['read'],
-    programs: ['read'], retailers: ['read'], stores: ['read'],
-  },
-  vouchers: { claims: ['read'], policy_versions: ['read'], programs: ['read'], quotas: ['read'], users: ['read'] },
+  reporting: ['claims', 'retailers', 'catalog_models', 'users'],
 };
 
 /** The tables a TypeScript source's SQL names, and how (comments ignored): `INSERT INTO`/`UPDATE` write, `FROM`/`JOIN` read. */

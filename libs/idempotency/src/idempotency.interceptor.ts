@@ -115,14 +115,14 @@ export class IdempotencyInterceptor implements NestInterceptor {
         const omit = [...NEVER_STORED_FIELDS, ...(mode?.omit ?? [])];
         const answer: AnswerInTransaction = {
           saved: false,
-          save: (tx, result) => this.repo.complete(scope, key, this.statusOf(ctx), withoutFields(result, omit), tx),
+          save: (tx, result) => this.repo.complete(tx, scope, key, this.statusOf(ctx), withoutFields(result, omit)),
         };
         const handled = mode?.inTransaction
           ? new Observable<unknown>((subscriber) => answerInTransaction.run(answer, () => next.handle().subscribe(subscriber)))
           : next.handle();
         return handled.pipe(
           mergeMap(async (body) => {
-            if (!answer.saved) await this.repo.complete(scope, key, res.statusCode, withoutFields(body, omit));
+            if (!answer.saved) await this.repo.completeAfterCommit(scope, key, res.statusCode, withoutFields(body, omit));
             return body;
           }),
           catchError((err) => from(this.repo.release(scope, key)).pipe(mergeMap(() => throwError(() => err)))),

@@ -52,8 +52,14 @@ export class IdempotencyRepository {
   }
 
   /** The answer, kept for replays; inside the work's own transaction when `tx` is given. */
-  async complete(scope: string, key: string, status: number, body: unknown, tx?: Tx): Promise<void> {
-    await (tx ?? this.db.manager).query(
+  /** The answer of work that committed on its own (or failed): saved from the pool. */
+  completeAfterCommit(scope: string, key: string, status: number, body: unknown): Promise<void> {
+    return this.complete(this.db.manager, scope, key, status, body);
+  }
+
+  /** `tx`: the request's own transaction (the answer commits with the work), or the pool once the work has committed. */
+  async complete(tx: Tx, scope: string, key: string, status: number, body: unknown): Promise<void> {
+    await tx.query(
       `UPDATE idempotency_keys SET state = 'completed', response_status = $3, response_body = $4 WHERE scope = $1 AND key = $2`,
       [scope, key, status, JSON.stringify(body ?? null)],
     );

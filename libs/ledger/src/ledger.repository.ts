@@ -49,6 +49,28 @@ const keyParams = (keys: AccountKey[]) => [keys.map((k) => k.kind), keys.map((k)
  * The ledger's SQL. Balances are only ever changed by `write`, in the same statement that records the
  * entries, so "balance = sum of entries" holds by construction and `checkInvariants` can prove it.
  */
+/** A ledger transaction as read, with its legs (json_agg): amounts as int8 text. */
+export interface TransactionRow {
+  id: string;
+  program_id: string;
+  city: string;
+  kind: string;
+  reference: string | null;
+  note: string | null;
+  actor_id: string | null;
+  created_at: Date;
+  entries: { account_id: string; kind: AccountKind; retailer_id: string | null; amount_fen: string }[];
+}
+
+const TRANSACTION_SELECT = `
+  SELECT t.id::text AS id, t.program_id, t.city, t.kind, t.reference, t.note, t.actor_id, t.created_at,
+         coalesce(json_agg(json_build_object(
+           'account_id', e.account_id::text, 'kind', a.kind, 'retailer_id', a.retailer_id,
+           'amount_fen', e.amount_fen::text) ORDER BY e.id) FILTER (WHERE e.id IS NOT NULL), '[]') AS entries
+    FROM ledger_transactions t
+    LEFT JOIN ledger_entries e ON e.transaction_id = t.id
+    LEFT JOIN ledger_accounts a ON a.id = e.account_id`;
+
 @Injectable()
 export class LedgerRepository {
   constructor(private readonly db: TransactionService) {}
@@ -132,8 +154,8 @@ export class LedgerRepository {
     return rows[0].id;
   }
 
-  async totals(programId: string, city?: string, tx?: Tx): Promise<KindTotal[]> {
-    const rows: { city: string; kind: AccountKind; balance_fen: string }[] = await (tx ?? this.db.manager).query(
+  async totals(programId: string, city?: string): Promise<KindTotal[]> {
+    const rows: { city: string; kind: AccountKind; balance_fen: string }[] = await this.db.manager.query(
       `SELECT city, kind, sum(balance_fen)::text AS balance_fen
          FROM ledger_accounts
         WHERE program_id = $1 AND ($2::text IS NULL OR city = $2)
@@ -144,19 +166,34 @@ export class LedgerRepository {
     return rows.map((r) => ({ city: r.city, kind: r.kind, balanceFen: r.balance_fen }));
   }
 
-  async findTransaction(id: string, tx?: Tx): Promise<
-    | { id: string; program_id: string; city: string; kind: string; reference: string | null; note: string | null; actor_id: string | null; created_at: Date; entries: { account_id: string; kind: AccountKind; retailer_id: string | null; amount_fen: string }[] }
-    | undefined
-  > {
-    if (!/^\d{1,18}$/.test(id)) return undefined;
-    const rows = await (tx ?? this.db.manager).query(
-      `SELECT t.id::text AS id, t.program_id, t.city, t.kind, t.reference, t.note, t.actor_id, t.created_at,
-              coalesce(json_agg(json_build_object(
-                'account_id', e.account_id::text, 'kind', a.kind, 'retailer_id', a.retailer_id,
-                'amount_fen', e.amount_fen::text) ORDER BY e.id) FILTER (WHERE e.id IS NOT NULL), '[]') AS entries
+  /** Transactions of a programme that name one of `references` (a claim id, a voucher code), in posting order. */
+  async transactionsByReference(programId: string, references: string[]): Promise<TransactionRow[]> {
+    return this.db.manager.query(
+      `${TRANSACTION_SELECT}
+        WHERE t.reference = ANY($2::text[]) AND t.program_id = $1
+        GROUP BY t.id
+        ORDER BY t.id`,
+      [programId, references],
+    );
+  }
+
+  /** Net movement of the `kind` accounts in the programme's transactions naming each of `references` (int8 text). */
+  async netByReference(programId: string, kind: AccountKind, references: string[]): Promise<{ reference: string; netFen: string }[]> {
+    return this.db.manager.query(
+      `SELECT t.reference, sum(e.amount_fen)::text AS "netFen"
          FROM ledger_transactions t
-         LEFT JOIN ledger_entries e ON e.transaction_id = t.id
-         LEFT JOIN ledger_accounts a ON a.id = e.account_id
+         JOIN ledger_entries e ON e.transaction_id = t.id
+         JOIN ledger_accounts a ON a.id = e.account_id AND a.kind = $3
+        WHERE t.program_id = $1 AND t.reference = ANY($2::text[])
+        GROUP BY t.reference`,
+      [programId, references, kind],
+    );
+  }
+
+  async findTransaction(tx: Tx, id: string): Promise<TransactionRow | undefined> {
+    if (!/^\d{1,18}$/.test(id)) return undefined;
+    const rows = await tx.query(
+      `${TRANSACTION_SELECT}
         WHERE t.id = $1::bigint
         GROUP BY t.id`,
       [id],

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Actor, DomainError, Fen, isCityCode, isUuid } from '@huanxin/core';
 import { isCheckViolation, Tx } from '@huanxin/database';
-import { AccountKey, LedgerRepository, LockedAccount } from './ledger.repository';
+import { AccountKey, LedgerRepository, LockedAccount, TransactionRow } from './ledger.repository';
 import {
   AccountKind,
   AccountRef,
@@ -46,6 +46,14 @@ function toKey(ref: AccountRef): AccountKey {
 
 function toRef(kind: AccountKind, retailerId: string | null): AccountRef {
   return kind === 'payable' || kind === 'receivable' ? { kind, retailerId: retailerId! } : (kind as AccountRef);
+}
+
+function toTransaction(row: TransactionRow): LedgerTransaction {
+  return {
+    id: row.id, programId: row.program_id, city: row.city, kind: row.kind, reference: row.reference, note: row.note,
+    actorId: row.actor_id, createdAt: row.created_at,
+    entries: row.entries.map((e) => ({ accountId: e.account_id, account: toRef(e.kind, e.retailer_id), amountFen: fen(e.amount_fen) })),
+  };
 }
 
 function integer(amountFen: Fen, what: string): void {
@@ -251,12 +259,12 @@ export class LedgerService {
 
   /**
    * Each city's position (all cities, or one). Asking for one city that has no accounts yet gives a row of
-   * zeros rather than nothing. Pass `tx` to read inside a transaction.
+   * zeros rather than nothing. Read from the pool (a movement locks its accounts itself).
    */
-  async balances(programId: string, city?: string, tx?: Tx): Promise<CityBalances[]> {
+  async balances(programId: string, city?: string): Promise<CityBalances[]> {
     if (!isUuid(programId)) return city ? [emptyCity(city)] : [];
     const byCity = new Map<string, CityBalances>();
-    for (const row of await this.repo.totals(programId, city, tx)) {
+    for (const row of await this.repo.totals(programId, city)) {
       const c = byCity.get(row.city) ?? emptyCity(row.city);
       const v = fen(row.balanceFen);
       switch (row.kind) {
@@ -282,20 +290,25 @@ export class LedgerService {
     return { balanced: problems.length === 0, problems };
   }
 
-  async findTransaction(id: string, tx?: Tx): Promise<LedgerTransaction | undefined> {
-    const row = await this.repo.findTransaction(id, tx);
-    if (!row) return undefined;
-    return {
-      id: row.id,
-      programId: row.program_id,
-      city: row.city,
-      kind: row.kind,
-      reference: row.reference,
-      note: row.note,
-      actorId: row.actor_id,
-      createdAt: row.created_at,
-      entries: row.entries.map((e) => ({ accountId: e.account_id, account: toRef(e.kind, e.retailer_id), amountFen: fen(e.amount_fen) })),
-    };
+  /** The movements of a programme that name one of `references` (a claim id, its voucher's code), in posting order. */
+  async movementsFor(programId: string, references: string[]): Promise<LedgerTransaction[]> {
+    return (await this.repo.transactionsByReference(programId, references)).map(toTransaction);
+  }
+
+  /**
+   * Net movement of the `kind` accounts (e.g. `paid`) in the programme's transactions naming each reference (a payout
+   * id), by reference; references with no such movement are absent. Read from the pool.
+   */
+  async netByReference(programId: string, kind: AccountKind, references: string[]): Promise<Map<string, Fen>> {
+    if (!references.length) return new Map();
+    const rows = await this.repo.netByReference(programId, kind, references);
+    return new Map(rows.map((r) => [r.reference, fen(r.netFen)]));
+  }
+
+  /** A posted transaction with its legs; `tx` is where to read it (the posting transaction, or the pool's manager). */
+  async findTransaction(tx: Tx, id: string): Promise<LedgerTransaction | undefined> {
+    const row = await this.repo.findTransaction(tx, id);
+    return row && toTransaction(row);
   }
 
   private move(tx: Tx, actor: Actor, kind: string, scope: { programId: string; city: string; reference?: string | null; note?: string | null }, legs: [AccountRef, Fen][]): Promise<string> {

@@ -35,10 +35,10 @@ export class BudgetsService {
     if (errors.length) throw new DomainError('validation_failed', 'The grant has invalid fields', errors);
     const note = input.note ?? null;
     return this.db.run(async (tx) => {
-      const program = await this.programs.findByCode(programCode, { tx });
+      const program = await this.programs.findByCode(tx, programCode);
       if (!program) throw new DomainError('not_found', `No programme ${programCode}`);
       const id = await this.ledger.grant(tx, actor, { programId: program.id, city: input.city, amountFen: input.amountFen, note });
-      const posted = await this.ledger.findTransaction(id, tx);
+      const posted = await this.ledger.findTransaction(tx, id);
       await this.audit.append(tx, actor, {
         action: 'budget.granted',
         subjectType: 'program',

@@ -9,6 +9,6 @@ import { QuotasService } from './quotas.service';
 @Module({
   imports: [LedgerModule],
   providers: [ProgramsRepository, ProgramsService, PolicyVersionsService, BudgetsService, QuotasService],
-  exports: [ProgramsService, PolicyVersionsService, BudgetsService, QuotasService],
+  exports: [ProgramsRepository, ProgramsService, PolicyVersionsService, BudgetsService, QuotasService],
 })
 export class ProgramsModule {}

@@ -70,12 +70,17 @@ export class ProgramsRepository {
   }
 
   /**
-   * The programme by code; `lock` holds its row FOR UPDATE until the transaction ends, which is what
-   * serialises policy publications of one programme (each numbers its version from the latest).
+   * The programme by code, read in `tx` (a transaction, or the pool's manager: the caller always says which). To
+   * hold it (policy publications of one programme are serialised on its row), `lockByCode`.
    */
-  async findByCode(code: string, opts: { tx?: Tx } = {}): Promise<Program | undefined> {
-    const rows: ProgramRow[] = await (opts.tx ?? this.db.manager).query(`SELECT ${PROGRAM_COLUMNS} FROM programs WHERE code = $1`, [code]);
+  async findByCode(tx: Tx, code: string): Promise<Program | undefined> {
+    const rows: ProgramRow[] = await tx.query(`SELECT ${PROGRAM_COLUMNS} FROM programs WHERE code = $1`, [code]);
     return rows[0] ? toProgram(rows[0]) : undefined;
+  }
+
+  /** The id of the programme with this code, from the pool (filters and reports name a programme by its code). */
+  async idByCode(code: string): Promise<string | undefined> {
+    return (await this.findByCode(this.db.manager, code))?.id;
   }
 
   /** The programme, held until `tx` ends (FOR UPDATE): a lock always names its transaction. */
@@ -84,10 +89,18 @@ export class ProgramsRepository {
     return rows[0] ? toProgram(rows[0]) : undefined;
   }
 
-  async findById(id: string, tx?: Tx): Promise<Program | undefined> {
+  async findById(tx: Tx, id: string): Promise<Program | undefined> {
     if (!isUuid(id)) return undefined;
-    const rows: ProgramRow[] = await (tx ?? this.db.manager).query(`SELECT ${PROGRAM_COLUMNS} FROM programs WHERE id = $1::uuid`, [id]);
+    const rows: ProgramRow[] = await tx.query(`SELECT ${PROGRAM_COLUMNS} FROM programs WHERE id = $1::uuid`, [id]);
     return rows[0] ? toProgram(rows[0]) : undefined;
+  }
+
+  /** Several programmes at once, in no particular order (ids that are not programmes are left out). */
+  async findByIds(ids: string[]): Promise<Program[]> {
+    const wanted = ids.filter(isUuid);
+    if (wanted.length === 0) return [];
+    const rows: ProgramRow[] = await this.db.manager.query(`SELECT ${PROGRAM_COLUMNS} FROM programs WHERE id = ANY($1::uuid[])`, [wanted]);
+    return rows.map(toProgram);
   }
 
   /** Keyset page by code (one extra row tells whether another page follows). */
@@ -96,6 +109,20 @@ export class ProgramsRepository {
       `SELECT ${PROGRAM_COLUMNS} FROM programs WHERE ($1::text IS NULL OR code > $1) ORDER BY code LIMIT $2`,
       [q.after ?? null, q.limit],
     );
+    return rows.map(toProgram);
+  }
+
+  /** Programmes' codes by id, read inside `tx` (ids that are not programmes are left out). */
+  async codesByIds(tx: Tx, ids: string[]): Promise<Map<string, string>> {
+    const wanted = [...new Set(ids.filter(isUuid))];
+    if (wanted.length === 0) return new Map();
+    const rows: { id: string; code: string }[] = await tx.query(`SELECT id, code FROM programs WHERE id = ANY($1::uuid[])`, [wanted]);
+    return new Map(rows.map((r) => [r.id, r.code]));
+  }
+
+  /** Programmes that have started by `now` (ended ones too), in code order: the payout schedule's list. */
+  async startedBy(now: Date): Promise<Program[]> {
+    const rows: ProgramRow[] = await this.db.manager.query(`SELECT ${PROGRAM_COLUMNS} FROM programs WHERE starts_at <= $1 ORDER BY code`, [now]);
     return rows.map(toProgram);
   }
 
@@ -126,9 +153,9 @@ export class ProgramsRepository {
   }
 
   /** The versions of several programmes, oldest first. */
-  async versions(programIds: string[], tx?: Tx): Promise<PublishedPolicyVersion[]> {
+  async versions(tx: Tx, programIds: string[]): Promise<PublishedPolicyVersion[]> {
     if (programIds.length === 0) return [];
-    const rows: VersionRow[] = await (tx ?? this.db.manager).query(
+    const rows: VersionRow[] = await tx.query(
       `SELECT ${VERSION_COLUMNS} FROM policy_versions WHERE program_id = ANY($1::uuid[]) ORDER BY program_id, version`,
       [programIds],
     );
@@ -155,16 +182,16 @@ export class ProgramsRepository {
     return toQuota(rows[0]);
   }
 
-  async quotas(programId: string, tx?: Tx): Promise<Quota[]> {
-    const rows: QuotaRow[] = await (tx ?? this.db.manager).query(
+  async quotas(tx: Tx, programId: string): Promise<Quota[]> {
+    const rows: QuotaRow[] = await tx.query(
       `SELECT ${QUOTA_COLUMNS} FROM quotas WHERE program_id = $1 ORDER BY city`,
       [programId],
     );
     return rows.map(toQuota);
   }
 
-  async quota(programId: string, city: string, tx?: Tx): Promise<Quota | undefined> {
-    const rows: QuotaRow[] = await (tx ?? this.db.manager).query(
+  async quota(tx: Tx, programId: string, city: string): Promise<Quota | undefined> {
+    const rows: QuotaRow[] = await tx.query(
       `SELECT ${QUOTA_COLUMNS} FROM quotas WHERE program_id = $1 AND city = $2`,
       [programId, city],
     );

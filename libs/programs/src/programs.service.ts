@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@huanxin/audit-log';
 import { Actor, Clock, decodeCursor, DomainError, encodeCursor, FieldError, newId, pageSize, toShanghaiIso, requireAccess } from '@huanxin/core';
-import { isUniqueViolation, TransactionService, Tx } from '@huanxin/database';
+import { isUniqueViolation, TransactionService } from '@huanxin/database';
 import { LedgerService } from '@huanxin/ledger';
-import { parsePolicyRules, PolicyRules, selectVersion } from '@huanxin/policy';
+import { parsePolicyRules, PolicyRules } from '@huanxin/policy';
 
 import { cityBudgetView, policyVersionView, programView, quotaView } from './program-views';
 import { ProgramsRepository } from './programs.repository';
@@ -18,7 +18,6 @@ import {
   ProgramListQuery,
   ProgramView,
   PublicProgramView,
-  PublishedPolicyVersion,
 } from './programs.types';
 
 const isInstant = (d: unknown): d is Date => d instanceof Date && !Number.isNaN(d.getTime());
@@ -116,8 +115,8 @@ export class ProgramsService {
     requireAccess(actor, 'programme.manage');
     const program = await this.require(code);
     const [versions, quotas, budgets] = await Promise.all([
-      this.programs.versions([program.id]),
-      this.programs.quotas(program.id),
+      this.programs.versions(this.db.manager, [program.id]),
+      this.programs.quotas(this.db.manager, program.id),
       this.ledger.balances(program.id),
     ]);
     const { policyVersions: _summary, ...view } = programView(program, []);
@@ -135,7 +134,7 @@ export class ProgramsService {
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     const rows = await this.programs.list({ after, limit: limit + 1 });
     const page = rows.slice(0, limit);
-    const versions = await this.programs.versions(page.map((p) => p.id));
+    const versions = await this.programs.versions(this.db.manager, page.map((p) => p.id));
     return {
       items: page.map((p) => programView(p, versions.filter((v) => v.programId === p.id))),
       nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1].code) : null,
@@ -151,28 +150,10 @@ export class ProgramsService {
     });
   }
 
-  /** The programme by code, or 404 not_found. Pass `tx` to read inside a transaction. */
-  async require(code: string, opts: { tx?: Tx } = {}): Promise<Program> {
-    const program = await this.find(code, opts);
+  /** The programme by code, or 404 not_found. */
+  private async require(code: string): Promise<Program> {
+    const program = await this.programs.findByCode(this.db.manager, code);
     if (!program) throw new DomainError('not_found', `No programme ${code}`);
     return program;
-  }
-
-  find(code: string, opts: { tx?: Tx } = {}): Promise<Program | undefined> {
-    return this.programs.findByCode(code, opts);
-  }
-
-  findById(id: string, tx?: Tx): Promise<Program | undefined> {
-    return this.programs.findById(id, tx);
-  }
-
-  /** Every published version of a programme, oldest first. */
-  versions(programId: string, tx?: Tx): Promise<PublishedPolicyVersion[]> {
-    return this.programs.versions([programId], tx);
-  }
-
-  /** The version in force at `at` (POLICY.md: the latest whose effectiveFrom ≤ at), or undefined before the first. */
-  async versionAt(programId: string, at: Date, tx?: Tx): Promise<PublishedPolicyVersion | undefined> {
-    return selectVersion(await this.versions(programId, tx), at);
   }
 }

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@huanxin/audit-log';
 import { Actor, Clock, DomainError, FieldError, isCityCode, requireAccess } from '@huanxin/core';
-import { TransactionService, Tx } from '@huanxin/database';
+import { TransactionService } from '@huanxin/database';
 import { quotaView } from './program-views';
 import { ProgramsRepository } from './programs.repository';
-import { MAX_DAILY_VOUCHERS, Quota, QuotaInput, QuotaView, RELEASE_TIME_RE } from './programs.types';
+import { MAX_DAILY_VOUCHERS, QuotaInput, QuotaView, RELEASE_TIME_RE } from './programs.types';
 
 function check(city: string, input: QuotaInput): FieldError[] {
   const errors: FieldError[] = [];
@@ -36,7 +36,7 @@ export class QuotasService {
     const errors = check(city, input);
     if (errors.length) throw new DomainError('validation_failed', 'The quota has invalid fields', errors);
     return this.db.run(async (tx) => {
-      const program = await this.programs.findByCode(programCode, { tx });
+      const program = await this.programs.findByCode(tx, programCode);
       if (!program) throw new DomainError('not_found', `No programme ${programCode}`);
       const before = await this.programs.lockQuota(tx, program.id, city);
       const quota = await this.programs.upsertQuota(tx, { programId: program.id, city, dailyVouchers: input.dailyVouchers, releaseTime: input.releaseTime, at: this.clock.now() });
@@ -51,10 +51,5 @@ export class QuotasService {
       });
       return quotaView(program.code, quota);
     });
-  }
-
-  /** For the voucher service: a city's quota, or undefined when none is set (no vouchers are issued). */
-  find(programId: string, city: string, tx?: Tx): Promise<Quota | undefined> {
-    return this.programs.quota(programId, city, tx);
   }
 }

@@ -31,11 +31,18 @@ export class RecyclerKeysRepository {
    * The key a receipt names (`iss` = recyclerId, header `kid`), with its revocation state, or undefined.
    * Judge a revoked key with `keyTrustedForSignatureAt`.
    */
-  async find(recyclerId: string, kid: string, tx?: Tx): Promise<RecyclerKey | undefined> {
+  async find(recyclerId: string, kid: string): Promise<RecyclerKey | undefined> {
+    return this.one(this.db.manager, recyclerId, kid);
+  }
+
+  /** `find` as `tx` sees it, without a lock: the receipt check inside a trade-in. */
+  async findInTx(tx: Tx, recyclerId: string, kid: string): Promise<RecyclerKey | undefined> {
+    return this.one(tx, recyclerId, kid);
+  }
+
+  private async one(q: Tx, recyclerId: string, kid: string): Promise<RecyclerKey | undefined> {
     if (!isUuid(recyclerId)) return undefined;
-    const rows: KeyRow[] = await (tx ?? this.db.manager).query(`SELECT ${COLUMNS} FROM recycler_keys WHERE recycler_id = $1 AND kid = $2`, [
-      recyclerId, kid,
-    ]);
+    const rows: KeyRow[] = await q.query(`SELECT ${COLUMNS} FROM recycler_keys WHERE recycler_id = $1 AND kid = $2`, [recyclerId, kid]);
     return rows[0] && toKey(rows[0]);
   }
 
@@ -45,12 +52,18 @@ export class RecyclerKeysRepository {
     return rows[0] && toKey(rows[0]);
   }
 
-  async listFor(recyclerId: string, tx?: Tx): Promise<RecyclerKey[]> {
+  async listFor(recyclerId: string): Promise<RecyclerKey[]> {
+    return this.all(this.db.manager, recyclerId);
+  }
+
+  /** `listFor` as `tx` sees it, without a lock. */
+  async listForInTx(tx: Tx, recyclerId: string): Promise<RecyclerKey[]> {
+    return this.all(tx, recyclerId);
+  }
+
+  private async all(q: Tx, recyclerId: string): Promise<RecyclerKey[]> {
     if (!isUuid(recyclerId)) return [];
-    const rows: KeyRow[] = await (tx ?? this.db.manager).query(
-      `SELECT ${COLUMNS} FROM recycler_keys WHERE recycler_id = $1 ORDER BY created_at, kid`,
-      [recyclerId],
-    );
+    const rows: KeyRow[] = await q.query(`SELECT ${COLUMNS} FROM recycler_keys WHERE recycler_id = $1 ORDER BY created_at, kid`, [recyclerId]);
     return rows.map(toKey);
   }
 

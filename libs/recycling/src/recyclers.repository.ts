@@ -50,9 +50,9 @@ export class RecyclersRepository {
     return rows.map(toRecycler);
   }
 
-  async findById(id: string, tx?: Tx): Promise<Recycler | undefined> {
+  async findById(id: string): Promise<Recycler | undefined> {
     if (!isUuid(id)) return undefined;
-    const rows: RecyclerRow[] = await (tx ?? this.db.manager).query(`SELECT ${COLUMNS} FROM recyclers WHERE id = $1`, [id]);
+    const rows: RecyclerRow[] = await this.db.manager.query(`SELECT ${COLUMNS} FROM recyclers WHERE id = $1`, [id]);
     return rows[0] && toRecycler(rows[0]);
   }
 
@@ -70,9 +70,18 @@ export class RecyclersRepository {
    * Every period in which the recycler was certified, oldest first; the last is open while it is certified.
    * A receipt is acceptable only if its signing time falls inside one (see `wasCertifiedAt`).
    */
-  async certificationPeriods(recyclerId: string, tx?: Tx): Promise<CertificationPeriod[]> {
+  async certificationPeriods(recyclerId: string): Promise<CertificationPeriod[]> {
+    return this.periods(this.db.manager, recyclerId);
+  }
+
+  /** `certificationPeriods` as `tx` sees them (a receipt checked inside a trade-in, a period just opened or closed). */
+  async certificationPeriodsInTx(tx: Tx, recyclerId: string): Promise<CertificationPeriod[]> {
+    return this.periods(tx, recyclerId);
+  }
+
+  private async periods(q: Tx, recyclerId: string): Promise<CertificationPeriod[]> {
     if (!isUuid(recyclerId)) return [];
-    const rows: { certified_at: Date; decertified_at: Date | null }[] = await (tx ?? this.db.manager).query(
+    const rows: { certified_at: Date; decertified_at: Date | null }[] = await q.query(
       `SELECT certified_at, decertified_at FROM recycler_certifications WHERE recycler_id = $1 ORDER BY certified_at, id`,
       [recyclerId],
     );
@@ -90,6 +99,4 @@ export class RecyclersRepository {
     await tx.query(`UPDATE recyclers SET status = 'certified', certified_at = $2, decertified_at = NULL WHERE id = $1`, [id, at]);
     await tx.query(`INSERT INTO recycler_certifications (recycler_id, certified_at) VALUES ($1, $2)`, [id, at]);
   }
-
-
 }

@@ -134,8 +134,8 @@ export class RecyclersService {
           subjectType: 'recycler', subjectId: id, details: { reason },
         });
       }
-      const current = (await this.recyclers.findById(id, tx))!;
-      return recyclerView(current, await this.recyclers.certificationPeriods(id, tx), await this.keys.listFor(id, tx));
+      const current = (await this.recyclers.lockById(tx, id, 'update'))!; // locked above: this re-reads it
+      return recyclerView(current, await this.recyclers.certificationPeriodsInTx(tx, id), await this.keys.listForInTx(tx, id));
     });
   }
 

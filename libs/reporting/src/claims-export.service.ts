@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { Readable } from 'node:stream';
 import { Actor, requireAccess } from '@huanxin/core';
-import { ClaimFilter, ClaimFilterInput, ClaimKey, resolveClaimFilter } from '@huanxin/review';
+import { ClaimFilter, ClaimFilterInput, ClaimKey, resolveClaimFilter } from '@huanxin/claims';
 import { CLAIMS_CSV_HEADER } from './claims-csv.columns';
 import { CSV_BOM, csvLine } from './csv';
 import { ReportsRepository } from './reports.repository';
+import { ProgramsRepository } from '@huanxin/programs';
 
 /** Claims read per query; one batch is the most the export ever holds in memory. */
 export const EXPORT_BATCH = 1000;
@@ -22,12 +23,13 @@ export const EXPORT_BATCH = 1000;
  */
 @Injectable()
 export class ClaimsExportService {
-  constructor(private readonly repo: ReportsRepository) {}
+  constructor(private readonly repo: ReportsRepository, private readonly programs: ProgramsRepository) {}
 
   /** Validates and finds the end before the first byte, so a bad filter is a proper problem+json answer. */
   async claimsCsv(actor: Actor, input: ClaimFilterInput): Promise<Readable> {
     requireAccess(actor, 'claims.review');
-    const filter = resolveClaimFilter(input);
+    const resolved = resolveClaimFilter(input);
+    const filter = resolved.programCode ? { ...resolved, programId: (await this.programs.idByCode(resolved.programCode)) ?? null } : resolved;
     const end = await this.repo.lastKey(filter);
     return Readable.from(this.chunks(filter, end), { objectMode: false });
   }

@@ -1,24 +1,45 @@
 import { Injectable } from '@nestjs/common';
+import { fenFromDb } from '@huanxin/core';
 import { TransactionService } from '@huanxin/database';
-import { ClaimFilter, claimFilterSql, ClaimKey, CREATED_KEY_SQL, createdKeySql } from '@huanxin/review';
+import { ClaimFilter, claimFilterSql, ClaimKey, CREATED_KEY_SQL, createdKeySql } from '@huanxin/claims';
 import { CLAIMS_CSV_COLUMNS } from './claims-csv.columns';
 import { csvLineSql } from './csv';
 
 export type SummaryGroupBy = 'city' | 'retailer' | 'day';
 
+/** One group's aggregates (SummaryReport's row, before the shares are worked out). */
 export interface SummaryRow {
   key: string;
   label: string;
+  /** Claims submitted in the period, whatever became of them. */
   claims: number;
-  subsidy_fen: string;
-  paid_fen: string;
-  claims_4k: number;
-  claims_8k: number;
-  subsidy_4k_fen: string;
-  subsidy_8k_fen: string;
-  grade1_claims: number;
-  rejected_claims: number;
+  /** Subsidy on claims that stand (pending review, approved, in payout, paid, payout failed). */
+  subsidyFen: number;
+  /** Subsidy on claims paid out (and not clawed back). */
+  paidFen: number;
+  claims4k: number;
+  claims8k: number;
+  subsidy4kFen: number;
+  subsidy8kFen: number;
+  /** Claims on energy-grade-1 models. */
+  grade1Claims: number;
+  rejectedClaims: number;
+  /** The auditors' reasons for rejecting, most frequent first. */
   rejections: { reason: string; count: number }[];
+}
+
+// a driver row of the summary statement: sums as int8 text
+interface SummaryDbRow {
+  key: string; label: string; claims: number; subsidy_fen: string; paid_fen: string; claims_4k: number; claims_8k: number;
+  subsidy_4k_fen: string; subsidy_8k_fen: string; grade1_claims: number; rejected_claims: number; rejections: { reason: string; count: number }[];
+}
+
+function toSummaryRow(r: SummaryDbRow): SummaryRow {
+  return {
+    key: r.key, label: r.label, claims: r.claims, subsidyFen: fenFromDb(r.subsidy_fen), paidFen: fenFromDb(r.paid_fen),
+    claims4k: r.claims_4k, claims8k: r.claims_8k, subsidy4kFen: fenFromDb(r.subsidy_4k_fen), subsidy8kFen: fenFromDb(r.subsidy_8k_fen),
+    grade1Claims: r.grade1_claims, rejectedClaims: r.rejected_claims, rejections: r.rejections,
+  };
 }
 
 /** One line of the claims export, built by PostgreSQL, with the keyset position of its claim. */
@@ -46,15 +67,10 @@ const STANDS = `status NOT IN ('rejected', 'cancelled', 'clawed_back')`;
 export class ReportsRepository {
   constructor(private readonly db: TransactionService) {}
 
-  async programId(code: string): Promise<string | undefined> {
-    const rows = await this.db.manager.query(`SELECT id FROM programs WHERE code = $1`, [code]);
-    return rows[0]?.id;
-  }
-
   /** One statement: the aggregates per group and, per group, the rejection reasons with their counts. */
   async summary(programId: string, groupBy: SummaryGroupBy, from?: Date, to?: Date): Promise<SummaryRow[]> {
     const g = GROUPS[groupBy];
-    return this.db.manager.query(
+    const rows: SummaryDbRow[] = await this.db.manager.query(
       `WITH base AS (
          SELECT ${g.key} AS key, ${g.label} AS label, c.status, c.amount_fen, c.decision_reason, m.resolution, m.energy_grade
            FROM claims c
@@ -87,6 +103,7 @@ export class ReportsRepository {
         ORDER BY agg.key`,
       [programId, from ?? null, to ?? null],
     );
+    return rows.map(toSummaryRow);
   }
 
   /** The last claim the filter matches now: an export stops there, however many claims arrive meanwhile. */
@@ -117,13 +134,10 @@ export class ReportsRepository {
           ORDER BY c.created_at, c.id
           LIMIT $${params.push(limit)}
        ), x AS MATERIALIZED (
-         SELECT c.*, p.code AS program_code, r.name AS retailer_name, s.code AS store_code, m.resolution, m.energy_grade,
-                (SELECT u.phone_masked FROM users u WHERE u.id = c.household_id) AS phone,
-                (SELECT v.code FROM vouchers v WHERE v.id = c.voucher_id) AS voucher_code
+         SELECT c.*, r.name AS retailer_name, m.resolution, m.energy_grade,
+                (SELECT u.phone_masked FROM users u WHERE u.id = c.household_id) AS phone
            FROM page c
-           JOIN programs p ON p.id = c.program_id
            JOIN retailers r ON r.id = c.retailer_id
-           JOIN stores s ON s.id = c.store_id
            JOIN catalog_models m ON m.model_code = c.model_code
        )
        SELECT x.id, ${createdKeySql('x')} AS created_key, ${CSV_LINE_SQL} AS line

@@ -1,26 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { Actor, DomainError, toShanghaiIso, requireAccess } from '@huanxin/core';
 import { CityBalances, LedgerService } from '@huanxin/ledger';
-import { resolveClaimFilter } from '@huanxin/review';
+import { resolveClaimFilter } from '@huanxin/claims';
+import { ProgramsRepository } from '@huanxin/programs';
 import { ReportsRepository, SummaryGroupBy, SummaryRow } from './reports.repository';
 
-export interface SummaryFigures {
-  /** Claims submitted in the period, whatever became of them. */
-  claims: number;
-  /** Subsidy on claims that stand (pending review, approved, in payout, paid, payout failed). */
-  subsidyFen: number;
-  /** Subsidy on claims paid out (and not clawed back). */
-  paidFen: number;
-  claims4k: number;
-  claims8k: number;
-  subsidy4kFen: number;
-  subsidy8kFen: number;
-  /** Claims on energy-grade-1 models, and their share of `claims` in basis points (rounded half up). */
-  grade1Claims: number;
+export interface SummaryFigures extends Omit<SummaryRow, 'key' | 'label'> {
+  /** The share of `grade1Claims` in `claims`, in basis points (rounded half up). */
   grade1ShareBp: number;
-  rejectedClaims: number;
-  /** The auditors' reasons for rejecting, most frequent first. */
-  rejections: { reason: string; count: number }[];
 }
 
 export interface SummaryRowView extends SummaryFigures {
@@ -51,19 +38,8 @@ function shareBp(part: number, whole: number): number {
   return whole === 0 ? 0 : Math.floor((2 * part * 10000 + whole) / (2 * whole));
 }
 
-function fen(text: string): number {
-  const n = Number(text);
-  if (!Number.isSafeInteger(n)) throw new RangeError(`report amount ${text} is beyond 2^53 fen`);
-  return n;
-}
-
 function toRow(r: SummaryRow): SummaryRowView {
-  return {
-    key: r.key, label: r.label, claims: r.claims, subsidyFen: fen(r.subsidy_fen), paidFen: fen(r.paid_fen),
-    claims4k: r.claims_4k, claims8k: r.claims_8k, subsidy4kFen: fen(r.subsidy_4k_fen), subsidy8kFen: fen(r.subsidy_8k_fen),
-    grade1Claims: r.grade1_claims, grade1ShareBp: shareBp(r.grade1_claims, r.claims), rejectedClaims: r.rejected_claims,
-    rejections: r.rejections,
-  };
+  return { ...r, grade1ShareBp: shareBp(r.grade1Claims, r.claims) };
 }
 
 function total(rows: SummaryRowView[]): SummaryFigures {
@@ -87,7 +63,7 @@ function total(rows: SummaryRowView[]): SummaryFigures {
 /** Aggregates for the provincial and city offices: set-based SQL, read-only. */
 @Injectable()
 export class ReportsService {
-  constructor(private readonly repo: ReportsRepository, private readonly ledger: LedgerService) {}
+  constructor(private readonly repo: ReportsRepository, private readonly ledger: LedgerService, private readonly programs: ProgramsRepository) {}
 
   async summary(actor: Actor, q: { programCode: string; from?: string; to?: string; groupBy?: SummaryGroupBy }): Promise<SummaryReport> {
     requireAccess(actor, 'claims.review');
@@ -110,7 +86,7 @@ export class ReportsService {
   }
 
   private async program(code: string): Promise<string> {
-    const id = await this.repo.programId(code);
+    const id = await this.programs.idByCode(code);
     if (!id) throw new DomainError('not_found', `No programme ${code}`);
     return id;
   }

@@ -82,10 +82,18 @@ export class RetailersRepository {
     ]);
   }
 
-  /** A retailer (status, city, …) or undefined. Pass `tx` to read inside a transaction. */
-  async findById(id: string, tx?: Tx): Promise<Retailer | undefined> {
+  /** Retailers' names by id, for lists that show them (one query for a page). */
+  async namesByIds(ids: string[]): Promise<Map<string, string>> {
+    const rows: { id: string; name: string }[] = ids.length
+      ? await this.db.manager.query(`SELECT id, name FROM retailers WHERE id = ANY($1::uuid[])`, [[...new Set(ids)]])
+      : [];
+    return new Map(rows.map((r) => [r.id, r.name]));
+  }
+
+  /** A retailer (status, city, …) or undefined, from the pool; inside a transaction, `lockById`. */
+  async findById(id: string): Promise<Retailer | undefined> {
     if (!isUuid(id)) return undefined;
-    const rows: RetailerRow[] = await (tx ?? this.db.manager).query(`SELECT ${RETAILER_COLUMNS} FROM retailers WHERE id = $1`, [id]);
+    const rows: RetailerRow[] = await this.db.manager.query(`SELECT ${RETAILER_COLUMNS} FROM retailers WHERE id = $1`, [id]);
     return rows[0] && toRetailer(rows[0]);
   }
 
@@ -118,35 +126,60 @@ export class RetailersRepository {
     return rows.map(toRetailer);
   }
 
-  /** The stores of several retailers in one query (no N+1), in code order. */
-  async storesOf(retailerIds: string[], tx?: Tx): Promise<Store[]> {
+  /** The stores of several retailers in one query (no N+1), in code order; `tx` is where to read (or the pool's manager). */
+  async storesOf(tx: Tx, retailerIds: string[]): Promise<Store[]> {
     if (!retailerIds.length) return [];
-    const rows: StoreRow[] = await (tx ?? this.db.manager).query(
+    const rows: StoreRow[] = await tx.query(
       `SELECT ${STORE_COLUMNS} FROM stores WHERE retailer_id = ANY($1::uuid[]) ORDER BY retailer_id, code COLLATE "C"`,
       [retailerIds],
     );
     return rows.map(toStore);
   }
 
-  /** A retailer's store by its code (exact match), or undefined; `share` holds it until the transaction ends. */
-  async findStore(retailerId: string, code: string, tx?: Tx, share = false): Promise<Store | undefined> {
+  /** A retailer's store by its code (exact match), or undefined, from the pool. */
+  async findStore(retailerId: string, code: string): Promise<Store | undefined> {
+    return this.store(this.db.manager, retailerId, code, '');
+  }
+
+  /** The store, held FOR SHARE until `tx` ends (a store change waits for the trade-in using it). */
+  async shareStore(tx: Tx, retailerId: string, code: string): Promise<Store | undefined> {
+    return this.store(tx, retailerId, code, ' FOR SHARE');
+  }
+
+  private async store(q: Tx, retailerId: string, code: string, lock: '' | ' FOR SHARE'): Promise<Store | undefined> {
     if (!isUuid(retailerId)) return undefined;
-    const rows: StoreRow[] = await (tx ?? this.db.manager).query(
-      `SELECT ${STORE_COLUMNS} FROM stores WHERE retailer_id = $1 AND code = $2${share ? ' FOR SHARE' : ''}`,
-      [retailerId, code],
-    );
+    const rows: StoreRow[] = await q.query(`SELECT ${STORE_COLUMNS} FROM stores WHERE retailer_id = $1 AND code = $2${lock}`, [retailerId, code]);
     return rows[0] && toStore(rows[0]);
   }
 
   /** Where to pay a retailer, account number in full: for the settlement gateways only. */
-  async payoutAccount(retailerId: string, tx?: Tx): Promise<PayoutAccount | undefined> {
+  async payoutAccount(retailerId: string): Promise<PayoutAccount | undefined> {
     if (!isUuid(retailerId)) return undefined;
-    const rows: Pick<RetailerRow, 'id' | 'stripe_account_id' | 'bank'>[] = await (tx ?? this.db.manager).query(
+    const rows: Pick<RetailerRow, 'id' | 'stripe_account_id' | 'bank'>[] = await this.db.manager.query(
       `SELECT id, stripe_account_id, bank FROM retailers WHERE id = $1`,
       [retailerId],
     );
     const r = rows[0];
     return r && { retailerId: r.id, stripeAccountId: r.stripe_account_id, bank: r.bank && openBankAccount(this.config.dataEncryptionKey, r.id, r.bank) };
+  }
+
+  /** Several retailers (status, payout details masked), read inside `tx`, in id order; unknown ids are left out. */
+  async findManyById(tx: Tx, ids: string[]): Promise<Retailer[]> {
+    const wanted = [...new Set(ids.filter(isUuid))];
+    if (!wanted.length) return [];
+    const rows: RetailerRow[] = await tx.query(`SELECT ${RETAILER_COLUMNS} FROM retailers WHERE id = ANY($1::uuid[]) ORDER BY id`, [wanted]);
+    return rows.map(toRetailer);
+  }
+
+  /** Where to pay several retailers, account numbers in full, read inside `tx`: for the settlement gateways only. */
+  async payoutAccounts(tx: Tx, retailerIds: string[]): Promise<PayoutAccount[]> {
+    const wanted = [...new Set(retailerIds.filter(isUuid))];
+    if (!wanted.length) return [];
+    const rows: Pick<RetailerRow, 'id' | 'stripe_account_id' | 'bank'>[] = await tx.query(
+      `SELECT id, stripe_account_id, bank FROM retailers WHERE id = ANY($1::uuid[]) ORDER BY id`,
+      [wanted],
+    );
+    return rows.map((r) => ({ retailerId: r.id, stripeAccountId: r.stripe_account_id, bank: r.bank && openBankAccount(this.config.dataEncryptionKey, r.id, r.bank) }));
   }
 
 

@@ -113,7 +113,7 @@ export class RetailersService {
     }
     const rows = await this.retailers.page(limit + 1, afterId);
     const items = rows.slice(0, limit);
-    const stores = await this.retailers.storesOf(items.map((r) => r.id));
+    const stores = await this.retailers.storesOf(this.db.manager, items.map((r) => r.id));
     return {
       items: items.map((r) => retailerView(r, stores.filter((s) => s.retailerId === r.id))),
       nextCursor: rows.length > limit ? encodeCursor(items[items.length - 1].id) : null,
@@ -124,13 +124,13 @@ export class RetailersService {
     requireAccess(actor, 'programme.manage');
     const r = await this.retailers.findById(id);
     if (!r) throw notFound();
-    return retailerView(r, await this.retailers.storesOf([r.id]));
+    return retailerView(r, await this.retailers.storesOf(this.db.manager, [r.id]));
   }
 
   /** The calling retailer's own stores (staff or POS key): what its till may sell from. */
   async myStores(actor: Actor): Promise<StoreView[]> {
     requireAccess(actor, 'till.use');
-    return (await this.retailers.storesOf([actor.retailerId!])).map((s) => ({ id: s.id, code: s.code, name: s.name, city: s.city }));
+    return (await this.retailers.storesOf(this.db.manager, [actor.retailerId!])).map((s) => ({ id: s.id, code: s.code, name: s.name, city: s.city }));
   }
 
   /** Extension: a store opened after certification. Its code must be new for this retailer (409 duplicate). */
@@ -224,7 +224,7 @@ export class RetailersService {
         });
         current = { ...r, status: to, statusReason: reason };
       }
-      return retailerView(current, await this.retailers.storesOf([retailerId], tx));
+      return retailerView(current, await this.retailers.storesOf(tx, [retailerId]));
     });
   }
 

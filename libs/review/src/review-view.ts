@@ -1,7 +1,7 @@
-import { ClaimView, toClaimView } from '@huanxin/claims';
+import type { AuditHistoryEvent } from '@huanxin/audit-log';
+import { Claim, ClaimKey, ClaimView, isClaimKey, toClaimView } from '@huanxin/claims';
 import { toShanghaiIso } from '@huanxin/core';
-import { ClaimKey, isClaimKey } from './claim-filter';
-import type { AuditEventRow, MovementRow, ReviewClaimRow } from './review.repository';
+import type { LedgerTransaction } from '@huanxin/ledger';
 
 export interface DecisionView {
   decidedBy: string | null;
@@ -53,15 +53,22 @@ export interface ReviewClaimDetail extends ReviewClaimView {
   ledgerMovements: MovementView[];
 }
 
-export function toReviewClaimView(r: ReviewClaimRow): ReviewClaimView {
+/** What review shows beside a claim, read from the tables' owners (retailers, catalogue). */
+export interface ReviewContext {
+  retailerName: string;
+  resolution: string;
+  energyGrade: number;
+}
+
+export function toReviewClaimView(c: Claim, ctx: ReviewContext): ReviewClaimView {
   return {
-    ...toClaimView(r),
-    retailerName: r.retailer_name,
-    resolution: r.resolution,
-    energyGrade: Number(r.energy_grade),
-    reviewReasons: r.review_reasons,
-    decision: r.decided_at
-      ? { decidedBy: r.decided_by, decidedAt: toShanghaiIso(r.decided_at), reason: r.decision_reason }
+    ...toClaimView(c),
+    retailerName: ctx.retailerName,
+    resolution: ctx.resolution,
+    energyGrade: ctx.energyGrade,
+    reviewReasons: c.reviewReasons,
+    decision: c.decidedAt
+      ? { decidedBy: c.decidedBy, decidedAt: toShanghaiIso(c.decidedAt), reason: c.decisionReason }
       : null,
   };
 }
@@ -71,22 +78,26 @@ export function toChecks(checks: unknown): CheckView[] {
   return checks.map((c) => ({ check: String(c?.check ?? ''), result: String(c?.result ?? '') }));
 }
 
-export function toHistory(e: AuditEventRow): HistoryEventView {
+export function toHistory(e: AuditHistoryEvent): HistoryEventView {
   return {
-    id: e.id, at: toShanghaiIso(e.occurred_at), action: e.action, subjectType: e.subject_type, subjectId: e.subject_id,
+    id: e.id, at: toShanghaiIso(e.occurredAt), action: e.action, subjectType: e.subjectType, subjectId: e.subjectId,
     actor: e.actor, details: e.details,
   };
 }
 
-export function toMovement(m: MovementRow): MovementView {
+export function toMovement(m: LedgerTransaction): MovementView {
   return {
-    id: m.id, kind: m.kind, reference: m.reference, note: m.note, actorId: m.actor_id, at: toShanghaiIso(m.created_at),
-    entries: m.entries.map((e) => ({ account: e.kind, retailerId: e.retailer_id, amountFen: Number(e.amount_fen) })),
+    id: m.id, kind: m.kind, reference: m.reference, note: m.note, actorId: m.actorId, at: toShanghaiIso(m.createdAt),
+    entries: m.entries.map((e) => ({
+      account: typeof e.account === 'string' ? e.account : e.account.kind,
+      retailerId: typeof e.account === 'string' ? null : e.account.retailerId,
+      amountFen: e.amountFen,
+    })),
   };
 }
 
-export function householdView(h: { id: string; masked_phone: string | null; id_number_last4: string | null }) {
-  return { id: h.id, phone: h.masked_phone ?? '', idNumberLast4: h.id_number_last4 };
+export function householdView(h: { id: string; maskedPhone: string | null; idNumberLast4: string | null }) {
+  return { id: h.id, phone: h.maskedPhone ?? '', idNumberLast4: h.idNumberLast4 };
 }
 
 /** The list cursor carries its sort order, so a cursor cannot be replayed against the other direction. */

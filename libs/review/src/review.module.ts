@@ -1,12 +1,15 @@
 import { Module } from '@nestjs/common';
+import { AuthModule } from '@huanxin/auth';
+import { CatalogModule } from '@huanxin/catalog';
 import { ClaimsModule } from '@huanxin/claims';
 import { LedgerModule } from '@huanxin/ledger';
-import { ReviewRepository } from './review.repository';
+import { ProgramsModule } from '@huanxin/programs';
+import { RetailersModule } from '@huanxin/retailers';
 import { ReviewService } from './review.service';
 
 @Module({
-  imports: [LedgerModule, ClaimsModule],
-  providers: [ReviewRepository, ReviewService],
+  imports: [LedgerModule, ClaimsModule, ProgramsModule, RetailersModule, CatalogModule, AuthModule],
+  providers: [ReviewService],
   exports: [ReviewService],
 })
 export class ReviewModule {}

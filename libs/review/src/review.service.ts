@@ -2,13 +2,15 @@ import { Injectable } from '@nestjs/common';
 import { AuditService } from '@huanxin/audit-log';
 import { Actor, Clock, DomainError, isUuid, toShanghaiIso, requireAccess } from '@huanxin/core';
 import { TransactionService } from '@huanxin/database';
-import { ClaimsRepository } from '@huanxin/claims';
+import { UsersRepository } from '@huanxin/auth';
+import { CatalogRepository } from '@huanxin/catalog';
+import { Claim, ClaimFilter, ClaimFilterInput, ClaimsRepository, resolveClaimFilter } from '@huanxin/claims';
 import { LedgerService } from '@huanxin/ledger';
-import { ClaimFilterInput, resolveClaimFilter } from './claim-filter';
-import { ReviewRepository } from './review.repository';
+import { ProgramsRepository } from '@huanxin/programs';
+import { RetailersRepository } from '@huanxin/retailers';
 import {
-  decodeReviewCursor, encodeReviewCursor, householdView, ReviewClaimDetail, ReviewClaimView, toChecks, toHistory, toMovement,
-  toReviewClaimView,
+  decodeReviewCursor, encodeReviewCursor, householdView, ReviewClaimDetail, ReviewClaimView, ReviewContext, toChecks, toHistory,
+  toMovement, toReviewClaimView,
 } from './review-view';
 
 export type Decision = 'approve' | 'reject';
@@ -29,8 +31,11 @@ export interface ReviewListQuery extends ClaimFilterInput {
 export class ReviewService {
   constructor(
     private readonly db: TransactionService,
-    private readonly repo: ReviewRepository,
     private readonly claims: ClaimsRepository,
+    private readonly programs: ProgramsRepository,
+    private readonly retailers: RetailersRepository,
+    private readonly catalog: CatalogRepository,
+    private readonly users: UsersRepository,
     private readonly ledger: LedgerService,
     private readonly audit: AuditService,
     private readonly clock: Clock,
@@ -45,31 +50,51 @@ export class ReviewService {
     if (after === 'invalid') {
       throw new DomainError('validation_failed', 'The cursor is not valid', [{ field: 'cursor', message: 'not a cursor from this list and order' }]);
     }
-    const rows = await this.repo.page(filter, order, limit + 1, after);
+    const rows = await this.claims.filteredPage(await this.withProgramId(filter), order, limit + 1, after);
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
+    const context = await this.context(items);
     return {
-      items: items.map(toReviewClaimView),
-      nextCursor: rows.length > limit && last ? encodeReviewCursor({ createdKey: last.created_key, id: last.id }, order) : null,
+      items: items.map((c) => toReviewClaimView(c, context(c))),
+      nextCursor: rows.length > limit && last ? encodeReviewCursor({ createdKey: last.createdKey, id: last.id }, order) : null,
     };
   }
 
   async get(actor: Actor, id: string): Promise<ReviewClaimDetail> {
     requireAccess(actor, 'claims.review');
-    const row = isUuid(id) ? await this.repo.findById(id.toLowerCase()) : undefined;
-    if (!row) throw new DomainError('not_found', 'No such claim');
-    const [household, events, movements] = await Promise.all([
-      this.repo.household(row.household_id),
-      this.repo.events(row.id, row.voucher_code),
-      this.repo.movements(row.program_id, row.id, row.voucher_code),
+    const claim = isUuid(id) ? await this.claims.findById(id.toLowerCase()) : undefined;
+    if (!claim) throw new DomainError('not_found', 'No such claim');
+    const [context, household, events, movements] = await Promise.all([
+      this.context([claim]),
+      this.users.maskedContact(claim.householdId),
+      this.audit.history([{ type: 'claim', id: claim.id }, { type: 'voucher', id: claim.voucherCode }]),
+      this.ledger.movementsFor(claim.programId, [claim.id, claim.voucherCode]),
     ]);
     return {
-      ...toReviewClaimView(row),
-      household: householdView(household ?? { id: row.household_id, masked_phone: null, id_number_last4: null }),
-      receipt: { issuer: row.receipt_issuer, rid: row.receipt_rid, issuedAt: toShanghaiIso(row.receipt_issued_at) },
-      checks: toChecks(row.checks),
+      ...toReviewClaimView(claim, context(claim)),
+      household: householdView(household ?? { id: claim.householdId, maskedPhone: null, idNumberLast4: null }),
+      receipt: { issuer: claim.receiptIssuer, rid: claim.receiptRid, issuedAt: toShanghaiIso(claim.receiptIssuedAt) },
+      checks: toChecks(claim.checks),
       history: events.map(toHistory),
       ledgerMovements: movements.map(toMovement),
+    };
+  }
+
+  /** The programme code resolved by its owner (an unknown code matches nothing). */
+  private async withProgramId(filter: ClaimFilter): Promise<ClaimFilter> {
+    if (!filter.programCode) return filter;
+    return { ...filter, programId: (await this.programs.idByCode(filter.programCode)) ?? null };
+  }
+
+  /** Retailer names and model facts for a page of claims: one query to each owner. */
+  private async context(claims: Claim[]): Promise<(c: Claim) => ReviewContext> {
+    const [names, models] = await Promise.all([
+      this.retailers.namesByIds(claims.map((c) => c.retailerId)),
+      this.catalog.findMany(claims.map((c) => c.modelCode)),
+    ]);
+    return (c) => {
+      const model = models.get(c.modelCode);
+      return { retailerName: names.get(c.retailerId) ?? '', resolution: model?.resolution ?? '', energyGrade: model?.energyGrade ?? 0 };
     };
   }
 
@@ -90,13 +115,13 @@ export class ReviewService {
         if (!status) throw new DomainError('not_found', 'No such claim');
         throw new DomainError('claim_already_decided', `The claim is ${status}; only a claim pending review can be decided`);
       }
-      const amount = Number(c.amount_fen);
-      const movement = { programId: c.program_id, city: c.city, reference: c.id, note: reason, amountFen: amount };
-      if (approve) await this.ledger.approve(tx, actor, { ...movement, retailerId: c.retailer_id });
+      const amount = c.amountFen;
+      const movement = { programId: c.programId, city: c.city, reference: c.id, note: reason, amountFen: amount };
+      if (approve) await this.ledger.approve(tx, actor, { ...movement, retailerId: c.retailerId });
       else await this.ledger.release(tx, actor, movement);
       await this.audit.append(tx, actor, {
         action: approve ? 'claim.approved' : 'claim.rejected', subjectType: 'claim', subjectId: c.id,
-        details: { from: 'pending_review', reason, amountFen: amount, retailerId: c.retailer_id, city: c.city },
+        details: { from: 'pending_review', reason, amountFen: amount, retailerId: c.retailerId, city: c.city },
       });
     });
     return this.get(actor, claimId);
@@ -115,11 +140,11 @@ export class ReviewService {
         if (!status) throw new DomainError('not_found', 'No such claim');
         throw new DomainError('claim_not_paid', `The claim is ${status}; only a paid claim can be clawed back`);
       }
-      const amount = Number(c.amount_fen);
-      await this.ledger.clawback(tx, actor, { programId: c.program_id, city: c.city, reference: c.id, note: reason, amountFen: amount, retailerId: c.retailer_id });
+      const amount = c.amountFen;
+      await this.ledger.clawback(tx, actor, { programId: c.programId, city: c.city, reference: c.id, note: reason, amountFen: amount, retailerId: c.retailerId });
       await this.audit.append(tx, actor, {
         action: 'claim.clawed_back', subjectType: 'claim', subjectId: c.id,
-        details: { from: 'paid', reason, amountFen: amount, retailerId: c.retailer_id, city: c.city },
+        details: { from: 'paid', reason, amountFen: amount, retailerId: c.retailerId, city: c.city },
       });
     });
     return this.get(actor, claimId);

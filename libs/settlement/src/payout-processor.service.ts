@@ -5,18 +5,21 @@ import { AuditService } from '@huanxin/audit-log';
 import { APP_CONFIG, AppConfig } from '@huanxin/config';
 import { Actor, Clock } from '@huanxin/core';
 import { TransactionService, Tx } from '@huanxin/database';
-import { openBankAccount } from '@huanxin/retailers';
+import { ProgramsRepository } from '@huanxin/programs';
+import { RetailersRepository } from '@huanxin/retailers';
+import { BankFilesRepository } from './bank/bank-files.repository';
 import { BankFileGateway } from './bank/bank-file.gateway';
 import { validatePain001 } from './bank/pain001';
+import { ClawbacksRepository } from './clawbacks.repository';
 import type { PayoutInstruction, SendOutcome } from './payout-gateway';
 import { PayoutLedger } from './payout-ledger.service';
 import { PayoutRunsRepository } from './payout-runs.repository';
+import { PayoutsRepository } from './payouts.repository';
 import { StripeGateway } from './stripe/stripe.gateway';
 
 /** The worker acts as the system, named, so the audit log says which job moved the money. */
 export const SETTLEMENT_ACTOR: Actor = { kind: 'system', id: 'settlement' };
 
-const n = (s: string | number | null | undefined) => Number(s ?? 0);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -39,7 +42,12 @@ export class PayoutProcessor {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly db: TransactionService,
-    private readonly repo: PayoutRunsRepository,
+    private readonly runs: PayoutRunsRepository,
+    private readonly payouts: PayoutsRepository,
+    private readonly clawbacks: ClawbacksRepository,
+    private readonly bankFiles: BankFilesRepository,
+    private readonly programs: ProgramsRepository,
+    private readonly retailers: RetailersRepository,
     private readonly settle: PayoutLedger,
     private readonly stripe: StripeGateway,
     private readonly bank: BankFileGateway,
@@ -69,7 +77,7 @@ export class PayoutProcessor {
   }
 
   private async start(tx: Tx, runId: string): Promise<void> {
-    if (await this.repo.markStarted(tx, runId, this.clock.now())) {
+    if (await this.runs.markStarted(tx, runId, this.clock.now())) {
       await this.audit.append(tx, SETTLEMENT_ACTOR, { action: 'payout_run.processing', subjectType: 'payout_run', subjectId: runId, details: {} });
     }
   }
@@ -78,23 +86,26 @@ export class PayoutProcessor {
   private async sendStripeBatch(limit: number): Promise<number> {
     return this.db.run(async (tx) => {
       const s = this.config.settlement;
-      const batch = await this.repo.lockNextStripePayouts(tx, this.clock.now(), Math.min(limit, s.stripeBatch));
+      const batch = await this.payouts.lockNextStripe(tx, this.clock.now(), Math.min(limit, s.stripeBatch));
       if (!batch.length) return 0;
+      const retailers = new Map((await this.retailers.findManyById(tx, batch.map((p) => p.retailerId))).map((r) => [r.id, r]));
+      const codes = await this.programs.codesByIds(tx, batch.map((p) => p.programId));
+      const active = (p: { retailerId: string }) => retailers.get(p.retailerId)?.status === 'active';
       // runs marked in id order: two workers whose batches share runs never lock them in opposite orders
-      for (const runId of [...new Set(batch.map((p) => p.run_id))].sort()) await this.start(tx, runId);
-      const suspended = batch.filter((p) => p.retailer_status !== 'active');
+      for (const runId of [...new Set(batch.map((p) => p.runId))].sort()) await this.start(tx, runId);
+      const suspended = batch.filter((p) => !active(p));
       // fully netted against clawbacks: nothing to transfer, the claims are settled
-      const zero = batch.filter((p) => p.retailer_status === 'active' && n(p.amount_fen) === 0);
-      const toSend = batch.filter((p) => p.retailer_status === 'active' && n(p.amount_fen) > 0);
+      const zero = batch.filter((p) => active(p) && p.amountFen === 0);
+      const toSend = batch.filter((p) => active(p) && p.amountFen > 0);
       const outcomes = new Map<string, SendOutcome>();
       let next = 0;
       const lane = async () => {
         for (let p = toSend[next++]; p; p = toSend[next++]) {
           const instruction: PayoutInstruction = {
-            payoutId: p.id, runId: p.run_id, retailerId: p.retailer_id, amountFen: n(p.amount_fen), claimCount: p.claim_count,
-            idempotencyKey: p.idempotency_key, stripeAccountId: p.destination ?? p.stripe_account_id, bank: null,
+            payoutId: p.id, runId: p.runId, retailerId: p.retailerId, amountFen: p.amountFen, claimCount: p.claimCount,
+            idempotencyKey: p.idempotencyKey, stripeAccountId: p.destination ?? retailers.get(p.retailerId)?.stripeAccountId ?? null, bank: null,
           };
-          const sent = await this.stripe.send({ id: p.run_id, programCode: p.program_code, createdAt: p.run_created_at }, [instruction]);
+          const sent = await this.stripe.send({ id: p.runId, programCode: codes.get(p.programId)!, createdAt: p.runCreatedAt }, [instruction]);
           outcomes.set(p.id, sent.get(p.id)!);
         }
       };
@@ -108,7 +119,7 @@ export class PayoutProcessor {
         const o = outcomes.get(p.id)!;
         if (o.kind === 'paid') paid.push({ id: p.id, reference: o.reference });
         else if (o.kind === 'refused') refused.push({ id: p.id, code: o.code, reason: o.reason });
-        else if (o.kind === 'retry') await this.repo.retryLater(tx, 'payouts', p.id, o.error, this.retryAt(p.attempts));
+        else if (o.kind === 'retry') await this.payouts.retryLater(tx, p.id, o.error, this.retryAt(p.attempts));
         else await this.settle.markSent(tx, SETTLEMENT_ACTOR, [{ id: p.id, reference: o.reference }], now);
       }
       await this.settle.markPaid(tx, SETTLEMENT_ACTOR, paid, now);
@@ -119,40 +130,43 @@ export class PayoutProcessor {
 
   private async sendNextReversal(): Promise<boolean> {
     return this.db.run(async (tx) => {
-      const v = await this.repo.lockNextReversal(tx, this.clock.now());
+      const v = await this.clawbacks.lockNextReversal(tx, this.clock.now());
       if (!v) return false;
-      await this.start(tx, v.run_id);
+      await this.start(tx, v.runId);
       const now = () => this.clock.now();
-      if (!v.transfer_id) {
+      if (!v.transferId) {
         await this.settle.reversalFailed(tx, SETTLEMENT_ACTOR, v.id, 'no_transfer', 'The payout to reverse has no transfer', now());
         return true;
       }
-      const outcome = await this.stripe.reverse(v.transfer_id, n(v.amount_fen), v.idempotency_key, { hx_reversal_id: v.id, run_id: v.run_id, payout_id: v.payout_id });
+      const outcome = await this.stripe.reverse(v.transferId, v.amountFen, v.idempotencyKey, { hx_reversal_id: v.id, run_id: v.runId, payout_id: v.payoutId });
       await this.debugPause();
       if (outcome.kind === 'succeeded') await this.settle.reversalSucceeded(tx, SETTLEMENT_ACTOR, v.id, outcome.reference, now());
       else if (outcome.kind === 'refused') await this.settle.reversalFailed(tx, SETTLEMENT_ACTOR, v.id, outcome.code, outcome.reason, now());
-      else await this.repo.retryLater(tx, 'payout_reversals', v.id, outcome.error, this.retryAt(v.attempts));
+      else await this.clawbacks.retryLater(tx, v.id, outcome.error, this.retryAt(v.attempts));
       return true;
     });
   }
 
   private async sendNextBankRun(): Promise<boolean> {
     return this.db.run(async (tx) => {
-      const run = await this.repo.lockNextBankRun(tx);
+      const run = await this.runs.lockNextBankRun(tx);
       if (!run) return false;
       const now = this.clock.now();
       await this.start(tx, run.id);
-      const payouts = await this.repo.pendingWithAccounts(tx, run.id);
-      const suspended = payouts.filter((p) => p.retailer_status !== 'active');
-      const zero = payouts.filter((p) => p.retailer_status === 'active' && n(p.amount_fen) === 0);
-      const toSend = payouts.filter((p) => p.retailer_status === 'active' && n(p.amount_fen) > 0);
+      const payouts = await this.payouts.lockPendingOfRun(tx, run.id);
+      const retailers = new Map((await this.retailers.findManyById(tx, payouts.map((p) => p.retailerId))).map((r) => [r.id, r]));
+      const active = (p: { retailerId: string }) => retailers.get(p.retailerId)?.status === 'active';
+      const suspended = payouts.filter((p) => !active(p));
+      const zero = payouts.filter((p) => active(p) && p.amountFen === 0);
+      const toSend = payouts.filter((p) => active(p) && p.amountFen > 0);
       await this.settle.markFailed(tx, SETTLEMENT_ACTOR, suspended.map((p) => ({ id: p.id, code: 'retailer_suspended', reason: 'The retailer was suspended before the payout was sent' })), now);
       await this.settle.markPaid(tx, SETTLEMENT_ACTOR, zero.map((p) => ({ id: p.id })), now);
-      const ref = { id: run.id, programCode: run.program_code, createdAt: run.created_at };
+      const ref = { id: run.id, programCode: (await this.programs.codesByIds(tx, [run.programId])).get(run.programId)!, createdAt: run.createdAt };
+      // the full account numbers, opened for the file only
+      const accounts = new Map((await this.retailers.payoutAccounts(tx, toSend.map((p) => p.retailerId))).map((a) => [a.retailerId, a]));
       const outcomes = await this.bank.send(ref, toSend.map((p) => ({
-        payoutId: p.id, runId: p.run_id, retailerId: p.retailer_id, amountFen: n(p.amount_fen), claimCount: p.claim_count,
-        idempotencyKey: p.idempotency_key, stripeAccountId: null,
-        bank: p.bank && openBankAccount(this.config.dataEncryptionKey, p.retailer_id, p.bank),
+        payoutId: p.id, runId: p.runId, retailerId: p.retailerId, amountFen: p.amountFen, claimCount: p.claimCount,
+        idempotencyKey: p.idempotencyKey, stripeAccountId: null, bank: accounts.get(p.retailerId)?.bank ?? null,
       })));
       const sent = [...outcomes].filter(([, o]) => o.kind === 'sent').map(([id, o]) => ({ id, reference: (o as { reference: string }).reference }));
       const refused = [...outcomes].filter(([, o]) => o.kind === 'refused').map(([id, o]) => ({ id, code: (o as { code: string }).code, reason: (o as { reason: string }).reason }));
@@ -161,11 +175,11 @@ export class PayoutProcessor {
         const file = this.bank.fileOf(ref);
         const xml = readFileSync(file.path, 'utf8');
         const check = validatePain001(xml);
-        const expected = toSend.filter((p) => sent.some((s) => s.id === p.id)).reduce((s, p) => s + n(p.amount_fen), 0);
+        const expected = toSend.filter((p) => sent.some((s) => s.id === p.id)).reduce((s, p) => s + p.amountFen, 0);
         if (!check.ok || check.nbOfTxs !== sent.length || check.ctrlSumFen !== expected) {
           throw new Error(`settlement: the payment file ${file.fileName} does not check out: ${check.problems.join('; ') || 'control totals differ'}`);
         }
-        await this.repo.insertBankFile(tx, {
+        await this.bankFiles.insertBankFile(tx, {
           runId: run.id, fileName: file.fileName, messageId: file.messageId, sha256: createHash('sha256').update(xml).digest('hex'),
           nbOfTxs: check.nbOfTxs, ctrlSumFen: check.ctrlSumFen, now,
         });
@@ -183,7 +197,7 @@ export class PayoutProcessor {
 
   private async completeRuns(): Promise<number> {
     return this.db.run(async (tx) => {
-      const done = await this.repo.completeRuns(tx, this.clock.now());
+      const done = await this.runs.completeRuns(tx, this.clock.now());
       await this.audit.appendMany(tx, SETTLEMENT_ACTOR, done.map((r) => ({
         action: 'payout_run.completed', subjectType: 'payout_run', subjectId: r.id, details: { counts: r.counts },
       })));

@@ -1,22 +1,42 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AuditService } from '@huanxin/audit-log';
+import { ClaimSettlementRepository, RetailerClaimTotal } from '@huanxin/claims';
 import { APP_CONFIG, AppConfig } from '@huanxin/config';
 import { Actor, Clock, decodeTimeCursor, DomainError, encodeTimeCursor, isUuid, newId, Page, pageSize, requireAccess, SYSTEM_ACTOR, toShanghaiIso } from '@huanxin/core';
 import { TransactionService, Tx } from '@huanxin/database';
-import { NewRecovery, NewReversal, PayoutRow, PayoutRunsRepository, ReversalRow, RunRow } from './payout-runs.repository';
-import type { GatewayName, PayoutRunView, PayoutStatus, PayoutSummary, ReversalSummary, RunTrigger } from './settlement.types';
+import { ProgramsRepository } from '@huanxin/programs';
+import { Retailer, RetailersRepository } from '@huanxin/retailers';
+import { ClawbacksRepository, NewRecovery, NewReversal, OpenClawback, Reversal } from './clawbacks.repository';
+import { PayoutRunsRepository, Run } from './payout-runs.repository';
+import { NewPayout, Payout, PayoutsRepository } from './payouts.repository';
+import type { GatewayName, HeldRetailer, HoldReason, PayoutRunView, PayoutStatus, PayoutSummary, ReversalSummary, RunTrigger } from './settlement.types';
+import { StripeEventsRepository } from './stripe/stripe-events.repository';
 
-const n = (s: string | number | null | undefined) => Number(s ?? 0);
-
-export function toPayoutSummary(p: PayoutRow): PayoutSummary {
+export function toPayoutSummary(p: Payout): PayoutSummary {
   return {
-    id: p.id, retailerId: p.retailer_id, amountFen: n(p.amount_fen), claimCount: p.claim_count, status: p.status,
-    grossFen: n(p.gross_fen), nettedFen: n(p.netted_fen), reference: p.gateway_ref, failureCode: p.failure_code, failureReason: p.failure_reason,
+    id: p.id, retailerId: p.retailerId, amountFen: p.amountFen, claimCount: p.claimCount, status: p.status,
+    grossFen: p.grossFen, nettedFen: p.nettedFen, reference: p.gatewayRef, failureCode: p.failureCode, failureReason: p.failureReason,
   };
 }
 
-function toReversalSummary(v: ReversalRow): ReversalSummary {
-  return { id: v.id, payoutId: v.payout_id, retailerId: v.retailer_id, amountFen: n(v.amount_fen), status: v.status, reference: v.gateway_ref, failureReason: v.failure_reason };
+function toReversalSummary(v: Reversal): ReversalSummary {
+  return { id: v.id, payoutId: v.payoutId, retailerId: v.retailerId, amountFen: v.amountFen, status: v.status, reference: v.gatewayRef, failureReason: v.failureReason };
+}
+
+/** Why this gateway cannot pay a retailer now (undefined: it can); `capability` is its Stripe account's transfers state. */
+function holdReason(r: Retailer, gateway: GatewayName, capability: string | undefined): HoldReason | undefined {
+  if (r.status !== 'active') return 'retailer_suspended';
+  if (gateway === 'stripe' && r.stripeAccountId === null) return 'no_payout_account';
+  if (gateway === 'bank-file' && r.bank === null) return 'no_payout_account';
+  if (gateway === 'stripe' && capability === 'payouts_failed') return 'account_payouts_failing';
+  if (gateway === 'stripe' && (capability ?? 'active') !== 'active') return 'account_capability_lost';
+  return undefined;
+}
+
+/** Where each gateway pays a retailer: its connected account, or (shown) the last four digits of its bank account. */
+function destination(r: Retailer, gateway: GatewayName): string | null {
+  if (gateway === 'stripe') return r.stripeAccountId;
+  return r.bank ? `****${r.bank.accountNumberLast4}` : null;
 }
 
 /** A run in the list (GET /v1/admin/payout-runs): its control totals and payouts counted by state, no payouts. */
@@ -33,6 +53,8 @@ class NothingToPay extends Error {}
  * schedule. A run is written in one transaction — claims to in_payout, one payout per retailer with its
  * control total and idempotency key, clawbacks netted, the reversals Stripe must make for clawbacks that
  * could not be netted — before any gateway is called; the worker's PayoutProcessor then sends them.
+ * The claims move through their owner (ClaimSettlementRepository), set-based: the run's cost grows with the
+ * number of retailers in statements, never with a statement per claim.
  */
 @Injectable()
 export class PayoutRunsService {
@@ -41,22 +63,28 @@ export class PayoutRunsService {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly db: TransactionService,
-    private readonly repo: PayoutRunsRepository,
+    private readonly runs: PayoutRunsRepository,
+    private readonly payouts: PayoutsRepository,
+    private readonly clawbacks: ClawbacksRepository,
+    private readonly stripeAccounts: StripeEventsRepository,
+    private readonly claims: ClaimSettlementRepository,
+    private readonly programs: ProgramsRepository,
+    private readonly retailers: RetailersRepository,
     private readonly audit: AuditService,
     private readonly clock: Clock,
   ) {}
 
   async create(actor: Actor, programCode: string, trigger: RunTrigger = 'manual'): Promise<PayoutRunView> {
     requireAccess(actor, 'programme.manage');
-    const program = await this.repo.programByCode(programCode);
+    const program = await this.programs.findByCode(this.db.manager, programCode);
     if (!program) throw new DomainError('not_found', `No programme ${programCode}`);
     const run = await this.createFor(actor, program, trigger);
-    return this.view(run!);
+    return this.view(run!, program.code);
   }
 
   async get(actor: Actor, id: string): Promise<PayoutRunView> {
     requireAccess(actor, 'programme.manage');
-    const run = isUuid(id) ? await this.repo.findRun(id.toLowerCase()) : undefined;
+    const run = isUuid(id) ? await this.runs.findRun(id.toLowerCase()) : undefined;
     if (!run) throw new DomainError('not_found', 'No such payout run');
     return this.view(run);
   }
@@ -66,35 +94,38 @@ export class PayoutRunsService {
     requireAccess(actor, 'programme.manage');
     const limit = pageSize(q.limit);
     const after = q.cursor === undefined ? undefined : (({ at, key }) => ({ createdAt: at, id: key.toLowerCase() }))(decodeTimeCursor(q.cursor, isUuid));
-    const rows = await this.repo.listRuns({ programCode: q.programCode, after, limit: limit + 1 });
+    const program = q.programCode === undefined ? undefined : await this.programs.findByCode(this.db.manager, q.programCode);
+    if (q.programCode !== undefined && !program) return { items: [], nextCursor: null };
+    const rows = await this.runs.listRuns({ programId: program?.id, after, limit: limit + 1 });
     const page = rows.slice(0, limit);
+    const codes = new Map((await this.programs.findByIds([...new Set(page.map((r) => r.programId))])).map((p) => [p.id, p.code]));
     const last = page[page.length - 1];
     return {
       items: page.map((run) => ({
         id: run.id,
-        programCode: run.program_code,
+        programCode: codes.get(run.programId)!,
         gateway: run.gateway,
         status: run.status,
         trigger: run.trigger,
-        payoutCount: run.payout_count,
-        claimCount: run.claim_count,
-        grossFen: n(run.gross_fen),
-        nettedFen: n(run.netted_fen),
-        totalFen: n(run.total_fen),
+        payoutCount: run.payoutCount,
+        claimCount: run.claimCount,
+        grossFen: run.grossFen,
+        nettedFen: run.nettedFen,
+        totalFen: run.totalFen,
         counts: run.counts,
         heldCount: run.held.length,
-        createdAt: toShanghaiIso(run.created_at),
-        startedAt: run.started_at ? toShanghaiIso(run.started_at) : null,
-        completedAt: run.completed_at ? toShanghaiIso(run.completed_at) : null,
+        createdAt: toShanghaiIso(run.createdAt),
+        startedAt: run.startedAt ? toShanghaiIso(run.startedAt) : null,
+        completedAt: run.completedAt ? toShanghaiIso(run.completedAt) : null,
       })),
-      nextCursor: rows.length > limit && last ? encodeTimeCursor(last.created_at, last.id) : null,
+      nextCursor: rows.length > limit && last ? encodeTimeCursor(last.createdAt, last.id) : null,
     };
   }
 
   /** The schedule's tick: a run for every running programme that has something to pay. Answers runs made. */
   async runSchedule(): Promise<number> {
     let made = 0;
-    for (const program of await this.repo.runningPrograms(this.clock.now())) {
+    for (const program of await this.programs.startedBy(this.clock.now())) {
       try {
         if (await this.createFor(SYSTEM_ACTOR, program, 'schedule')) made++;
       } catch (err) {
@@ -104,35 +135,43 @@ export class PayoutRunsService {
     return made;
   }
 
-  private async createFor(actor: Actor, program: { id: string; code: string }, trigger: RunTrigger): Promise<RunRow | undefined> {
+  private async createFor(actor: Actor, program: { id: string; code: string }, trigger: RunTrigger): Promise<Run | undefined> {
     const gateway: GatewayName = this.config.settlement.gateway;
     const now = this.clock.now();
     const runId = newId();
     try {
       return await this.db.run(async (tx) => {
-        await this.repo.lockProgramRuns(tx, program.id);
-        await this.repo.insertRun(tx, { id: runId, programId: program.id, gateway, trigger, createdBy: actor.id, now });
-        const held = await this.repo.heldRetailers(tx, program.id, gateway);
-        const payouts = await this.repo.createPayouts(tx, actor, runId, program.id, gateway, now);
-        if (payouts.length) await this.repo.netClawbacks(tx, runId, program.id, now);
+        await this.runs.lockProgramRuns(tx, program.id);
+        await this.runs.insertRun(tx, { id: runId, programId: program.id, gateway, trigger, createdBy: actor.id, now });
+        const { held, payable } = await this.sortRetailers(tx, await this.claims.approvedTotals(tx, program.id), gateway);
+        // every approved claim of a payable retailer moves to in_payout (a claim cancelled a moment ago is simply
+        // not taken); one payout per retailer that had a claim moved, each claim tied to its payout
+        const moved = await this.claims.moveForPayout(tx, program.id, payable.map((p) => p.retailerId), now);
+        const payoutOf = new Map(payable.map((p) => [p.retailerId, p.id]));
+        const withClaims = new Set(moved.map((c) => c.retailerId));
+        const payouts = await this.payouts.insertPayouts(
+          tx, actor, { runId, programId: program.id, gateway, now },
+          payable.filter((p) => withClaims.has(p.retailerId)), moved.map((c) => ({ ...c, payoutId: payoutOf.get(c.retailerId)! })),
+        );
+        if (payouts) await this.clawbacks.netClawbacks(tx, runId, program.id, await this.claims.clawedBack(tx, program.id, [...withClaims]), now);
         const reversals = gateway === 'stripe' ? await this.planReversals(tx, runId, program.id, now) : 0;
-        if (trigger === 'schedule' && payouts.length === 0 && reversals === 0) throw new NothingToPay();
-        const run = await this.repo.finishRun(tx, runId, held, now);
-        const written = await this.repo.runPayouts(runId, tx);
+        if (trigger === 'schedule' && payouts === 0 && reversals === 0) throw new NothingToPay();
+        const run = await this.runs.finishRun(tx, runId, held, now);
+        const written = await this.payouts.payoutsOfRun(tx, runId);
         await this.audit.appendMany(tx, actor, [
           {
             action: 'payout_run.created', subjectType: 'payout_run', subjectId: runId,
             details: {
-              programCode: program.code, gateway, trigger, payoutCount: run.payout_count, claimCount: run.claim_count,
-              grossFen: n(run.gross_fen), nettedFen: n(run.netted_fen), totalFen: n(run.total_fen), reversals,
+              programCode: program.code, gateway, trigger, payoutCount: run.payoutCount, claimCount: run.claimCount,
+              grossFen: run.grossFen, nettedFen: run.nettedFen, totalFen: run.totalFen, reversals,
               held: held.map((h) => ({ retailerId: h.retailerId, reason: h.reason, claimCount: h.claimCount })),
             },
           },
           ...written.map((p) => ({
             action: 'payout.created', subjectType: 'payout', subjectId: p.id,
             details: {
-              runId, retailerId: p.retailer_id, claimCount: p.claim_count, grossFen: n(p.gross_fen), nettedFen: n(p.netted_fen),
-              amountFen: n(p.amount_fen), gateway,
+              runId, retailerId: p.retailerId, claimCount: p.claimCount, grossFen: p.grossFen, nettedFen: p.nettedFen,
+              amountFen: p.amountFen, gateway,
             },
           })),
         ]);
@@ -145,22 +184,44 @@ export class PayoutRunsService {
   }
 
   /**
+   * The retailers with approved claims, sorted: those this gateway cannot pay now, and why (suspended, no payout
+   * account, a Stripe account failing or restricted), and the payable ones, each a new payout id and destination.
+   */
+  private async sortRetailers(tx: Tx, totals: RetailerClaimTotal[], gateway: GatewayName): Promise<{ held: HeldRetailer[]; payable: NewPayout[] }> {
+    const retailers = new Map((await this.retailers.findManyById(tx, totals.map((t) => t.retailerId))).map((r) => [r.id, r]));
+    const accounts = gateway === 'stripe'
+      ? await this.stripeAccounts.capabilities(tx, [...retailers.values()].flatMap((r) => (r.stripeAccountId ? [r.stripeAccountId] : [])))
+      : new Map<string, string>();
+    const held: HeldRetailer[] = [];
+    const payable: NewPayout[] = [];
+    for (const t of totals) {
+      const r = retailers.get(t.retailerId);
+      if (!r) continue;
+      const reason = holdReason(r, gateway, r.stripeAccountId ? accounts.get(r.stripeAccountId) : undefined);
+      if (reason) held.push({ retailerId: r.id, reason, claimCount: t.claimCount, amountFen: t.amountFen });
+      else payable.push({ id: newId(), retailerId: r.id, destination: destination(r, gateway) });
+    }
+    return { held, payable };
+  }
+
+  /**
    * Stripe only: clawbacks still open after netting are taken back from the retailer's earlier transfers of
    * this programme (newest first), as transfer reversals written now and made by the processor. A retailer
    * with no reversible transfer keeps the clawback open for its next payout.
    */
   private async planReversals(tx: Tx, runId: string, programId: string, now: Date): Promise<number> {
-    const open = await this.repo.openClawbacks(tx, programId);
+    const open = await this.clawbacks.openClawbacks(tx, programId, await this.claims.clawedBack(tx, programId, null));
     if (!open.length) return 0;
-    const byRetailer = new Map<string, typeof open>();
-    for (const c of open) byRetailer.set(c.retailer_id, [...(byRetailer.get(c.retailer_id) ?? []), c]);
-    const transfers = await this.repo.reversibleTransfers(tx, programId, [...byRetailer.keys()]);
+    const byRetailer = new Map<string, OpenClawback[]>();
+    for (const c of open) byRetailer.set(c.retailerId, [...(byRetailer.get(c.retailerId) ?? []), c]);
+    const onStripe = (await this.retailers.findManyById(tx, [...byRetailer.keys()])).filter((r) => r.stripeAccountId !== null).map((r) => r.id);
+    const transfers = await this.clawbacks.reversibleTransfers(tx, programId, onStripe);
     const reversals: NewReversal[] = [];
     const recoveries: NewRecovery[] = [];
     for (const [retailerId, claims] of byRetailer) {
-      const queue = claims.map((c) => ({ ...c, left: n(c.open_fen) }));
-      for (const t of transfers.filter((x) => x.retailer_id === retailerId)) {
-        let room = n(t.reversible);
+      const queue = claims.map((c) => ({ ...c, left: c.openFen }));
+      for (const t of transfers.filter((x) => x.retailerId === retailerId)) {
+        let room = t.reversibleFen;
         if (room <= 0) continue;
         const id = newId();
         let amount = 0;
@@ -168,41 +229,50 @@ export class PayoutRunsService {
           if (room === 0) break;
           const take = Math.min(room, c.left);
           if (take <= 0) continue;
-          recoveries.push({ claimId: c.claim_id, retailerId, city: c.city, amountFen: take, reversalId: id });
+          recoveries.push({ claimId: c.claimId, retailerId, city: c.city, amountFen: take, reversalId: id });
           c.left -= take;
           room -= take;
           amount += take;
         }
-        if (amount > 0) reversals.push({ id, payoutId: t.payout_id, retailerId, amountFen: amount });
+        if (amount > 0) reversals.push({ id, payoutId: t.payoutId, retailerId, amountFen: amount });
         if (queue.every((c) => c.left === 0)) break;
       }
     }
-    await this.repo.insertReversals(tx, runId, programId, reversals, recoveries, now);
+    await this.clawbacks.insertReversals(tx, runId, programId, reversals, recoveries, now);
     return reversals.length;
   }
 
-  async view(run: RunRow): Promise<PayoutRunView> {
-    const [payouts, reversals] = await Promise.all([this.repo.runPayouts(run.id), this.repo.runReversals(run.id)]);
+  /** The run as the API shows it, with its payouts and reversals (read from the pool). */
+  private async view(run: Run, programCode?: string): Promise<PayoutRunView> {
+    const [payouts, reversals, code] = await Promise.all([
+      this.payouts.findPayoutsOfRun(run.id), this.clawbacks.findReversalsOfRun(run.id), programCode ?? this.programCode(run.programId),
+    ]);
     const counts: Record<PayoutStatus, number> = { pending: 0, sent: 0, paid: 0, failed: 0 };
     for (const p of payouts) counts[p.status]++;
     return {
       id: run.id,
-      programCode: run.program_code,
+      programCode: code,
       gateway: run.gateway,
       status: run.status,
       trigger: run.trigger,
-      payoutCount: run.payout_count,
-      claimCount: run.claim_count,
-      grossFen: n(run.gross_fen),
-      nettedFen: n(run.netted_fen),
-      totalFen: n(run.total_fen),
+      payoutCount: run.payoutCount,
+      claimCount: run.claimCount,
+      grossFen: run.grossFen,
+      nettedFen: run.nettedFen,
+      totalFen: run.totalFen,
       counts,
       payouts: payouts.map(toPayoutSummary),
       held: run.held,
       reversals: reversals.map(toReversalSummary),
-      createdAt: toShanghaiIso(run.created_at),
-      startedAt: run.started_at ? toShanghaiIso(run.started_at) : null,
-      completedAt: run.completed_at ? toShanghaiIso(run.completed_at) : null,
+      createdAt: toShanghaiIso(run.createdAt),
+      startedAt: run.startedAt ? toShanghaiIso(run.startedAt) : null,
+      completedAt: run.completedAt ? toShanghaiIso(run.completedAt) : null,
     };
+  }
+
+  private async programCode(programId: string): Promise<string> {
+    const [program] = await this.programs.findByIds([programId]);
+    if (!program) throw new Error(`settlement: the run's programme ${programId} is gone`);
+    return program.code;
   }
 }

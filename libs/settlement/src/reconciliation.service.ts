@@ -3,14 +3,18 @@ import { AuditService } from '@huanxin/audit-log';
 import { APP_CONFIG, AppConfig } from '@huanxin/config';
 import { Actor, Clock, DomainError, isUuid, toShanghaiIso, requireAccess } from '@huanxin/core';
 import { TransactionService } from '@huanxin/database';
+import { LedgerService } from '@huanxin/ledger';
+import { ProgramsRepository } from '@huanxin/programs';
+import { BankFilesRepository } from './bank/bank-files.repository';
 import { BankFileGateway } from './bank/bank-file.gateway';
 import type { GatewayRecord, PayoutGateway } from './payout-gateway';
 import { SETTLEMENT_ACTOR } from './payout-processor.service';
-import { PayoutRow, PayoutRunsRepository, RunRow } from './payout-runs.repository';
+import { PayoutRunsRepository, Run } from './payout-runs.repository';
+import { Payout, PayoutsRepository } from './payouts.repository';
 import type { ReconciliationMismatch, ReconciliationView } from './settlement.types';
 import { StripeGateway } from './stripe/stripe.gateway';
 
-const n = (s: string | number | null | undefined) => Number(s ?? 0);
+type RunWithCode = Run & { programCode: string };
 
 /**
  * Ties every yuan of a run: the ledger's net paid per payout (the pay, recover and un-pay movements that
@@ -23,7 +27,11 @@ export class ReconciliationService {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly db: TransactionService,
-    private readonly repo: PayoutRunsRepository,
+    private readonly runs: PayoutRunsRepository,
+    private readonly payouts: PayoutsRepository,
+    private readonly bankFiles: BankFilesRepository,
+    private readonly programs: ProgramsRepository,
+    private readonly ledger: LedgerService,
     private readonly stripe: StripeGateway,
     private readonly bank: BankFileGateway,
     private readonly audit: AuditService,
@@ -32,7 +40,7 @@ export class ReconciliationService {
 
   async reconcile(actor: Actor, runId: string): Promise<ReconciliationView> {
     requireAccess(actor, 'programme.manage');
-    const run = isUuid(runId) ? await this.repo.findRun(runId.toLowerCase()) : undefined;
+    const run = isUuid(runId) ? await this.findRun(runId.toLowerCase()) : undefined;
     if (!run) throw new DomainError('not_found', 'No such payout run');
     return this.compare(run);
   }
@@ -40,21 +48,13 @@ export class ReconciliationService {
   /** The job: reconciles finished runs of the last 30 days not checked within the interval; records and audits each. */
   async reconcileDue(limit = 20): Promise<number> {
     const now = this.clock.now();
-    const due: { id: string }[] = await this.db.manager.query(
-      `SELECT r.id FROM payout_runs r
-        WHERE r.status = 'completed' AND r.completed_at > $1::timestamptz - interval '30 days'
-          AND NOT EXISTS (SELECT 1 FROM payout_reconciliations c WHERE c.run_id = r.id AND c.checked_at > $1::timestamptz - $2 * interval '1 millisecond')
-        ORDER BY r.completed_at
-        LIMIT $3`,
-      [now, this.config.settlement.reconcileIntervalMs, limit],
-    );
-    for (const { id } of due) {
-      const view = await this.compare((await this.repo.findRun(id))!);
+    const due = await this.runs.dueForReconciliation(now, this.config.settlement.reconcileIntervalMs, limit);
+    for (const id of due) {
+      const view = await this.compare((await this.findRun(id))!);
       await this.db.run(async (tx) => {
-        await tx.query(
-          `INSERT INTO payout_reconciliations (run_id, balanced, ledger_fen, gateway_fen, mismatches, checked_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-          [id, view.balanced, view.ledgerPaidFen, view.gatewayPaidFen, JSON.stringify(view.mismatches), now],
-        );
+        await this.runs.insertReconciliation(tx, {
+          runId: id, balanced: view.balanced, ledgerFen: view.ledgerPaidFen, gatewayFen: view.gatewayPaidFen, mismatches: view.mismatches, checkedAt: now,
+        });
         await this.audit.append(tx, SETTLEMENT_ACTOR, {
           action: 'payout_run.reconciled', subjectType: 'payout_run', subjectId: id,
           details: {
@@ -68,18 +68,26 @@ export class ReconciliationService {
     return due.length;
   }
 
-  private gateway(run: RunRow): PayoutGateway {
+  private async findRun(id: string): Promise<RunWithCode | undefined> {
+    const run = await this.runs.findRun(id);
+    if (!run) return undefined;
+    const [program] = await this.programs.findByIds([run.programId]);
+    return { ...run, programCode: program.code };
+  }
+
+  private gateway(run: RunWithCode): PayoutGateway {
     if (run.gateway === 'bank-file') return this.bank;
     if (!this.stripe.configured) throw new DomainError('conflict', 'This run was paid through Stripe and no Stripe key is configured here');
     return this.stripe;
   }
 
-  private async compare(run: RunRow): Promise<ReconciliationView> {
-    const payouts = await this.repo.runPayouts(run.id);
-    const ledger = await this.ledgerPaid(run.program_id, payouts.map((p) => p.id));
-    const records = await this.gateway(run).report({ id: run.id, programCode: run.program_code, createdAt: run.created_at });
+  private async compare(run: RunWithCode): Promise<ReconciliationView> {
+    const payouts = await this.payouts.findPayoutsOfRun(run.id);
+    // net movement of the `paid` accounts in the ledger transactions that name each payout
+    const ledger = await this.ledger.netByReference(run.programId, 'paid', payouts.map((p) => p.id));
+    const records = await this.gateway(run).report({ id: run.id, programCode: run.programCode, createdAt: run.createdAt });
     const byPayout = new Map<string, GatewayRecord[]>();
-    const byRef = new Map(payouts.filter((p) => p.gateway_ref).map((p) => [p.gateway_ref!, p.id]));
+    const byRef = new Map(payouts.filter((p) => p.gatewayRef).map((p) => [p.gatewayRef!, p.id]));
     const unknown: GatewayRecord[] = [];
     for (const r of records) {
       const id = (r.payoutId && payouts.some((p) => p.id === r.payoutId) ? r.payoutId : undefined) ?? byRef.get(r.reference);
@@ -89,8 +97,8 @@ export class ReconciliationService {
     const mismatches: ReconciliationMismatch[] = [];
     const open: ReconciliationView['open'] = [];
     let matched = 0;
-    const miss = (kind: ReconciliationMismatch['kind'], p: PayoutRow | null, ledgerFen: number, gatewayFen: number, detail: string, reference?: string | null) =>
-      mismatches.push({ kind, payoutId: p?.id ?? null, retailerId: p?.retailer_id ?? null, reference: reference ?? p?.gateway_ref ?? null, ledgerFen, gatewayFen, detail });
+    const miss = (kind: ReconciliationMismatch['kind'], p: Payout | null, ledgerFen: number, gatewayFen: number, detail: string, reference?: string | null) =>
+      mismatches.push({ kind, payoutId: p?.id ?? null, retailerId: p?.retailerId ?? null, reference: reference ?? p?.gatewayRef ?? null, ledgerFen, gatewayFen, detail });
     for (const p of payouts) {
       const recs = byPayout.get(p.id) ?? [];
       const ledgerFen = ledger.get(p.id) ?? 0;
@@ -100,14 +108,14 @@ export class ReconciliationService {
         continue;
       }
       if (p.status === 'pending' || p.status === 'sent') {
-        if (gatewayFen !== 0 && gatewayFen !== n(p.amount_fen)) {
-          miss('amount_differs', p, ledgerFen, gatewayFen, `the gateway reports ${gatewayFen} fen paid, the payout is for ${n(p.amount_fen)} fen`);
+        if (gatewayFen !== 0 && gatewayFen !== p.amountFen) {
+          miss('amount_differs', p, ledgerFen, gatewayFen, `the gateway reports ${gatewayFen} fen paid, the payout is for ${p.amountFen} fen`);
         } else {
-          open.push({ payoutId: p.id, retailerId: p.retailer_id, status: p.status, amountFen: n(p.amount_fen) });
+          open.push({ payoutId: p.id, retailerId: p.retailerId, status: p.status, amountFen: p.amountFen });
         }
         continue;
       }
-      if (p.status === 'paid' && n(p.amount_fen) > 0 && recs.length === 0) {
+      if (p.status === 'paid' && p.amountFen > 0 && recs.length === 0) {
         miss('missing_at_gateway', p, ledgerFen, 0, 'the ledger says paid, the gateway has no record of it');
       } else if (p.status === 'failed' && gatewayFen > 0) {
         miss('failed_but_paid_at_gateway', p, ledgerFen, gatewayFen, `the payout failed, the gateway reports ${gatewayFen} fen paid`);
@@ -119,17 +127,17 @@ export class ReconciliationService {
     }
     for (const r of unknown) miss('unknown_at_gateway', null, 0, r.netFen, `the gateway holds ${r.reference} for this run, no payout of ours matches it`, r.reference);
     if (run.gateway === 'bank-file') {
-      const file = await this.repo.bankFile(run.id);
-      const inFile = payouts.filter((p) => p.gateway_ref && n(p.amount_fen) > 0);
-      const sum = inFile.reduce((s, p) => s + n(p.amount_fen), 0);
-      if (file && (file.nb_of_txs !== inFile.length || n(file.ctrl_sum_fen) !== sum)) {
-        miss('file_control_total_differs', null, sum, n(file.ctrl_sum_fen),
-          `${file.file_name}: NbOfTxs ${file.nb_of_txs} / CtrlSum ${n(file.ctrl_sum_fen)} fen, the run sent ${inFile.length} payouts for ${sum} fen`, file.message_id);
+      const file = await this.bankFiles.findBankFile(run.id);
+      const inFile = payouts.filter((p) => p.gatewayRef && p.amountFen > 0);
+      const sum = inFile.reduce((s, p) => s + p.amountFen, 0);
+      if (file && (file.nbOfTxs !== inFile.length || file.ctrlSumFen !== sum)) {
+        miss('file_control_total_differs', null, sum, file.ctrlSumFen,
+          `${file.fileName}: NbOfTxs ${file.nbOfTxs} / CtrlSum ${file.ctrlSumFen} fen, the run sent ${inFile.length} payouts for ${sum} fen`, file.messageId);
       }
     }
     return {
       runId: run.id,
-      programCode: run.program_code,
+      programCode: run.programCode,
       gateway: run.gateway,
       ledgerPaidFen: [...ledger.values()].reduce((s, v) => s + v, 0),
       gatewayPaidFen: records.reduce((s, r) => s + r.netFen, 0),
@@ -139,20 +147,5 @@ export class ReconciliationService {
       balanced: mismatches.length === 0,
       checkedAt: toShanghaiIso(this.clock.now()),
     };
-  }
-
-  /** Net movement of the `paid` accounts in transactions that name each payout. */
-  private async ledgerPaid(programId: string, payoutIds: string[]): Promise<Map<string, number>> {
-    if (!payoutIds.length) return new Map();
-    const rows: { reference: string; paid: string }[] = await this.db.manager.query(
-      `SELECT t.reference, sum(e.amount_fen)::text AS paid
-         FROM ledger_transactions t
-         JOIN ledger_entries e ON e.transaction_id = t.id
-         JOIN ledger_accounts a ON a.id = e.account_id AND a.kind = 'paid'
-        WHERE t.program_id = $1 AND t.reference = ANY($2::text[])
-        GROUP BY t.reference`,
-      [programId, payoutIds],
-    );
-    return new Map(rows.map((r) => [r.reference, n(r.paid)]));
   }
 }

@@ -1,14 +1,18 @@
 import { Injectable } from '@nestjs/common';
+import { ClaimSettlementRepository } from '@huanxin/claims';
 import { Actor, cursorTime, DomainError, isUuid, toShanghaiIso, requireAccess } from '@huanxin/core';
-import { TransactionService } from '@huanxin/database';
-import { PAYOUT_COLUMNS, PayoutRow } from './payout-runs.repository';
+import { ProgramsRepository } from '@huanxin/programs';
+import { RetailersRepository } from '@huanxin/retailers';
+import { ClawbacksRepository } from './clawbacks.repository';
+import { PayoutsRepository } from './payouts.repository';
 import type { RetailerPayoutView, StatementClaim, StatementClawback } from './settlement.types';
 
-const n = (s: string | number | null | undefined) => Number(s ?? 0);
 const iso = (d: Date | null) => (d ? toShanghaiIso(d) : null);
+/** uuids compare as their lowercase text does: the order PostgreSQL sorts them in. */
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-function encodeCursor(p: { created_at: Date; id: string }): string {
-  return Buffer.from(JSON.stringify([p.created_at.toISOString(), p.id])).toString('base64url');
+function encodeCursor(p: { createdAt: Date; id: string }): string {
+  return Buffer.from(JSON.stringify([p.createdAt.toISOString(), p.id])).toString('base64url');
 }
 
 function decodeCursor(s: string): { createdAt: Date; id: string } | undefined {
@@ -25,45 +29,47 @@ function decodeCursor(s: string): { createdAt: Date; id: string } | undefined {
  * GET /v1/retailer/payouts: a retailer's own payouts, newest first, each a statement its accountant can tie
  * to the bank line — the claims paid (store, invoice, amount), the clawbacks kept back, and
  * gross − netted = the amount transferred, under the reference the bank or Stripe shows.
- * Three queries a page (payouts, their claims, their clawbacks), whatever the page holds.
+ * A handful of queries a page (payouts, their claims and clawbacks, the claims' invoices and stores, the
+ * programmes' codes), whatever the page holds.
  */
 @Injectable()
 export class RetailerPayoutsService {
-  constructor(private readonly db: TransactionService) {}
+  constructor(
+    private readonly payouts: PayoutsRepository,
+    private readonly clawbacks: ClawbacksRepository,
+    private readonly claims: ClaimSettlementRepository,
+    private readonly programs: ProgramsRepository,
+    private readonly retailers: RetailersRepository,
+  ) {}
 
   async list(actor: Actor, q: { limit?: number; cursor?: string }): Promise<{ items: RetailerPayoutView[]; nextCursor: string | null }> {
     requireAccess(actor, 'till.use');
     const limit = Math.min(Math.max(q.limit ?? 20, 1), 200);
     const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
     if (q.cursor !== undefined && !after) throw new DomainError('validation_failed', 'The cursor is not valid', [{ field: 'cursor', message: 'not a cursor from this list' }]);
-    const rows: (PayoutRow & { program_code: string })[] = await this.db.manager.query(
-      `SELECT ${PAYOUT_COLUMNS}, pr.code AS program_code
-         FROM payouts p JOIN programs pr ON pr.id = p.program_id
-        WHERE p.retailer_id = $1 AND ($2::timestamptz IS NULL OR (p.created_at, p.id) < ($2::timestamptz, $3::uuid))
-        ORDER BY p.created_at DESC, p.id DESC
-        LIMIT $4`,
-      [actor.retailerId, after?.createdAt ?? null, after?.id ?? null, limit + 1],
-    );
+    const retailerId = actor.retailerId;
+    if (!retailerId) return { items: [], nextCursor: null };
+    const rows = await this.payouts.pageOfRetailer(retailerId, after, limit + 1);
     const page = rows.slice(0, limit);
     const ids = page.map((p) => p.id);
-    const claims: (StatementClaim & { payoutId: string })[] = ids.length ? (await this.db.manager.query(
-      `SELECT pc.payout_id, c.id, pc.city, s.code AS store_code, c.invoice_number, c.sold_at, pc.amount_fen::text
-         FROM payout_claims pc JOIN claims c ON c.id = pc.claim_id JOIN stores s ON s.id = c.store_id
-        WHERE pc.payout_id = ANY($1::uuid[])
-        ORDER BY pc.payout_id, c.sold_at, c.id`,
-      [ids],
-    )).map((r: { payout_id: string; id: string; city: string; store_code: string; invoice_number: string; sold_at: Date; amount_fen: string }) => ({
-      payoutId: r.payout_id, claimId: r.id, city: r.city, storeCode: r.store_code, invoiceNumber: r.invoice_number, soldAt: toShanghaiIso(r.sold_at), amountFen: n(r.amount_fen),
-    })) : [];
-    const clawbacks: (StatementClawback & { payoutId: string })[] = ids.length ? (await this.db.manager.query(
-      `SELECT r.payout_id, r.claim_id, r.city, c.invoice_number, r.kind, r.amount_fen::text
-         FROM clawback_recoveries r JOIN claims c ON c.id = r.claim_id
-        WHERE r.payout_id = ANY($1::uuid[])
-        ORDER BY r.payout_id, r.id`,
-      [ids],
-    )).map((r: { payout_id: string; claim_id: string; city: string; invoice_number: string; kind: 'netted' | 'returned'; amount_fen: string }) => ({
-      payoutId: r.payout_id, claimId: r.claim_id, city: r.city, invoiceNumber: r.invoice_number, kind: r.kind, amountFen: n(r.amount_fen),
-    })) : [];
+    const [lines, recoveries, programs] = await Promise.all([
+      this.payouts.claimLines(ids), this.clawbacks.statementRecoveries(ids), this.programs.findByIds([...new Set(page.map((p) => p.programId))]),
+    ]);
+    const codes = new Map(programs.map((p) => [p.id, p.code]));
+    const details = await this.claims.statementLines([...new Set([...lines.map((l) => l.claimId), ...recoveries.map((r) => r.claimId)])]);
+    const claimOf = new Map(details.map((d) => [d.id, d]));
+    const claims: (StatementClaim & { payoutId: string })[] = lines
+      .filter((l) => claimOf.has(l.claimId))
+      .map((l) => ({ l, c: claimOf.get(l.claimId)! }))
+      // by payout, then in the order the claims were sold
+      .sort((a, b) => cmp(a.l.payoutId, b.l.payoutId) || a.c.soldAt.getTime() - b.c.soldAt.getTime() || cmp(a.l.claimId, b.l.claimId))
+      .map(({ l, c }) => ({
+        payoutId: l.payoutId, claimId: l.claimId, city: l.city, storeCode: c.storeCode, invoiceNumber: c.invoiceNumber,
+        soldAt: toShanghaiIso(c.soldAt), amountFen: l.amountFen,
+      }));
+    const clawbacks: (StatementClawback & { payoutId: string })[] = recoveries
+      .filter((r) => claimOf.has(r.claimId))
+      .map((r) => ({ payoutId: r.payoutId, claimId: r.claimId, city: r.city, invoiceNumber: claimOf.get(r.claimId)!.invoiceNumber, kind: r.kind, amountFen: r.amountFen }));
     const group = <T extends { payoutId: string }>(list: T[]) => {
       const by = new Map<string, Omit<T, 'payoutId'>[]>();
       for (const { payoutId, ...rest } of list) {
@@ -77,22 +83,22 @@ export class RetailerPayoutsService {
     const clawbacksOf = group(clawbacks);
     const items: RetailerPayoutView[] = page.map((p) => ({
       id: p.id,
-      runId: p.run_id,
-      programCode: p.program_code,
+      runId: p.runId,
+      programCode: codes.get(p.programId)!,
       status: p.status,
       gateway: p.gateway,
       destination: p.destination,
-      reference: p.gateway_ref,
-      claimCount: p.claim_count,
-      grossFen: n(p.gross_fen),
-      nettedFen: n(p.netted_fen),
-      amountFen: n(p.amount_fen),
-      reversedFen: n(p.reversed_fen),
-      failureReason: p.failure_reason,
-      createdAt: toShanghaiIso(p.created_at),
-      sentAt: iso(p.sent_at),
-      paidAt: iso(p.paid_at),
-      failedAt: iso(p.failed_at),
+      reference: p.gatewayRef,
+      claimCount: p.claimCount,
+      grossFen: p.grossFen,
+      nettedFen: p.nettedFen,
+      amountFen: p.amountFen,
+      reversedFen: p.reversedFen,
+      failureReason: p.failureReason,
+      createdAt: toShanghaiIso(p.createdAt),
+      sentAt: iso(p.sentAt),
+      paidAt: iso(p.paidAt),
+      failedAt: iso(p.failedAt),
       claims: claimsOf.get(p.id) ?? [],
       clawbacks: clawbacksOf.get(p.id) ?? [],
     }));

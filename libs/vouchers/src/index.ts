@@ -1,4 +1,3 @@
-export * from './program-facts.repository';
 export * from './voucher-code';
 export * from './vouchers.module';
 export * from './vouchers.repository';

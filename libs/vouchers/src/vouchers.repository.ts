@@ -1,14 +1,41 @@
 import { Injectable } from '@nestjs/common';
+import { Fen, fenFromDb } from '@huanxin/core';
 import { returnedRows, TransactionService, Tx } from '@huanxin/database';
 
-export interface VoucherRow {
+export type VoucherStatus = 'open' | 'used' | 'expired';
+
+export interface Voucher {
+  id: string;
+  code: string;
+  programId: string;
+  city: string;
+  householdId: string;
+  /** As stored: an open voucher past `expiresAt` waits for the expiry job (see `toVoucherView`). */
+  status: VoucherStatus;
+  reservedFen: Fen;
+  policyVersion: number;
+  issuedAt: Date;
+  expiresAt: Date;
+  usedAt: Date | null;
+  expiredAt: Date | null;
+}
+
+export type ExpiredVoucher = Pick<Voucher, 'id' | 'code' | 'programId' | 'city' | 'reservedFen'>;
+
+/** A city's release on one day: `released` vouchers, `issued` of them taken. */
+export interface QuotaDay {
+  city: string;
+  released: number;
+  issued: number;
+}
+
+interface VoucherRow {
   id: string;
   code: string;
   program_id: string;
-  program_code: string;
   city: string;
   household_id: string;
-  status: 'open' | 'used' | 'expired';
+  status: VoucherStatus;
   reserved_fen: string;
   policy_version: number;
   issued_at: Date;
@@ -17,53 +44,38 @@ export interface VoucherRow {
   expired_at: Date | null;
 }
 
-export interface ExpiredVoucher {
-  id: string;
-  code: string;
-  program_id: string;
-  city: string;
-  reserved_fen: string;
+const COLUMNS = `v.id, v.code, v.program_id, v.city, v.household_id, v.status, v.reserved_fen, v.policy_version, v.issued_at, v.expires_at,
+                 v.used_at, v.expired_at`;
+const SELECT = `SELECT ${COLUMNS} FROM vouchers v`;
+
+function toVoucher(r: VoucherRow): Voucher {
+  return {
+    id: r.id, code: r.code, programId: r.program_id, city: r.city, householdId: r.household_id, status: r.status,
+    reservedFen: fenFromDb(r.reserved_fen, 'reserved_fen'), policyVersion: r.policy_version, issuedAt: r.issued_at,
+    expiresAt: r.expires_at, usedAt: r.used_at, expiredAt: r.expired_at,
+  };
 }
 
-const SELECT = `SELECT v.id, v.code, v.program_id, p.code AS program_code, v.city, v.household_id, v.status, v.reserved_fen,
-                       v.policy_version, v.issued_at, v.expires_at, v.used_at, v.expired_at
-                  FROM vouchers v JOIN programs p ON p.id = v.program_id`;
-
+/** Vouchers and the daily release counters they are taken from (this lib owns `vouchers` and `quota_days`). */
 @Injectable()
 export class VouchersRepository {
   constructor(private readonly db: TransactionService) {}
 
-  async countLiveClaims(tx: Tx, programId: string, householdId: string): Promise<number> {
-    const [r] = await tx.query(
-      `SELECT count(*)::int AS n FROM claims WHERE program_id = $1 AND household_id = $2 AND status NOT IN ('rejected', 'cancelled')`,
-      [programId, householdId],
-    );
-    return r.n;
-  }
-
-  async findOpen(tx: Tx, programId: string, householdId: string): Promise<VoucherRow | undefined> {
-    const rows = await tx.query(`${SELECT} WHERE v.program_id = $1 AND v.household_id = $2 AND v.status = 'open' FOR UPDATE OF v`, [programId, householdId]);
-    return rows[0];
-  }
-
-  async findByCode(code: string): Promise<VoucherRow | undefined> {
-    const rows = await this.db.manager.query(`${SELECT} WHERE v.code = $1`, [code]);
-    return rows[0];
+  /** The household's open voucher in the programme, held until `tx` ends (FOR UPDATE). */
+  async lockOpen(tx: Tx, programId: string, householdId: string): Promise<Voucher | undefined> {
+    const rows: VoucherRow[] = await tx.query(`${SELECT} WHERE v.program_id = $1 AND v.household_id = $2 AND v.status = 'open' FOR UPDATE OF v`, [programId, householdId]);
+    return rows[0] && toVoucher(rows[0]);
   }
 
   /** The voucher, held until `tx` ends (FOR UPDATE): a lock always names its transaction. */
-  async lockByCode(tx: Tx, code: string): Promise<VoucherRow | undefined> {
-    const rows = await tx.query(`${SELECT} WHERE v.code = $1 FOR UPDATE OF v`, [code]);
-    return rows[0];
+  async lockByCode(tx: Tx, code: string): Promise<Voucher | undefined> {
+    const rows: VoucherRow[] = await tx.query(`${SELECT} WHERE v.code = $1 FOR UPDATE OF v`, [code]);
+    return rows[0] && toVoucher(rows[0]);
   }
 
-  async listForHousehold(householdId: string): Promise<VoucherRow[]> {
-    return this.db.manager.query(`${SELECT} WHERE v.household_id = $1 ORDER BY v.issued_at DESC LIMIT 100`, [householdId]);
-  }
-
-  async quota(tx: Tx, programId: string, city: string): Promise<{ daily_vouchers: number; release_time: string } | undefined> {
-    const rows = await tx.query(`SELECT daily_vouchers, release_time FROM quotas WHERE program_id = $1 AND city = $2`, [programId, city]);
-    return rows[0];
+  async listForHousehold(householdId: string): Promise<Voucher[]> {
+    const rows: VoucherRow[] = await this.db.manager.query(`${SELECT} WHERE v.household_id = $1 ORDER BY v.issued_at DESC LIMIT 100`, [householdId]);
+    return rows.map(toVoucher);
   }
 
   /** Takes one voucher from the day's release; false when none is left. Race-safe: a conditional update. */
@@ -79,7 +91,12 @@ export class VouchersRepository {
     return rows.length > 0;
   }
 
-  async insert(tx: Tx, v: { id: string; code: string; programId: string; city: string; householdId: string; reservedFen: number; policyVersion: number; issuedAt: Date; expiresAt: Date }): Promise<void> {
+  /** The programme's releases on `day` (YYYY-MM-DD, Asia/Shanghai), one per city that has taken a voucher that day. */
+  async quotaDays(programId: string, day: string): Promise<QuotaDay[]> {
+    return this.db.manager.query(`SELECT city, released, issued FROM quota_days WHERE program_id = $1 AND day = $2`, [programId, day]);
+  }
+
+  async insert(tx: Tx, v: { id: string; code: string; programId: string; city: string; householdId: string; reservedFen: Fen; policyVersion: number; issuedAt: Date; expiresAt: Date }): Promise<void> {
     await tx.query(
       `INSERT INTO vouchers (id, code, program_id, city, household_id, status, reserved_fen, policy_version, issued_at, expires_at)
        VALUES ($1, $2, $3, $4, $5, 'open', $6, $7, $8, $9)`,
@@ -87,12 +104,17 @@ export class VouchersRepository {
     );
   }
 
+  /** The trade-in consumed the voucher (call with it locked: `lockByCode`). */
+  async markUsed(tx: Tx, voucherId: string, at: Date): Promise<void> {
+    await tx.query(`UPDATE vouchers SET status = 'used', used_at = $2 WHERE id = $1`, [voucherId, at]);
+  }
+
   /**
    * Marks open vouchers past their expiry as expired and returns them. SKIP LOCKED lets several workers
    * (and a trade-in holding a voucher) proceed without waiting on each other.
    */
   async expireDue(tx: Tx, now: Date, limit: number, onlyId?: string): Promise<ExpiredVoucher[]> {
-    return returnedRows(await tx.query(
+    const rows = returnedRows<Pick<VoucherRow, 'id' | 'code' | 'program_id' | 'city' | 'reserved_fen'>>(await tx.query(
       `WITH due AS (
          SELECT id FROM vouchers
           WHERE status = 'open' AND expires_at <= $1 ${onlyId ? 'AND id = $3' : ''}
@@ -102,14 +124,6 @@ export class VouchersRepository {
        RETURNING v.id, v.code, v.program_id, v.city, v.reserved_fen`,
       onlyId ? [now, limit, onlyId] : [now, limit],
     ));
-  }
-
-  async availability(programId: string, day: string): Promise<{ city: string; daily_vouchers: number; release_time: string; released: number | null; issued: number | null }[]> {
-    return this.db.manager.query(
-      `SELECT q.city, q.daily_vouchers, q.release_time, d.released, d.issued
-         FROM quotas q LEFT JOIN quota_days d ON d.program_id = q.program_id AND d.city = q.city AND d.day = $2
-        WHERE q.program_id = $1`,
-      [programId, day],
-    );
+    return rows.map((r) => ({ id: r.id, code: r.code, programId: r.program_id, city: r.city, reservedFen: fenFromDb(r.reserved_fen, 'reserved_fen') }));
   }
 }

@@ -1,13 +1,16 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { AuditService } from '@huanxin/audit-log';
+import { UsersRepository } from '@huanxin/auth';
 import {
-  Actor, addDays, Clock, DomainError, newId, shanghaiDate, shanghaiInstant, SYSTEM_ACTOR, toShanghaiIso, requireAccess, ZHEJIANG_CITIES, } from '@huanxin/core';
+  Actor, addDays, Clock, DomainError, LIVE_CLAIMS, LiveClaims, newId, shanghaiDate, shanghaiInstant, SYSTEM_ACTOR, toShanghaiIso, requireAccess,
+  ZHEJIANG_CITIES,
+} from '@huanxin/core';
 import { isUniqueViolation, TransactionService, Tx } from '@huanxin/database';
 import { LedgerService } from '@huanxin/ledger';
 import { selectVersion } from '@huanxin/policy';
-import { ProgramFacts, ProgramFactsRepository } from './program-facts.repository';
+import { Program, ProgramsRepository, PublishedPolicyVersion, Quota } from '@huanxin/programs';
 import { newVoucherCode } from './voucher-code';
-import { ExpiredVoucher, VoucherRow, VouchersRepository } from './vouchers.repository';
+import { ExpiredVoucher, QuotaDay, Voucher, VouchersRepository } from './vouchers.repository';
 
 export interface VoucherView {
   code: string;
@@ -28,18 +31,24 @@ export interface CityAvailability {
   budget: 'open' | 'paused';
 }
 
-export function toVoucherView(v: VoucherRow): VoucherView {
+/** `programCode`: the code of the voucher's programme (`v.programId`), which the caller has in hand. */
+export function toVoucherView(v: Voucher, programCode: string): VoucherView {
   return {
     code: v.code,
-    programCode: v.program_code,
-    status: v.status === 'open' && v.expires_at <= new Date() ? 'expired' : v.status,
+    programCode,
+    status: v.status === 'open' && v.expiresAt <= new Date() ? 'expired' : v.status,
     city: v.city,
-    issuedAt: toShanghaiIso(v.issued_at),
-    expiresAt: toShanghaiIso(v.expires_at),
-    reservedFen: Number(v.reserved_fen),
-    policyVersion: v.policy_version,
-    usedAt: v.used_at ? toShanghaiIso(v.used_at) : null,
+    issuedAt: toShanghaiIso(v.issuedAt),
+    expiresAt: toShanghaiIso(v.expiresAt),
+    reservedFen: v.reservedFen,
+    policyVersion: v.policyVersion,
+    usedAt: v.usedAt ? toShanghaiIso(v.usedAt) : null,
   };
+}
+
+/** A programme with its policy versions, oldest first. */
+interface ProgramWithVersions extends Program {
+  versions: PublishedPolicyVersion[];
 }
 
 /**
@@ -53,7 +62,9 @@ export class VouchersService {
   constructor(
     private readonly db: TransactionService,
     private readonly repo: VouchersRepository,
-    private readonly programs: ProgramFactsRepository,
+    private readonly programs: ProgramsRepository,
+    private readonly users: UsersRepository,
+    @Inject(LIVE_CLAIMS) private readonly liveClaims: LiveClaims,
     private readonly ledger: LedgerService,
     private readonly audit: AuditService,
     private readonly clock: Clock,
@@ -61,33 +72,31 @@ export class VouchersService {
 
   async issue(actor: Actor, programCode: string): Promise<VoucherView> {
     requireAccess(actor, 'vouchers.take');
-    const program = await this.programs.byCode(programCode);
-    if (!program) throw new DomainError('not_found', `No programme ${programCode}`);
+    const program = await this.program(programCode);
     const now = this.clock.now();
     if (now < program.startsAt || now >= program.endsAt) throw new DomainError('program_not_active', 'The programme is not running now');
     const version = selectVersion(program.versions, now);
     if (!version) throw new DomainError('program_not_active', 'No policy is in force yet');
     const capFen = version.rules.capFen;
+    // Reads of other libs' rows that nothing here locks or changes, taken before the transaction opens.
+    const city = await this.users.householdCity(actor.id);
+    if (city === undefined) throw new DomainError('forbidden', 'Only households take vouchers');
+    const quota = await this.programs.quota(this.db.manager, program.id, city);
 
     try {
       return await this.db.run(async (tx) => {
-        const [household] = await tx.query(`SELECT city FROM users WHERE id = $1 AND role = 'household'`, [actor.id]);
-        if (!household) throw new DomainError('forbidden', 'Only households take vouchers');
-        const city: string = household.city;
-
-        if ((await this.repo.countLiveClaims(tx, program.id, actor.id)) >= program.perHouseholdLimit) {
+        if ((await this.liveClaims.countForHousehold(tx, program.id, actor.id)) >= program.perHouseholdLimit) {
           throw new DomainError('household_limit_reached', 'This household has used its vouchers for the programme');
         }
-        const open = await this.repo.findOpen(tx, program.id, actor.id);
-        if (open && open.expires_at > now) throw new DomainError('voucher_already_open', `Voucher ${open.code} is still open`);
+        const open = await this.repo.lockOpen(tx, program.id, actor.id);
+        if (open && open.expiresAt > now) throw new DomainError('voucher_already_open', `Voucher ${open.code} is still open`);
 
-        const quota = await this.repo.quota(tx, program.id, city);
         const day = shanghaiDate(now);
-        if (!quota || quota.daily_vouchers === 0) throw new DomainError('quota_exhausted', `No vouchers are released in ${city}`);
-        const release = shanghaiInstant(day, quota.release_time);
+        if (!quota || quota.dailyVouchers === 0) throw new DomainError('quota_exhausted', `No vouchers are released in ${city}`);
+        const release = shanghaiInstant(day, quota.releaseTime);
         if (now < release) throw new DomainError('quota_exhausted', `Today's vouchers are released at ${toShanghaiIso(release)}`);
-        if (!(await this.repo.takeFromQuota(tx, program.id, city, day, quota.daily_vouchers))) {
-          const next = shanghaiInstant(addDays(day, 1), quota.release_time);
+        if (!(await this.repo.takeFromQuota(tx, program.id, city, day, quota.dailyVouchers))) {
+          const next = shanghaiInstant(addDays(day, 1), quota.releaseTime);
           throw new DomainError('quota_exhausted', `Today's vouchers are gone; the next release is at ${toShanghaiIso(next)}`);
         }
         // An old voucher past its expiry gives its reservation back first. Only after the quota row is held:
@@ -118,8 +127,10 @@ export class VouchersService {
   }
 
   async listMine(actor: Actor): Promise<{ items: VoucherView[] }> {
-    const rows = await this.repo.listForHousehold(actor.id);
-    return { items: rows.map(toVoucherView) };
+    const vouchers = await this.repo.listForHousehold(actor.id);
+    const programs = await this.programs.findByIds([...new Set(vouchers.map((v) => v.programId))]);
+    const codes = new Map(programs.map((p) => [p.id, p.code]));
+    return { items: vouchers.map((v) => toVoucherView(v, codes.get(v.programId)!)) };
   }
 
   /** One batch of the expiry job: expired vouchers give their reservations back, one ledger movement a city. */
@@ -132,9 +143,9 @@ export class VouchersService {
     const expired = await this.repo.expireDue(tx, now, limit, onlyId);
     const byCity = new Map<string, { programId: string; city: string; total: number; codes: string[] }>();
     for (const v of expired) {
-      const key = `${v.program_id}/${v.city}`;
-      const g = byCity.get(key) ?? { programId: v.program_id, city: v.city, total: 0, codes: [] };
-      g.total += Number(v.reserved_fen);
+      const key = `${v.programId}/${v.city}`;
+      const g = byCity.get(key) ?? { programId: v.programId, city: v.city, total: 0, codes: [] };
+      g.total += v.reservedFen;
       g.codes.push(v.code);
       byCity.set(key, g);
     }
@@ -147,38 +158,46 @@ export class VouchersService {
       });
     }
     await this.audit.appendMany(tx, actor, expired.map((v) => ({
-      action: 'voucher.expired', subjectType: 'voucher', subjectId: v.code, details: { city: v.city, releasedFen: Number(v.reserved_fen) },
+      action: 'voucher.expired', subjectType: 'voucher', subjectId: v.code, details: { city: v.city, releasedFen: v.reservedFen },
     })));
     return expired;
   }
 
   async availability(programCode: string): Promise<{ programCode: string; cities: CityAvailability[] }> {
-    const program = await this.programs.byCode(programCode);
-    if (!program) throw new DomainError('not_found', `No programme ${programCode}`);
+    const program = await this.program(programCode);
     const now = this.clock.now();
     const day = shanghaiDate(now);
-    const quotas = new Map((await this.repo.availability(program.id, day)).map((q) => [q.city, q]));
+    const quotas = new Map((await this.programs.quotas(this.db.manager, program.id)).map((q) => [q.city, q]));
+    const released = new Map((await this.repo.quotaDays(program.id, day)).map((d) => [d.city, d]));
     const balances = new Map((await this.ledger.balances(program.id)).map((b) => [b.city, b]));
     const cap = (selectVersion(program.versions, now) ?? program.versions[0])?.rules.capFen ?? 0;
     const running = now < program.endsAt;
     return {
       programCode,
-      cities: ZHEJIANG_CITIES.map((city) => cityAvailability(city, now, day, quotas.get(city), balances.get(city)?.availableFen ?? 0, cap, running, program)),
+      cities: ZHEJIANG_CITIES.map((city) => cityAvailability(
+        city, now, day, quotas.get(city), released.get(city), balances.get(city)?.availableFen ?? 0, cap, running, program,
+      )),
     };
+  }
+
+  /** The programme by code with its policy versions, or 404 not_found. */
+  private async program(code: string): Promise<ProgramWithVersions> {
+    const program = await this.programs.findByCode(this.db.manager, code);
+    if (!program) throw new DomainError('not_found', `No programme ${code}`);
+    return { ...program, versions: await this.programs.versions(this.db.manager, [program.id]) };
   }
 }
 
 function cityAvailability(
-  city: string, now: Date, day: string,
-  q: { daily_vouchers: number; release_time: string; released: number | null; issued: number | null } | undefined,
-  availableFen: number, capFen: number, running: boolean, program: ProgramFacts,
+  city: string, now: Date, day: string, q: Quota | undefined, d: QuotaDay | undefined,
+  availableFen: number, capFen: number, running: boolean, program: Program,
 ): CityAvailability {
   const budget = availableFen >= capFen && capFen > 0 ? 'open' : 'paused';
   if (!q || !running) return { city, vouchersLeftToday: 0, nextReleaseAt: null, budget };
-  const todayRelease = shanghaiInstant(day, q.release_time);
+  const todayRelease = shanghaiInstant(day, q.releaseTime);
   const releasedToday = now >= todayRelease;
-  let next = releasedToday ? shanghaiInstant(addDays(day, 1), q.release_time) : todayRelease;
-  if (next < program.startsAt) next = shanghaiInstant(shanghaiDate(program.startsAt), q.release_time);
-  const left = releasedToday ? (q.released ?? q.daily_vouchers) - (q.issued ?? 0) : q.daily_vouchers;
+  let next = releasedToday ? shanghaiInstant(addDays(day, 1), q.releaseTime) : todayRelease;
+  if (next < program.startsAt) next = shanghaiInstant(shanghaiDate(program.startsAt), q.releaseTime);
+  const left = releasedToday ? (d?.released ?? q.dailyVouchers) - (d?.issued ?? 0) : q.dailyVouchers;
   return { city, vouchersLeftToday: Math.max(0, left), nextReleaseAt: next < program.endsAt ? toShanghaiIso(next) : null, budget };
 }

@@ -1,6 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { AuditService } from '@huanxin/audit-log';
-import { Actor, Clock, decodeTimeCursor, encodeTimeCursor, Page, pageSize, requireAccess, toShanghaiIso } from '@huanxin/core';
+import {
+  Actor, Clock, decodeTimeCursor, encodeTimeCursor, LIVE_CLAIMS, LiveClaims, Page, pageSize, requireAccess, toShanghaiIso,
+} from '@huanxin/core';
 import { TransactionService } from '@huanxin/database';
 import { ReceiptRevocationsRepository, RevocationKey } from './receipt-revocations.repository';
 
@@ -41,6 +43,7 @@ export class ReceiptRevocationsService {
     private readonly audit: AuditService,
     private readonly clock: Clock,
     private readonly revocations: ReceiptRevocationsRepository,
+    @Inject(LIVE_CLAIMS) private readonly liveClaims: LiveClaims,
   ) {}
 
   /** The calling recycler's own revocations, newest first, keyset-paginated; no other recycler's are ever read. */
@@ -66,22 +69,14 @@ export class ReceiptRevocationsService {
     const recyclerId = this.recyclerOf(actor);
     const now = this.clock.now();
     return this.db.run(async (tx) => {
-      const rows = await tx.query(
-        `INSERT INTO receipt_revocations (recycler_id, rid, reason, revoked_at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (recycler_id, rid) DO NOTHING RETURNING revoked_at`,
-        [recyclerId, rid, reason ?? null, now],
-      );
-      if (!rows.length) {
-        const [existing] = await tx.query(`SELECT revoked_at, reason FROM receipt_revocations WHERE recycler_id = $1 AND rid = $2`, [recyclerId, rid]);
-        return { recyclerId, rid, revokedAt: existing.revoked_at.toISOString(), reason: existing.reason };
+      if (!(await this.revocations.insertIfNew(tx, { recyclerId, rid, reason: reason ?? null, at: now }))) {
+        const existing = (await this.revocations.find(tx, recyclerId, rid))!;
+        return { recyclerId, rid, revokedAt: existing.revokedAt.toISOString(), reason: existing.reason };
       }
-      const [usedBy] = await tx.query(
-        `SELECT id FROM claims WHERE receipt_issuer = $1 AND receipt_rid = $2 AND status NOT IN ('rejected', 'cancelled') LIMIT 1`,
-        [recyclerId, rid],
-      );
+      const usedBy = await this.liveClaims.claimUsingReceipt(tx, recyclerId, rid);
       await this.audit.append(tx, actor, {
         action: 'receipt.revoked', subjectType: 'receipt', subjectId: `${recyclerId}/${rid}`,
-        details: { reason: reason ?? null, usedByClaim: usedBy?.id ?? null },
+        details: { reason: reason ?? null, usedByClaim: usedBy ?? null },
       });
       return { recyclerId, rid, revokedAt: now.toISOString(), reason: reason ?? null };
     });

@@ -1,12 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { compactVerify, importJWK, JWK } from 'jose';
 import { DomainError } from '@huanxin/core';
-import { TransactionService, Tx } from '@huanxin/database';
+import type { Tx } from '@huanxin/database';
 import { checkReceiptWindow, PolicyRules } from '@huanxin/policy';
 import { keyTrustedForSignatureAt, wasCertifiedAt } from '../certification';
 import { RecyclerKeysRepository } from '../recycler-keys.repository';
 import { RecyclersRepository } from '../recyclers.repository';
 import { parseReceipt, RECEIPT_TYP, ReceiptDevice, receiptHolderHash } from './receipt-format';
+import { ReceiptRevocationsRepository } from './receipt-revocations.repository';
 
 export interface VerifiedReceipt {
   iss: string;
@@ -34,13 +35,13 @@ export interface ReceiptContext {
 @Injectable()
 export class ReceiptVerifier {
   constructor(
-    private readonly db: TransactionService,
     private readonly keys: RecyclerKeysRepository,
     private readonly recyclers: RecyclersRepository,
+    private readonly revocations: ReceiptRevocationsRepository,
   ) {}
 
-  async verify(jws: string, ctx: ReceiptContext, tx?: Tx): Promise<VerifiedReceipt> {
-    const q = tx ?? this.db.manager;
+  /** Inside the trade-in's transaction `tx`, which reads the keys, periods and revocations as it sees them. */
+  async verify(jws: string, ctx: ReceiptContext, tx: Tx): Promise<VerifiedReceipt> {
     const parsed = parseReceipt(jws);
     if (typeof parsed === 'string') throw new DomainError('receipt_malformed', `The recycling receipt is malformed: ${parsed}`);
     const { header, payload } = parsed;
@@ -50,7 +51,7 @@ export class ReceiptVerifier {
     if (header.crit !== undefined) throw new DomainError('receipt_malformed', 'Critical header parameters are not supported');
     const kid = header.kid;
 
-    const key = await this.keys.find(payload.iss, kid, tx);
+    const key = await this.keys.findInTx(tx, payload.iss, kid);
     if (!key) throw new DomainError('receipt_key_unknown', 'The receipt was signed with a key that is not registered for its recycler');
     try {
       const publicKey = await importJWK(key.publicKeyJwk as JWK, 'EdDSA');
@@ -62,11 +63,10 @@ export class ReceiptVerifier {
     if (!keyTrustedForSignatureAt(key, issuedAt)) {
       throw new DomainError('receipt_key_revoked', `The receipt's signing key was revoked (${key.revokeReason})`);
     }
-    if (!wasCertifiedAt(await this.recyclers.certificationPeriods(payload.iss, tx), issuedAt)) {
+    if (!wasCertifiedAt(await this.recyclers.certificationPeriodsInTx(tx, payload.iss), issuedAt)) {
       throw new DomainError('recycler_not_certified', 'The recycler was not certified when it signed the receipt');
     }
-    const [revoked] = await q.query(`SELECT 1 FROM receipt_revocations WHERE recycler_id = $1 AND rid = $2`, [payload.iss, payload.rid]);
-    if (revoked) throw new DomainError('receipt_revoked', 'The recycler revoked this receipt');
+    if (await this.revocations.isRevoked(tx, payload.iss, payload.rid)) throw new DomainError('receipt_revoked', 'The recycler revoked this receipt');
     if (payload.device.category !== 'tv') throw new DomainError('receipt_wrong_category', 'The receipt is not for a television');
     if (payload.holderIdHash !== receiptHolderHash(ctx.holderIdNumber)) {
       throw new DomainError('receipt_holder_mismatch', 'The receipt belongs to another household');

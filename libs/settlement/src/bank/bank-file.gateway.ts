@@ -3,8 +3,8 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { APP_CONFIG, AppConfig } from '@huanxin/config';
 import { shanghaiDate, toShanghaiIso } from '@huanxin/core';
-import { TransactionService } from '@huanxin/database';
 import { compactId, GatewayRecord, PayoutGateway, PayoutInstruction, RunRef, SendOutcome } from '../payout-gateway';
+import { BankFilesRepository } from './bank-files.repository';
 import { buildPain001, CreditTransfer } from './pain001';
 
 /**
@@ -23,7 +23,7 @@ export class BankFileGateway implements PayoutGateway {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly db: TransactionService,
+    private readonly files: BankFilesRepository,
   ) {}
 
   fileOf(run: RunRef): { dir: string; fileName: string; path: string; messageId: string } {
@@ -75,20 +75,11 @@ export class BankFileGateway implements PayoutGateway {
 
   /** The bank's word on the run: the latest imported record of each payout (statement or status report). */
   async report(run: RunRef): Promise<GatewayRecord[]> {
-    const rows: { payout_id: string; end_to_end_id: string; status: 'paid' | 'failed' | 'pending'; amount_fen: string | null; payout_amount: string }[] =
-      await this.db.manager.query(
-        `SELECT DISTINCT ON (r.payout_id) r.payout_id, r.end_to_end_id, r.status, r.amount_fen::text, p.amount_fen::text AS payout_amount
-           FROM payout_bank_records r
-           JOIN payouts p ON p.id = r.payout_id
-          WHERE p.run_id = $1
-          ORDER BY r.payout_id, r.id DESC`,
-        [run.id],
-      );
-    return rows.map((r) => ({
-      payoutId: r.payout_id,
-      reference: r.end_to_end_id,
+    return (await this.files.latestRecords(run.id)).map((r) => ({
+      payoutId: r.payoutId,
+      reference: r.endToEndId,
       // a status report carries no booked amount: "paid" is the amount we instructed
-      netFen: r.status === 'paid' ? Number(r.amount_fen ?? r.payout_amount) : 0,
+      netFen: r.status === 'paid' ? (r.amountFen ?? r.payoutAmountFen) : 0,
       status: r.status,
     }));
   }

@@ -6,15 +6,9 @@ import { Actor, Clock, DomainError, newId } from '@huanxin/core';
 import { TransactionService, Tx } from '@huanxin/database';
 import { PayoutLedger } from '../payout-ledger.service';
 import type { BankImportReport } from '../settlement.types';
+import { BankFilesRepository } from './bank-files.repository';
 import { BankFileError, BankStatusRecord, parseBankFile } from './bank-status';
 import { XmlError } from './xml';
-
-interface PayoutRef {
-  id: string;
-  gateway_ref: string;
-  status: string;
-  amount_fen: string;
-}
 
 /**
  * `npm run payouts:import -- file`: the bank's status report (pain.002), statement (camt.053) or a CSV
@@ -27,6 +21,7 @@ interface PayoutRef {
 export class BankImportService {
   constructor(
     private readonly db: TransactionService,
+    private readonly files: BankFilesRepository,
     private readonly settle: PayoutLedger,
     private readonly audit: AuditService,
     private readonly clock: Clock,
@@ -46,25 +41,15 @@ export class BankImportService {
     const now = this.clock.now();
     const importId = newId();
     return this.db.run(async (tx) => {
-      const fresh = await tx.query(
-        `INSERT INTO payout_bank_imports (id, file_name, sha256, format, records, paid, failed, report, imported_at)
-         VALUES ($1, $2, $3, $4, 0, 0, 0, '{}'::jsonb, $5) ON CONFLICT (sha256) DO NOTHING RETURNING id`,
-        [importId, basename(fileName), sha256, parsed.format, now],
-      );
-      if (!fresh.length) {
-        const [prior] = await tx.query(`SELECT report FROM payout_bank_imports WHERE sha256 = $1`, [sha256]);
-        return { ...(prior.report as BankImportReport), duplicate: true };
+      if (!(await this.files.startImport(tx, { id: importId, fileName: basename(fileName), sha256, format: parsed.format, now }))) {
+        return { ...(await this.files.priorReport(tx, sha256)), duplicate: true };
       }
       const explicit = new Set(parsed.records.map((r) => r.reference.toLowerCase()));
       const implied = (await this.expandMessageStatus(tx, parsed.messageStatus)).filter((r) => !explicit.has(r.reference));
       const records = [...parsed.records, ...implied];
       const refs = [...new Set(records.map((r) => r.reference.toLowerCase()))];
-      const payouts: PayoutRef[] = await tx.query(
-        `SELECT id, gateway_ref, status, amount_fen::text FROM payouts
-          WHERE gateway = 'bank-file' AND gateway_ref = ANY($1::text[]) ORDER BY id FOR UPDATE`,
-        [refs],
-      );
-      const byRef = new Map(payouts.map((p) => [p.gateway_ref, p]));
+      const payouts = await this.files.lockPayoutsByRef(tx, refs);
+      const byRef = new Map(payouts.map((p) => [p.gatewayRef, p]));
       const report: BankImportReport = {
         importId, fileName: basename(fileName), format: parsed.format, duplicate: false, records: records.length,
         paid: 0, failed: 0, unchanged: 0, unmatched: [], amountMismatches: [],
@@ -80,8 +65,8 @@ export class BankImportService {
           report.unmatched.push(r.reference);
           continue;
         }
-        if (r.status === 'paid' && r.amountFen !== undefined && r.amountFen !== Number(p.amount_fen)) {
-          report.amountMismatches.push({ reference: r.reference, payoutId: p.id, expectedFen: Number(p.amount_fen), reportedFen: r.amountFen });
+        if (r.status === 'paid' && r.amountFen !== undefined && r.amountFen !== p.amountFen) {
+          report.amountMismatches.push({ reference: r.reference, payoutId: p.id, expectedFen: p.amountFen, reportedFen: r.amountFen });
           continue;
         }
         if (r.status === 'paid' && p.status === 'sent' && !toFail.has(p.id)) toPay.add(p.id);
@@ -91,20 +76,15 @@ export class BankImportService {
         } else if (r.status === 'failed' && p.status === 'paid') toReturn.set(p.id, r.reason ?? 'returned by the bank');
         else report.unchanged++;
       }
-      await tx.query(
-        `INSERT INTO payout_bank_records (import_id, payout_id, end_to_end_id, status, amount_fen, reason)
-         SELECT $1, x.payout_id, x.ref, x.status, x.amount_fen, x.reason
-           FROM unnest($2::uuid[], $3::text[], $4::text[], $5::bigint[], $6::text[]) AS x(payout_id, ref, status, amount_fen, reason)`,
-        [importId, kept.map((k) => k.payoutId), kept.map((k) => k.record.reference), kept.map((k) => k.record.status),
-          kept.map((k) => (k.record.amountFen === undefined ? null : String(k.record.amountFen))), kept.map((k) => k.record.reason ?? null)],
-      );
+      await this.files.insertRecords(tx, importId, kept.map((k) => ({
+        payoutId: k.payoutId, reference: k.record.reference, status: k.record.status, amountFen: k.record.amountFen ?? null, reason: k.record.reason ?? null,
+      })));
       report.paid = (await this.settle.markPaid(tx, actor, [...toPay].map((id) => ({ id })), now)).length;
       report.failed = (await this.settle.markFailed(tx, actor, [...toFail].map(([id, f]) => ({ id, ...f })), now)).length;
       for (const [id, reason] of toReturn) {
         if (await this.settle.unpay(tx, actor, id, 'bank_returned', reason, now)) report.failed++;
       }
-      await tx.query(`UPDATE payout_bank_imports SET records = $2, paid = $3, failed = $4, report = $5 WHERE id = $1`,
-        [importId, report.records, report.paid, report.failed, JSON.stringify(report)]);
+      await this.files.finishImport(tx, importId, report);
       await this.audit.append(tx, actor, {
         action: 'payout_bank_import.imported', subjectType: 'payout_bank_import', subjectId: importId,
         details: {
@@ -119,11 +99,7 @@ export class BankImportService {
   /** A status for a whole pain.001 message applies to each of its transfers still waiting for one. */
   private async expandMessageStatus(tx: Tx, status: ReturnType<typeof parseBankFile>['messageStatus']): Promise<BankStatusRecord[]> {
     if (!status || status.status === 'pending') return [];
-    const rows: { gateway_ref: string }[] = await tx.query(
-      `SELECT p.gateway_ref FROM payout_bank_files f JOIN payouts p ON p.run_id = f.run_id
-        WHERE f.message_id = $1 AND p.gateway_ref IS NOT NULL AND p.status = 'sent'`,
-      [status.originalMessageId.toLowerCase()],
-    );
-    return rows.map((r) => ({ reference: r.gateway_ref, status: status.status, reason: status.reason }));
+    const refs = await this.files.sentRefsOfMessage(tx, status.originalMessageId.toLowerCase());
+    return refs.map((reference) => ({ reference, status: status.status, reason: status.reason }));
   }
 }
