@@ -1,0 +1,93 @@
+import { Actor, DomainError } from '@huanxin/core';
+import { TradeInInput, TradeInService } from '@huanxin/claims';
+import { LedgerService } from '@huanxin/ledger';
+import { startTestApp, TestApp } from '../support/app';
+import { Scenario } from '../support/scenario';
+
+/**
+ * Service level, no HTTP: the trade-in's checklist (TradeInService, DESIGN.md "What a trade-in must pass") called
+ * directly, its effects read back from PostgreSQL — the claim, the voucher used, the ledger's legs and the audit
+ * event in one transaction; a refusal changing nothing but the fraud signal; a quote changing nothing at all.
+ */
+describe('the trade-in checklist (service)', () => {
+  let t: TestApp;
+  let s: Scenario;
+  let trades: TradeInService;
+  let till: Actor;
+  let programId: string;
+  const city = 'hangzhou';
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    s = await Scenario.create(t, { cities: [city], budgetFen: 10_000_000 });
+    trades = t.app.get(TradeInService);
+    till = { kind: 'api_key', id: 'service-test', role: 'retailer', retailerId: s.retailer.id };
+    programId = (await t.db.query(`SELECT id FROM programs WHERE code = $1`, [s.programCode]))[0].id;
+  }, 120_000);
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  async function sale(overrides: Record<string, unknown> = {}) {
+    const h = await s.household(city);
+    const v = await s.voucher(h);
+    return { h, v, input: (await s.tradeInBody(h, v.code, overrides)) as unknown as TradeInInput };
+  }
+
+  const balances = async () => (await t.app.get(LedgerService).balances(programId, city))[0];
+
+  it('records the claim, uses the voucher, books the money and the audit event, together', async () => {
+    const { v, input } = await sale();
+    const before = await balances();
+    const result = await trades.submit(till, input);
+    const [claim] = await t.db.query(
+      `SELECT status, amount_fen::int AS amount, reserved_fen::int AS reserved, program_code, store_code, voucher_code, checks
+         FROM claims WHERE id = $1`, [result.claimId]);
+    expect(claim).toMatchObject({ status: result.status, amount: result.subsidy.amountFen, reserved: v.reservedFen, program_code: s.programCode, store_code: input.storeCode, voucher_code: v.code });
+    expect(claim.checks.map((c: { check: string }) => c.check)).toEqual([
+      'retailer_active', 'voucher_owner', 'voucher_open', 'store_city', 'sale_time', 'model_eligible', 'price', 'serial_new', 'invoice_new', 'receipt', 'household_limit',
+    ]);
+    expect((await t.db.query(`SELECT status FROM vouchers WHERE code = $1`, [v.code]))[0].status).toBe('used');
+    const after = await balances();
+    // the voucher reserved the cap; the claim keeps its amount (reserved under review, payable once approved), the rest is back
+    expect(after.availableFen - before.availableFen).toBe(v.reservedFen - result.subsidy.amountFen);
+    expect(after.reservedFen + after.payableFen - before.reservedFen - before.payableFen).toBe(result.subsidy.amountFen - v.reservedFen);
+    const events = await t.db.query(`SELECT action FROM audit_events WHERE subject_type = 'claim' AND subject_id = $1`, [result.claimId]);
+    expect(events).toEqual([{ action: 'claim.submitted' }]);
+  });
+
+  it('a quote runs the same checklist and changes nothing', async () => {
+    const { v, input } = await sale();
+    const snap = await s.snapshot();
+    const quote = await trades.quote(till, input);
+    expect(quote).toMatchObject({ policyVersion: 1, payableByCustomerFen: input.salePriceFen - quote.subsidy.amountFen });
+    expect(await s.snapshot()).toEqual(snap);
+    expect((await t.db.query(`SELECT status FROM vouchers WHERE code = $1`, [v.code]))[0].status).toBe('open');
+  });
+
+  it("a refusal changes nothing but the fraud signal: another household's voucher is voucher_not_owned", async () => {
+    const { input } = await sale();
+    const other = await s.household(city);
+    const snap = await s.snapshot();
+    const failuresBefore = (await t.db.query(`SELECT count(*)::int AS n FROM trade_in_failures WHERE retailer_id = $1`, [s.retailer.id]))[0].n;
+    await expect(trades.submit(till, { ...input, householdIdNumber: other.idNumber })).rejects.toMatchObject({ code: 'voucher_not_owned' });
+    expect(await s.snapshot()).toEqual(snap);
+    const failures = await t.db.query(`SELECT code FROM trade_in_failures WHERE retailer_id = $1 ORDER BY id DESC LIMIT 1`, [s.retailer.id]);
+    expect(failures).toEqual([{ code: 'voucher_not_owned' }]);
+    expect((await t.db.query(`SELECT count(*)::int AS n FROM trade_in_failures WHERE retailer_id = $1`, [s.retailer.id]))[0].n).toBe(failuresBefore + 1);
+  });
+
+  it('the same TV twice: the second is serial_already_subsidised, whichever voucher it comes with', async () => {
+    const first = await sale();
+    await trades.submit(till, first.input);
+    const second = await sale({ serialNumber: ` ${first.input.serialNumber.toLowerCase()} ` });
+    const refusal = await trades.submit(till, second.input).catch((e: unknown) => e);
+    expect(refusal).toBeInstanceOf(DomainError);
+    expect(refusal).toMatchObject({ code: 'serial_already_subsidised' });
+  });
+
+  it('only a till may submit: another role is refused before anything is read', async () => {
+    const { input } = await sale();
+    await expect(trades.submit({ kind: 'user', id: 'x', role: 'auditor' }, input)).rejects.toMatchObject({ code: 'forbidden' });
+  });
+});
