@@ -31,7 +31,18 @@ export class FuzzClient {
     this.agent = new Agent({ keepAlive: true, maxSockets: sockets, timeout: 4000 });
   }
 
-  send(r: WireRequest, timeoutMs = 30_000): Promise<WireResponse> {
+  /**
+   * Sends `r` and waits for its answer. A request that met ECONNRESET on a reused keep-alive socket is sent again
+   * once (the pattern node:http's documentation gives for `request.reusedSocket`): on a loaded machine a timer can
+   * fire late and hand out a socket the server has just closed; that is the client's race, not a dropped request.
+   * An ECONNRESET on a fresh socket is still a failure.
+   */
+  async send(r: WireRequest, timeoutMs = 30_000): Promise<WireResponse> {
+    const first = await this.sendOnce(r, timeoutMs);
+    return first.staleSocket ? this.sendOnce(r, timeoutMs) : first;
+  }
+
+  private sendOnce(r: WireRequest, timeoutMs: number): Promise<WireResponse & { staleSocket?: boolean }> {
     const started = Date.now();
     return new Promise((resolve) => {
       let done = false;
@@ -61,7 +72,14 @@ export class FuzzClient {
         return;
       }
       req.on('timeout', () => req.destroy(new Error(`no answer in ${timeoutMs} ms`)));
-      req.on('error', (e) => finish({ status: 0, contentType: '', text: '', error: e.message }));
+      req.on('error', (e: NodeJS.ErrnoException) => {
+        if (!done && e.code === 'ECONNRESET' && req.reusedSocket) {
+          done = true;
+          resolve({ status: 0, contentType: '', text: '', error: e.message, ms: Date.now() - started, staleSocket: true });
+          return;
+        }
+        finish({ status: 0, contentType: '', text: '', error: e.message });
+      });
       req.end(r.body);
     });
   }
