@@ -1,7 +1,7 @@
-import { DynamicModule, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { DynamicModule, MiddlewareConsumer, Module, NestModule, RequestMethod, Type } from '@nestjs/common';
+import { INTERCEPTORS_METADATA, METHOD_METADATA } from '@nestjs/common/constants';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
-import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AuditLogModule } from '@huanxin/audit-log';
@@ -13,12 +13,12 @@ import { IdempotencyInterceptor, IdempotencyModule } from '@huanxin/idempotency'
 import { AuthController } from './auth/auth.controller';
 import { SessionController } from './auth/session.controller';
 import { HealthController } from './health/health.controller';
-import { loggerParams } from './http/logging';
+import { httpLogging } from './http/logging';
 import { BodyMiddleware } from './http/body.middleware';
 import { MetricsController, MetricsMiddleware } from './http/metrics';
 import { ProblemDrift } from './http/problem-drift';
 import { ProblemFilter } from './http/problem.filter';
-import { throttlers } from './http/rate-limit';
+import { RateLimitGuard } from './http/rate-limit';
 import { DOMAIN_MODULES, ROLE_CONTROLLERS } from './modules';
 
 export interface AppOptions {
@@ -30,16 +30,41 @@ export interface AppOptions {
   observe?: (req: import('express').Request, res: import('express').Response, next: () => void) => void;
 }
 
+/** Request logging, built with the module: createApp puts its middleware in front of the routes. */
+export const HTTP_LOGGING = 'huanxin:http-logging';
+
+const CONTROLLERS: Type[] = [AuthController, SessionController, HealthController, MetricsController, ...ROLE_CONTROLLERS];
+
+/**
+ * Puts an interceptor on every POST route of these controllers, as `@UseInterceptors` on each would (before
+ * Nest scans them). The idempotency interceptor acts on POST only: registered globally, every GET would still
+ * pay for Nest's interceptor chain (an rxjs pipeline and async resources per request) to be told "not mine".
+ */
+function interceptPostRoutes(controllers: Type[], interceptor: Type): void {
+  for (const controller of controllers) {
+    for (let proto = controller.prototype; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+      for (const name of Object.getOwnPropertyNames(proto)) {
+        const handler = name === 'constructor' ? undefined : Object.getOwnPropertyDescriptor(proto, name)?.value;
+        if (typeof handler !== 'function' || Reflect.getMetadata(METHOD_METADATA, handler) !== RequestMethod.POST) continue;
+        const current: unknown[] = Reflect.getMetadata(INTERCEPTORS_METADATA, handler) ?? [];
+        if (!current.includes(interceptor)) Reflect.defineMetadata(INTERCEPTORS_METADATA, [interceptor, ...current], handler);
+      }
+    }
+  }
+}
+
 @Module({})
 export class AppModule implements NestModule {
   static register(opts: AppOptions): DynamicModule {
     const { config } = opts;
+    const logging = httpLogging(config.logLevel, opts.logStream, config.logFormat);
+    interceptPostRoutes(CONTROLLERS, IdempotencyInterceptor);
     return {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
         CoreModule,
-        LoggerModule.forRoot(loggerParams(config.logLevel, opts.logStream, config.logFormat)),
+        LoggerModule.forRoot(logging.params),
         DatabaseModule.forRoot({
           url: opts.databaseUrl,
           poolSize: config.dbPoolSize,
@@ -47,23 +72,24 @@ export class AppModule implements NestModule {
           connectTimeoutMs: config.dbConnectTimeoutMs,
           applicationName: 'huanxin-api',
         }),
-        ThrottlerModule.forRoot({ throttlers: throttlers(config) }),
         TerminusModule,
         AuditLogModule,
         AuthModule,
         IdempotencyModule,
         ...DOMAIN_MODULES,
       ],
-      controllers: [AuthController, SessionController, HealthController, MetricsController, ...ROLE_CONTROLLERS],
+      controllers: CONTROLLERS,
       providers: [
         ProblemDrift,
+        { provide: HTTP_LOGGING, useValue: logging },
         { provide: APP_FILTER, useClass: ProblemFilter },
         // order matters: rate limits first, then authentication, so floods never reach argon2
-        { provide: APP_GUARD, useClass: ThrottlerGuard },
+        { provide: APP_GUARD, useClass: RateLimitGuard },
         { provide: APP_GUARD, useClass: ApiAuthGuard },
-        // first: notes which route answers, so the problem filter can check its codes against the route's declaration
-        { provide: APP_INTERCEPTOR, useExisting: ProblemDrift },
-        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
+        // last: notes which route answers (once the others let it through), so the problem filter can check
+        // its codes against the route's declaration
+        { provide: APP_GUARD, useExisting: ProblemDrift },
+        // the idempotency interceptor is on each POST route (interceptPostRoutes), not global
       ],
     };
   }

@@ -1,15 +1,19 @@
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { Express, Request, Response } from 'express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import cookieParser from 'cookie-parser';
-import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
-import { AppModule, AppOptions } from './app.module';
+import { AppModule, AppOptions, HTTP_LOGGING } from './app.module';
+import type { HttpLogging } from './http/logging';
+import { securityHeaders } from './http/security-headers';
 import { createValidationPipe } from './http/validation';
 import { enableDefaultMetrics } from './http/metrics';
 import { portalMiddleware } from './http/portal';
 import { SESSION_PATH } from './auth/session.controller';
+import { LIVE } from './health/health.controller';
+import { requestId } from './http/request-id';
 
 export function buildOpenApi(app: INestApplication) {
   const doc = new DocumentBuilder()
@@ -32,17 +36,26 @@ export async function createApp(opts: AppOptions): Promise<NestExpressApplicatio
   if (opts.observe) app.use(opts.observe);
   app.set('trust proxy', opts.config.trustProxy);
   app.disable('x-powered-by');
-  app.use(helmet({ contentSecurityPolicy: false }));
+  // helmet's headers (the portal sets its own CSP), computed once at start
+  app.use(securityHeaders({ contentSecurityPolicy: false }));
+  // liveness outside the chain: probes (and floods of them) cost a constant answer, with the security headers and
+  // a request id like every answer, but no logging, metrics, rate limit or guard (HealthController.live documents it)
+  (app.getHttpAdapter().getInstance() as Express).get('/health/live', (req: Request, res: Response) => {
+    requestId(req, res);
+    res.json(LIVE);
+  });
   // cookies matter to the web session's routes only: the rest of the API is not charged for parsing them
   app.use(SESSION_PATH, cookieParser());
   // the portal's pages at `/` (with their own strict CSP); the API stays under /v1
   const portal = portalMiddleware(opts.config.portalDir);
   if (portal) app.use(portal);
-  // the JSON body parser and the request guard are Nest middleware (BodyMiddleware), after the request logger
   app.useGlobalPipes(createValidationPipe());
   if (opts.config.metricsEnabled) enableDefaultMetrics();
   const document = buildOpenApi(app);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  // the request id and the request's log line, for everything Nest answers (the portal's pages and /docs are not
+  // logged, as before); the JSON body parser and the request guard are Nest middleware (BodyMiddleware), after it
+  app.use(app.get<HttpLogging>(HTTP_LOGGING).middleware);
   await app.init();
   return app;
 }
