@@ -1,5 +1,6 @@
 import { Actor, DomainError } from '@huanxin/core';
 import { TradeInInput, TradeInService } from '@huanxin/claims';
+import { TransactionService, Tx } from '@huanxin/database';
 import { LedgerService } from '@huanxin/ledger';
 import { startTestApp, TestApp } from '../support/app';
 import { Scenario } from '../support/scenario';
@@ -84,6 +85,75 @@ describe('the trade-in checklist (service)', () => {
     const refusal = await trades.submit(till, second.input).catch((e: unknown) => e);
     expect(refusal).toBeInstanceOf(DomainError);
     expect(refusal).toMatchObject({ code: 'serial_already_subsidised' });
+  });
+
+  /**
+   * Issue 11, a count and not a timing: every statement the trade-in sends inside its transaction goes through the
+   * transaction's manager, wrapped here to count them, and those the ledger's movement sends are told apart.
+   */
+  async function counted<T>(work: () => Promise<T>): Promise<{ result: T; statements: { sql: string; ledger: boolean }[] }> {
+    const db = t.app.get(TransactionService);
+    const ledger = t.app.get(LedgerService);
+    const statements: { sql: string; ledger: boolean }[] = [];
+    let inLedger = false;
+    const counting = (tx: Tx): Tx => new Proxy(tx, {
+      get: (target, prop, receiver) => (prop === 'query'
+        ? (sql: string | { text: string }, params?: unknown[]) => {
+          // a prepared statement (queryPrepared) comes as node-postgres's query config
+          statements.push({ sql: (typeof sql === 'string' ? sql : sql.text).replace(/\s+/g, ' ').trim(), ledger: inLedger });
+          return target.query(sql as string, params);
+        }
+        : Reflect.get(target, prop, receiver)),
+    });
+    const run = db.run.bind(db);
+    const spies = [
+      jest.spyOn(db, 'run').mockImplementation(((w: (tx: Tx) => Promise<unknown>) => run((tx) => w(counting(tx)))) as typeof db.run),
+      ...(['commit', 'holdForReview'] as const).map((name) => {
+        const move = ledger[name].bind(ledger) as (...a: unknown[]) => Promise<string>;
+        return jest.spyOn(ledger, name).mockImplementation((async (...args: unknown[]) => {
+          inLedger = true;
+          try {
+            return await move(...args);
+          } finally {
+            inLedger = false;
+          }
+        }) as never);
+      }),
+    ];
+    try {
+      return { result: await work(), statements };
+    } finally {
+      spies.forEach((s) => s.mockRestore());
+    }
+  }
+
+  it('few round trips: one statement per owner for the checks, three writes, then the ledger movement last', async () => {
+    const { input } = await sale();
+    const { result, statements } = await counted(() => trades.submit(till, input));
+    expect(result.status).toBe('approved');
+    const own = statements.filter((s) => !s.ledger).map((s) => s.sql.split(' ').slice(0, 4).join(' '));
+    // the checks: the voucher (locked); the programme with its policy versions; the retailer and its store
+    // (share-locked, in that order); the holder; the model; everything asked of claims; the receipt's key,
+    // certification and revocation — then the claim, the voucher used, the audit event
+    expect(own).toHaveLength(10);
+    expect(own.slice(7)).toEqual([
+      expect.stringMatching(/^INSERT INTO claims/), expect.stringMatching(/^UPDATE vouchers SET/), expect.stringMatching(/^INSERT INTO audit_events/),
+    ]);
+    // the ledger's movement locks the city's ledger until COMMIT: nothing of the trade-in's own runs after it
+    const firstLedger = statements.findIndex((s) => s.ledger);
+    expect(firstLedger).toBe(own.length);
+    expect(statements.slice(firstLedger).every((s) => s.ledger)).toBe(true);
+  });
+
+  it('a refusal reads no more than a sale does, writes nothing in its transaction, and records one failure', async () => {
+    const first = await sale();
+    await trades.submit(till, first.input);
+    const again = await sale({ serialNumber: first.input.serialNumber });
+    const { result, statements } = await counted(() => trades.submit(till, again.input).catch((e: unknown) => e));
+    expect(result).toMatchObject({ code: 'serial_already_subsidised' });
+    // voucher, programme, retailer and store, holder, model, claims: the refusal is known after the sixth statement
+    expect(statements).toHaveLength(6);
+    expect(statements.some((s) => /^(INSERT|UPDATE|DELETE)/.test(s.sql))).toBe(false);
   });
 
   it('only a till may submit: another role is refused before anything is read', async () => {

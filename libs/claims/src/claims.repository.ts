@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { fenFromDb } from '@huanxin/core';
-import { returnedRows, TransactionService, Tx } from '@huanxin/database';
+import { queryPrepared, returnedRows, TransactionService, Tx } from '@huanxin/database';
 import { ClaimFilter, claimFilterSql, ClaimKey, CREATED_KEY_SQL } from './claim-filter';
 import { canTransition, LIVE_CLAIM_SQL } from './claim-states';
 
@@ -62,6 +62,17 @@ export type NewClaim = Omit<Claim, 'decidedBy' | 'decisionReason' | 'decidedAt' 
   receiptKid: string;
 };
 
+/** What `saleFacts` answers: the trade-in's questions to claims and trade_in_failures. */
+export interface SaleFacts {
+  serialLive: boolean;
+  invoiceLive: boolean;
+  receiptLive: boolean;
+  householdClaims: number;
+  storeClaimsSince: number;
+  priorRejections: boolean;
+  retailerClaims: number;
+}
+
 /** The claims table alone: the codes a claim was submitted with are its own columns (migration 1764000008000). */
 const CLAIM_SELECT = `
   SELECT c.id, c.program_id, c.program_code, c.city, c.retailer_id, c.store_code, c.household_id, c.voucher_code, c.model_code,
@@ -88,8 +99,9 @@ function toClaim(r: any): Claim {
 export class ClaimsRepository {
   constructor(private readonly db: TransactionService) {}
 
+  /** The trade-in's claim, as a prepared statement (`queryPrepared`: planned once per connection). */
   async insert(tx: Tx, c: NewClaim): Promise<void> {
-    await tx.query(
+    await queryPrepared(tx,
       `INSERT INTO claims (id, program_id, city, retailer_id, store_id, household_id, voucher_id, model_code, serial_number,
          invoice_number, sale_price_fen, sold_at, receipt_issuer, receipt_rid, receipt_kid, receipt_issued_at, policy_version,
          rate_bp, cap_fen, base_fen, amount_fen, capped, reserved_fen, status, flags, review_reasons, checks, created_at, updated_at,
@@ -108,39 +120,37 @@ export class ClaimsRepository {
     return rows.length > 0;
   }
 
-  async liveInvoiceExists(tx: Tx, retailerId: string, invoice: string): Promise<boolean> {
-    const rows = await tx.query(
-      `SELECT 1 FROM claims WHERE retailer_id = $1 AND invoice_number = $2 AND ${LIVE_CLAIM_SQL} LIMIT 1`,
-      [retailerId, invoice]);
-    return rows.length > 0;
-  }
-
-  async liveReceiptExists(tx: Tx, issuer: string, rid: string): Promise<boolean> {
-    const rows = await tx.query(
-      `SELECT 1 FROM claims WHERE receipt_issuer = $1 AND receipt_rid = $2 AND ${LIVE_CLAIM_SQL} LIMIT 1`,
-      [issuer, rid]);
-    return rows.length > 0;
-  }
-
-  /** prior_rejections: the serial or the receipt was in a rejected claim or a failed submission before. */
-  async priorRejections(tx: Tx, serial: string, issuer: string, rid: string): Promise<boolean> {
-    const rows = await tx.query(
-      `SELECT 1 FROM claims WHERE status = 'rejected' AND (serial_number = $1 OR (receipt_issuer = $2 AND receipt_rid = $3))
-       UNION ALL
-       SELECT 1 FROM trade_in_failures WHERE serial_number = $1 OR (receipt_issuer = $2::text AND receipt_rid = $3)
-       LIMIT 1`,
-      [serial, issuer, rid]);
-    return rows.length > 0;
-  }
-
-  async storeClaimsSince(tx: Tx, storeId: string, since: Date): Promise<number> {
-    const [r] = await tx.query(`SELECT count(*)::int AS n FROM claims WHERE store_id = $1 AND created_at > $2`, [storeId, since]);
-    return r.n;
-  }
-
-  async retailerClaimCount(tx: Tx, retailerId: string): Promise<number> {
-    const [r] = await tx.query(`SELECT count(*)::int AS n FROM claims WHERE retailer_id = $1`, [retailerId]);
-    return r.n;
+  /**
+   * Everything the trade-in's checklist asks of claims and trade_in_failures, in one statement (its steps 6 to 9
+   * then judge the answers in their order): whether the serial, the invoice (for this retailer) and the receipt
+   * are in a live claim; the household's live claims in the programme; the store's claims since `since`; whether
+   * the serial or the receipt was in a rejected claim or a failed submission before (prior_rejections); and the
+   * retailer's claims. The counts stop at `countsUpTo`'s bounds — enough to compare with a limit, and a retailer
+   * with 100,000 claims is not counted in full on every sale. An unknown receipt (`issuer` null) matches nothing.
+   * A prepared statement (`queryPrepared`): planning its subqueries cost PostgreSQL several times running them.
+   */
+  async saleFacts(tx: Tx, q: {
+    serial: string; retailerId: string; invoice: string; issuer: string | null; rid: string | null;
+    programId: string; householdId: string; storeId: string; since: Date;
+    countsUpTo: { household: number; store: number; retailer: number };
+  }): Promise<SaleFacts> {
+    const [r] = await queryPrepared(tx,
+      `SELECT EXISTS (SELECT 1 FROM claims WHERE serial_number = $1 AND ${LIVE_CLAIM_SQL}) AS serial_live,
+              EXISTS (SELECT 1 FROM claims WHERE retailer_id = $2 AND invoice_number = $3 AND ${LIVE_CLAIM_SQL}) AS invoice_live,
+              EXISTS (SELECT 1 FROM claims WHERE receipt_issuer = $4 AND receipt_rid = $5 AND ${LIVE_CLAIM_SQL}) AS receipt_live,
+              (SELECT count(*)::int FROM (SELECT 1 FROM claims WHERE program_id = $6 AND household_id = $7 AND ${LIVE_CLAIM_SQL} LIMIT $10) h) AS household_claims,
+              (SELECT count(*)::int FROM (SELECT 1 FROM claims WHERE store_id = $8 AND created_at > $9 LIMIT $11) s) AS store_claims,
+              EXISTS (SELECT 1 FROM claims WHERE status = 'rejected' AND (serial_number = $1 OR (receipt_issuer = $4 AND receipt_rid = $5))
+                      UNION ALL
+                      SELECT 1 FROM trade_in_failures WHERE serial_number = $1 OR (receipt_issuer = $4::text AND receipt_rid = $5)) AS prior_rejections,
+              (SELECT count(*)::int FROM (SELECT 1 FROM claims WHERE retailer_id = $2 LIMIT $12) r) AS retailer_claims`,
+      [q.serial, q.retailerId, q.invoice, q.issuer, q.rid, q.programId, q.householdId, q.storeId, q.since,
+        q.countsUpTo.household, q.countsUpTo.store, q.countsUpTo.retailer],
+    );
+    return {
+      serialLive: r.serial_live, invoiceLive: r.invoice_live, receiptLive: r.receipt_live, householdClaims: r.household_claims,
+      storeClaimsSince: r.store_claims, priorRejections: r.prior_rejections, retailerClaims: r.retailer_claims,
+    };
   }
 
   async recordFailure(f: { retailerId?: string; serial?: string; issuer?: string; rid?: string; code: string }): Promise<void> {

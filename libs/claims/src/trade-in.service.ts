@@ -4,7 +4,7 @@ import { randomInt } from 'node:crypto';
 import { AuditService } from '@huanxin/audit-log';
 import { AuthService } from '@huanxin/auth';
 import { CatalogService, modelFacts } from '@huanxin/catalog';
-import { Actor, Clock, DomainError, LIVE_CLAIMS, LiveClaims, newId, requireAccess } from '@huanxin/core';
+import { Actor, Clock, DomainError, newId, requireAccess } from '@huanxin/core';
 import { isUniqueViolation, pgConstraint, TransactionService, Tx } from '@huanxin/database';
 import { LedgerService } from '@huanxin/ledger';
 import {
@@ -12,10 +12,10 @@ import {
   FLAG_STORE_BURST, ModelFacts, PolicyViolation, priceAboveReference, selectVersion,
 } from '@huanxin/policy';
 import { Program, ProgramsRepository, PublishedPolicyVersion } from '@huanxin/programs';
-import { parseReceipt, ReceiptVerifier } from '@huanxin/recycling';
+import { ParsedReceipt, parseReceipt, ReceiptVerifier } from '@huanxin/recycling';
 import { RetailersRepository } from '@huanxin/retailers';
 import { normaliseVoucherCode, Voucher, VouchersRepository } from '@huanxin/vouchers';
-import { ClaimsRepository } from './claims.repository';
+import { ClaimsRepository, SaleFacts } from './claims.repository';
 
 /** One sale being checked: what every step of the checklist reads, and the checks passed so far. */
 interface Sale {
@@ -25,6 +25,8 @@ interface Sale {
   input: TradeInInput;
   serial: string;
   invoice: string;
+  /** the recycling receipt, parsed once (`parseReceipt`: a reason string when malformed) */
+  receipt: ParsedReceipt | string;
   now: Date;
   checks: { check: string; result: string }[];
 }
@@ -111,7 +113,6 @@ export class TradeInService {
     private readonly claims: ClaimsRepository,
     private readonly vouchers: VouchersRepository,
     private readonly programs: ProgramsRepository,
-    @Inject(LIVE_CLAIMS) private readonly liveClaims: LiveClaims,
     private readonly receipts: ReceiptVerifier,
     private readonly ledger: LedgerService,
     private readonly audit: AuditService,
@@ -141,11 +142,16 @@ export class TradeInService {
     requireAccess(actor, 'till.use');
     const serial = normaliseIdentifier(input.serialNumber);
     const invoice = normaliseIdentifier(input.invoiceNumber);
+    // parsed once: for the receipt check (step 7), the fraud-signal reads (steps 6 and 9) and a refusal's record
+    const receipt = parseReceipt(input.recyclingReceipt);
+    const sale = (tx: Tx): Sale => ({
+      tx, actor, retailerId: actor.retailerId!, input, serial, invoice, receipt, now: this.clock.now(), checks: [],
+    });
     try {
-      if (!dryRun) return await this.db.run((tx) => this.submitInTx(tx, actor, actor.retailerId!, input, serial, invoice));
+      if (!dryRun) return await this.db.run((tx) => this.submitInTx(sale(tx)));
       try {
         await this.db.run(async (tx) => {
-          throw new RolledBack(await this.submitInTx(tx, actor, actor.retailerId!, input, serial, invoice));
+          throw new RolledBack(await this.submitInTx(sale(tx)));
         });
       } catch (err) {
         if (err instanceof RolledBack) return err.result;
@@ -157,10 +163,9 @@ export class TradeInService {
         ? new DomainError(UNIQUE_CODES[pgConstraint(err)!], 'Another trade-in took this first')
         : err;
       if (mapped instanceof DomainError && mapped.status < 500) {
-        const parsed = parseReceipt(input.recyclingReceipt);
         await this.claims.recordFailure({
           retailerId: actor.retailerId, serial, code: mapped.code,
-          ...(typeof parsed === 'string' ? {} : { issuer: parsed.payload.iss, rid: parsed.payload.rid }),
+          ...(typeof receipt === 'string' ? {} : { issuer: receipt.payload.iss, rid: receipt.payload.rid }),
         });
       }
       throw mapped;
@@ -171,25 +176,32 @@ export class TradeInService {
    * DESIGN.md's checklist, step by step, inside one transaction. The order is part of the contract: it decides
    * which refusal a sale with several faults gets, and the locks are taken in the order every trade-in takes them
    * (voucher, then retailer and store), so two of them never deadlock.
+   *
+   * Few round trips (issue 11): one statement per owner of what a step reads — the voucher (locked), the programme
+   * with its policy versions, the retailer and its store (share-locked, in that order), the holder, the model,
+   * everything asked of claims (`saleFacts`, read once at step 6 and judged at steps 6 to 9 in their order), the
+   * receipt's key, certification and revocation — then the writes, the ledger's movement last: it locks the
+   * city's ledger, which every trade-in of the city waits for, so only the answer saved under the request's
+   * Idempotency-Key (TransactionService, IdempotentInTransaction) runs between it and COMMIT.
    */
-  private async submitInTx(tx: Tx, actor: Actor, retailerId: string, input: TradeInInput, serial: string, invoice: string): Promise<TradeInResult> {
-    const sale: Sale = { tx, actor, retailerId, input, serial, invoice, now: this.clock.now(), checks: [] };
+  private async submitInTx(sale: Sale): Promise<TradeInResult> {
     const { voucher, program } = await this.lockVoucher(sale);
     const store = await this.lockRetailerAndStore(sale);
     await this.checkVoucherHolder(sale, voucher, store);
     const { soldAt, version } = this.checkSaleTime(sale, program);
     const { model, facts, subsidy } = await this.priceTheSubsidy(sale, version.rules);
-    await this.checkNotSubsidisedBefore(sale);
-    const receipt = await this.checkReceipt(sale, soldAt, version.rules);
-    await this.checkHouseholdLimit(sale, program, voucher);
-    const { flags, review, reviewReasons } = await this.reviewOrApprove(sale, version.rules, facts, store, receipt);
+    const known = await this.readSaleFacts(sale, version.rules, program, voucher, store);
+    this.checkNotSubsidisedBefore(sale, known);
+    const receipt = await this.checkReceipt(sale, soldAt, version.rules, known);
+    this.checkHouseholdLimit(sale, program, known);
+    const { flags, review, reviewReasons } = this.reviewOrApprove(sale, version.rules, facts, receipt, known);
     const claimId = await this.record(sale, { voucher, program, store, model, soldAt, version, subsidy, receipt, flags, review, reviewReasons });
     // tests only (TRADE_IN_DEBUG_DELAY_MS): the fault drills kill the process while this transaction is open
     if (this.config.tradeInDebugDelayMs > 0) await new Promise((r) => setTimeout(r, this.config.tradeInDebugDelayMs));
     return {
       claimId,
       status: review.status,
-      subsidy: { baseFen: input.salePriceFen, rateBp: subsidy.rateBp, capFen: subsidy.capFen, amountFen: subsidy.amountFen, capped: subsidy.capped },
+      subsidy: { baseFen: sale.input.salePriceFen, rateBp: subsidy.rateBp, capFen: subsidy.capFen, amountFen: subsidy.amountFen, capped: subsidy.capped },
       payableByCustomerFen: subsidy.payableByCustomerFen,
       policyVersion: version.version,
       flags,
@@ -200,9 +212,8 @@ export class TradeInService {
   private async lockVoucher({ tx, input }: Sale) {
     const voucher = await this.vouchers.lockByCode(tx, normaliseVoucherCode(input.voucherCode));
     if (!voucher) throw new DomainError('voucher_not_found', 'No voucher with this code');
-    const found = await this.programs.findById(tx, voucher.programId);
-    if (!found) throw new DomainError('voucher_not_found', 'No voucher with this code');
-    const program: ProgramFacts = { ...found, versions: await this.programs.versions(tx, [found.id]) };
+    const program: ProgramFacts | undefined = await this.programs.findWithVersions(tx, voucher.programId);
+    if (!program) throw new DomainError('voucher_not_found', 'No voucher with this code');
     return { voucher, program };
   }
 
@@ -213,10 +224,10 @@ export class TradeInService {
    */
   private async lockRetailerAndStore(sale: Sale) {
     const { tx, retailerId, input } = sale;
-    const retailer = await this.retailers.lockById(tx, retailerId, 'share');
+    // one statement, the retailer's lock before the store's (RetailersRepository.shareWithStore)
+    const { retailer, store } = await this.retailers.shareWithStore(tx, retailerId, input.storeCode.trim());
     if (!retailer || retailer.status !== 'active') throw new DomainError('retailer_not_active', 'The retailer is not certified and active');
     pass(sale, 'retailer_active');
-    const store = await this.retailers.shareStore(tx, retailerId, input.storeCode.trim());
     if (!store) throw new DomainError('not_found', `No store ${input.storeCode} for this retailer`);
     return store;
   }
@@ -263,41 +274,53 @@ export class TradeInService {
     return { model, facts, subsidy };
   }
 
+  /**
+   * What steps 6 to 9 ask of claims and trade_in_failures, read in one statement (ClaimsRepository.saleFacts) and
+   * judged by each step in its turn. The counts need only reach the limit each is compared with.
+   */
+  private readSaleFacts(sale: Sale, rules: PolicyRules, program: ProgramFacts, voucher: Voucher, store: { id: string }): Promise<SaleFacts> {
+    const parsed = typeof sale.receipt === 'string' ? undefined : sale.receipt.payload;
+    return this.claims.saleFacts(sale.tx, {
+      serial: sale.serial, retailerId: sale.retailerId, invoice: sale.invoice, issuer: parsed?.iss ?? null, rid: parsed?.rid ?? null,
+      programId: program.id, householdId: voucher.householdId, storeId: store.id, since: new Date(sale.now.getTime() - 3600_000),
+      countsUpTo: { household: program.perHouseholdLimit, store: rules.storeBurstPerHour, retailer: rules.firstClaimsReviewed },
+    });
+  }
+
   /** 6. This TV and this invoice were not subsidised before (the unique indexes say so again at insert). */
-  private async checkNotSubsidisedBefore(sale: Sale) {
-    if (await this.claims.liveSerialExists(sale.tx, sale.serial)) throw new DomainError('serial_already_subsidised', 'This TV was subsidised already');
+  private checkNotSubsidisedBefore(sale: Sale, known: SaleFacts) {
+    if (known.serialLive) throw new DomainError('serial_already_subsidised', 'This TV was subsidised already');
     pass(sale, 'serial_new');
-    if (await this.claims.liveInvoiceExists(sale.tx, sale.retailerId, sale.invoice)) throw new DomainError('invoice_duplicate', 'This invoice number was used already');
+    if (known.invoiceLive) throw new DomainError('invoice_duplicate', 'This invoice number was used already');
     pass(sale, 'invoice_new');
   }
 
   /** 7. The recycling receipt: signed, not revoked, this household's, a TV, in the window, not used before. */
-  private async checkReceipt(sale: Sale, soldAt: Date, rules: PolicyRules) {
-    const receipt = await this.receipts.verify(sale.input.recyclingReceipt, { holderIdNumber: sale.input.householdIdNumber, soldAt, rules }, sale.tx);
-    if (await this.claims.liveReceiptExists(sale.tx, receipt.iss, receipt.rid)) throw new DomainError('receipt_already_used', 'This recycling receipt was used already');
+  private async checkReceipt(sale: Sale, soldAt: Date, rules: PolicyRules, known: SaleFacts) {
+    const receipt = await this.receipts.verifyParsed(sale.input.recyclingReceipt, sale.receipt, { holderIdNumber: sale.input.householdIdNumber, soldAt, rules }, sale.tx);
+    // saleFacts asked about the parsed receipt's iss and rid, which are the verified receipt's
+    if (known.receiptLive) throw new DomainError('receipt_already_used', 'This recycling receipt was used already');
     pass(sale, 'receipt', receipt.afterSale ? 'after_sale' : 'ok');
     return receipt;
   }
 
   /** 8. The household has not reached its limit for the programme. */
-  private async checkHouseholdLimit(sale: Sale, program: ProgramFacts, voucher: Voucher) {
-    if ((await this.liveClaims.countForHousehold(sale.tx, program.id, voucher.householdId)) >= program.perHouseholdLimit) {
+  private checkHouseholdLimit(sale: Sale, program: ProgramFacts, known: SaleFacts) {
+    if (known.householdClaims >= program.perHouseholdLimit) {
       throw new DomainError('household_limit_reached', 'The household has reached its limit for the programme');
     }
     pass(sale, 'household_limit');
   }
 
   /** 9. Risk flags, and whether an auditor looks first (flags, a new retailer's first claims, a random sample). */
-  private async reviewOrApprove(sale: Sale, rules: PolicyRules, facts: ModelFacts, store: { id: string }, receipt: { iss: string; rid: string; afterSale: boolean }) {
-    const { tx, now, serial } = sale;
+  private reviewOrApprove(sale: Sale, rules: PolicyRules, facts: ModelFacts, receipt: { afterSale: boolean }, known: SaleFacts) {
     const flags: string[] = [];
     if (priceAboveReference(rules, sale.input.salePriceFen, facts.referencePriceFen)) flags.push(FLAG_PRICE_ABOVE_REFERENCE);
     if (receipt.afterSale) flags.push(FLAG_RECEIPT_AFTER_SALE);
-    const inLastHour = await this.claims.storeClaimsSince(tx, store.id, new Date(now.getTime() - 3600_000));
-    if (exceedsStoreBurst(rules, inLastHour + 1)) flags.push(FLAG_STORE_BURST);
-    if (await this.claims.priorRejections(tx, serial, receipt.iss, receipt.rid)) flags.push(FLAG_PRIOR_REJECTIONS);
+    if (exceedsStoreBurst(rules, known.storeClaimsSince + 1)) flags.push(FLAG_STORE_BURST);
+    if (known.priorRejections) flags.push(FLAG_PRIOR_REJECTIONS);
     const review = decideReview(rules, {
-      flags, retailerPriorClaims: await this.claims.retailerClaimCount(tx, sale.retailerId), sampleDraw: randomInt(10000),
+      flags, retailerPriorClaims: known.retailerClaims, sampleDraw: randomInt(10000),
     });
     const reviewReasons = [...flags, ...(review.firstClaims ? ['first_claims'] : []), ...(review.sampled ? ['sample'] : [])];
     return { flags, review, reviewReasons };
@@ -308,6 +331,9 @@ export class TradeInService {
    * claim keeps its amount (reserved while under review, payable to the retailer once approved) and the rest goes
    * back to the pool. A later policy with a higher cap draws the difference from `available`, which the database
    * refuses to overdraw.
+   *
+   * The ledger's movement comes last: it locks the city's ledger until COMMIT, so the audit event is written
+   * before it, not while every other trade-in of the city waits.
    */
   private async record(sale: Sale, c: Recorded): Promise<string> {
     const { tx, actor, retailerId, input, serial, invoice, now } = sale;
@@ -323,9 +349,6 @@ export class TradeInService {
       reviewReasons: c.reviewReasons, checks: sale.checks, createdAt: now,
     });
     await this.vouchers.markUsed(tx, c.voucher.id, now);
-    const scope = { programId: c.program.id, city: c.voucher.city, reference: claimId, reservedFen, amountFen };
-    if (c.review.status === 'approved') await this.ledger.commit(tx, actor, { ...scope, retailerId });
-    else await this.ledger.holdForReview(tx, actor, scope);
     await this.audit.append(tx, actor, {
       action: 'claim.submitted', subjectType: 'claim', subjectId: claimId,
       details: {
@@ -334,6 +357,9 @@ export class TradeInService {
         flags: c.flags, reviewReasons: c.reviewReasons, receipt: { iss: c.receipt.iss, rid: c.receipt.rid },
       },
     });
+    const scope = { programId: c.program.id, city: c.voucher.city, reference: claimId, reservedFen, amountFen };
+    if (c.review.status === 'approved') await this.ledger.commit(tx, actor, { ...scope, retailerId });
+    else await this.ledger.holdForReview(tx, actor, scope);
     return claimId;
   }
 

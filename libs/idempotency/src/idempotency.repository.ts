@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { returnedRows, TransactionService, Tx } from '@huanxin/database';
+import { queryPrepared, returnedRows, TransactionService, Tx } from '@huanxin/database';
 
 export interface IdempotencyRow {
   request_hash: string;
@@ -14,9 +14,9 @@ export interface IdempotencyRow {
 export class IdempotencyRepository {
   constructor(private readonly db: TransactionService) {}
 
-  /** True when this caller now owns the key. */
+  /** True when this caller now owns the key. Every POST with a key sends it: a prepared statement (`queryPrepared`). */
   async claim(scope: string, key: string, hash: string, lockMs: number, ttlHours: number): Promise<boolean> {
-    const rows = await this.db.manager.query(
+    const rows = await queryPrepared(this.db.manager,
       `INSERT INTO idempotency_keys (scope, key, request_hash, state, locked_until, expires_at)
        VALUES ($1, $2, $3, 'in_progress', now() + ($4 || ' milliseconds')::interval, now() + ($5 || ' hours')::interval)
        ON CONFLICT (scope, key) DO NOTHING RETURNING 1`,
@@ -57,9 +57,12 @@ export class IdempotencyRepository {
     return this.complete(this.db.manager, scope, key, status, body);
   }
 
-  /** `tx`: the request's own transaction (the answer commits with the work), or the pool once the work has committed. */
+  /**
+   * `tx`: the request's own transaction (the answer commits with the work), or the pool once the work has committed.
+   * A prepared statement (`queryPrepared`).
+   */
   async complete(tx: Tx, scope: string, key: string, status: number, body: unknown): Promise<void> {
-    await tx.query(
+    await queryPrepared(tx,
       `UPDATE idempotency_keys SET state = 'completed', response_status = $3, response_body = $4 WHERE scope = $1 AND key = $2`,
       [scope, key, status, JSON.stringify(body ?? null)],
     );

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { isUuid } from '@huanxin/core';
-import { TransactionService, Tx } from '@huanxin/database';
+import { queryPrepared, TransactionService, Tx } from '@huanxin/database';
 import type { PolicyRules } from '@huanxin/policy';
 import type { Program, PublishedPolicyVersion, Quota } from './programs.types';
 
@@ -93,6 +93,57 @@ export class ProgramsRepository {
     if (!isUuid(id)) return undefined;
     const rows: ProgramRow[] = await tx.query(`SELECT ${PROGRAM_COLUMNS} FROM programs WHERE id = $1::uuid`, [id]);
     return rows[0] ? toProgram(rows[0]) : undefined;
+  }
+
+  /**
+   * The programme with its policy versions, oldest first, in one statement (the trade-in's step 1): what
+   * `findById` and `versions` answer together, as a prepared statement (`queryPrepared`).
+   */
+  async findWithVersions(tx: Tx, id: string): Promise<(Program & { versions: PublishedPolicyVersion[] }) | undefined> {
+    if (!isUuid(id)) return undefined;
+    const rows: (ProgramRow & { v_version: number | null; v_effective_from: Date; v_rules: PolicyRules; v_created_at: Date })[] = await queryPrepared(tx,
+      `SELECT p.id, p.code, p.name, p.starts_at, p.ends_at, p.voucher_validity_days, p.per_household_limit, p.created_at,
+              v.version AS v_version, v.effective_from AS v_effective_from, v.rules AS v_rules, v.created_at AS v_created_at
+         FROM programs p LEFT JOIN policy_versions v ON v.program_id = p.id
+        WHERE p.id = $1::uuid
+        ORDER BY v.version`,
+      [id],
+    );
+    if (!rows[0]) return undefined;
+    const versions = rows.filter((r) => r.v_version !== null).map((r) => toVersion({
+      program_id: r.id, version: r.v_version!, effective_from: r.v_effective_from, rules: r.v_rules, created_at: r.v_created_at,
+    }));
+    return { ...toProgram(rows[0]), versions };
+  }
+
+  /**
+   * The programme by code with its policy versions (oldest first) and its quota in `city`, in one statement from
+   * the pool: what `findByCode`, `versions` and `quota` answer together (a voucher request's reads).
+   */
+  async findForVoucher(code: string, city: string | undefined): Promise<(Program & { versions: PublishedPolicyVersion[]; quota: Quota | undefined }) | undefined> {
+    const rows: (ProgramRow & {
+      v_version: number | null; v_effective_from: Date; v_rules: PolicyRules; v_created_at: Date;
+      q_daily_vouchers: number | null; q_release_time: string; q_updated_at: Date;
+    })[] = await this.db.manager.query(
+      `SELECT p.id, p.code, p.name, p.starts_at, p.ends_at, p.voucher_validity_days, p.per_household_limit, p.created_at,
+              v.version AS v_version, v.effective_from AS v_effective_from, v.rules AS v_rules, v.created_at AS v_created_at,
+              q.daily_vouchers AS q_daily_vouchers, q.release_time AS q_release_time, q.updated_at AS q_updated_at
+         FROM programs p
+         LEFT JOIN policy_versions v ON v.program_id = p.id
+         LEFT JOIN quotas q ON q.program_id = p.id AND q.city = $2
+        WHERE p.code = $1
+        ORDER BY v.version`,
+      [code, city ?? null],
+    );
+    const [r] = rows;
+    if (!r) return undefined;
+    const versions = rows.filter((x) => x.v_version !== null).map((x) => toVersion({
+      program_id: x.id, version: x.v_version!, effective_from: x.v_effective_from, rules: x.v_rules, created_at: x.v_created_at,
+    }));
+    const quota = r.q_daily_vouchers === null ? undefined : toQuota({
+      program_id: r.id, city: city!, daily_vouchers: r.q_daily_vouchers, release_time: r.q_release_time, updated_at: r.q_updated_at,
+    });
+    return { ...toProgram(r), versions, quota };
   }
 
   /** Several programmes at once, in no particular order (ids that are not programmes are left out). */

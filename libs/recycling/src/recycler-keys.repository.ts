@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { isUuid } from '@huanxin/core';
-import { TransactionService, Tx } from '@huanxin/database';
+import { queryPrepared, TransactionService, Tx } from '@huanxin/database';
 import type { Ed25519PublicJwk } from './jwk';
-import type { KeyRevokeReason, RecyclerKey } from './recycling.types';
+import type { CertificationPeriod, KeyRevokeReason, RecyclerKey } from './recycling.types';
 
 interface KeyRow {
   recycler_id: string;
@@ -38,6 +38,27 @@ export class RecyclerKeysRepository {
   /** `find` as `tx` sees it, without a lock: the receipt check inside a trade-in. */
   async findInTx(tx: Tx, recyclerId: string, kid: string): Promise<RecyclerKey | undefined> {
     return this.one(tx, recyclerId, kid);
+  }
+
+  /**
+   * What verifying one receipt reads, as `tx` sees it, in one statement: the key it names, its recycler's
+   * certification periods (oldest first) and whether the recycler revoked the receipt. Undefined when the key
+   * is unknown (nothing else is needed then). A prepared statement (`queryPrepared`).
+   */
+  async receiptFactsInTx(tx: Tx, recyclerId: string, kid: string, rid: string): Promise<{ key: RecyclerKey; periods: CertificationPeriod[]; revoked: boolean } | undefined> {
+    if (!isUuid(recyclerId)) return undefined;
+    const rows: (KeyRow & { certified_at: Date[]; decertified_at: (Date | null)[]; revoked: boolean })[] = await queryPrepared(tx,
+      `SELECT ${COLUMNS},
+              ARRAY(SELECT c.certified_at FROM recycler_certifications c WHERE c.recycler_id = $1 ORDER BY c.certified_at, c.id) AS certified_at,
+              ARRAY(SELECT c.decertified_at FROM recycler_certifications c WHERE c.recycler_id = $1 ORDER BY c.certified_at, c.id) AS decertified_at,
+              EXISTS (SELECT 1 FROM receipt_revocations rv WHERE rv.recycler_id = $1 AND rv.rid = $3) AS revoked
+         FROM recycler_keys WHERE recycler_id = $1 AND kid = $2`,
+      [recyclerId, kid, rid],
+    );
+    const r = rows[0];
+    if (!r) return undefined;
+    const periods = r.certified_at.map((certifiedAt, i) => ({ certifiedAt, decertifiedAt: r.decertified_at[i] ?? null }));
+    return { key: toKey(r), periods, revoked: r.revoked };
   }
 
   private async one(q: Tx, recyclerId: string, kid: string): Promise<RecyclerKey | undefined> {

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@huanxin/config';
 import { isUuid } from '@huanxin/core';
-import { TransactionService, Tx } from '@huanxin/database';
+import { queryPrepared, TransactionService, Tx } from '@huanxin/database';
 import type { BankAccount, PayoutAccount, Retailer, RetailerStatus, Store, StoredBankAccount } from './retailer.types';
 import { openBankAccount, sealBankAccount } from './bank-account-seal';
 
@@ -144,6 +144,28 @@ export class RetailersRepository {
   /** The store, held FOR SHARE until `tx` ends (a store change waits for the trade-in using it). */
   async shareStore(tx: Tx, retailerId: string, code: string): Promise<Store | undefined> {
     return this.store(tx, retailerId, code, ' FOR SHARE');
+  }
+
+  /**
+   * `lockById(tx, retailerId, 'share')` then `shareStore(tx, retailerId, code)` in one statement, the locks taken
+   * in that order: the retailer's inside the first WITH query, the store's inside the second, which cannot start
+   * before the first has answered (it reads the retailer's id from it). The store is undefined when the retailer
+   * has none with this code; both are when there is no such retailer. A prepared statement (`queryPrepared`).
+   */
+  async shareWithStore(tx: Tx, retailerId: string, code: string): Promise<{ retailer?: Retailer; store?: Store }> {
+    if (!isUuid(retailerId)) return {};
+    const rows: (RetailerRow & { s_id: string | null; s_code: string; s_name: string; s_city: string })[] = await queryPrepared(tx,
+      `WITH r AS (SELECT ${RETAILER_COLUMNS} FROM retailers WHERE id = $1 FOR SHARE),
+            s AS (SELECT ${STORE_COLUMNS} FROM stores WHERE retailer_id = (SELECT id FROM r) AND code = $2 FOR SHARE)
+       SELECT r.*, s.id AS s_id, s.code AS s_code, s.name AS s_name, s.city AS s_city FROM r LEFT JOIN s ON true`,
+      [retailerId, code],
+    );
+    const r = rows[0];
+    if (!r) return {};
+    return {
+      retailer: toRetailer(r),
+      store: r.s_id === null ? undefined : toStore({ id: r.s_id, retailer_id: r.id, code: r.s_code, name: r.s_name, city: r.s_city }),
+    };
   }
 
   private async store(q: Tx, retailerId: string, code: string, lock: '' | ' FOR SHARE'): Promise<Store | undefined> {

@@ -5,9 +5,7 @@ import type { Tx } from '@huanxin/database';
 import { checkReceiptWindow, PolicyRules } from '@huanxin/policy';
 import { keyTrustedForSignatureAt, wasCertifiedAt } from '../certification';
 import { RecyclerKeysRepository } from '../recycler-keys.repository';
-import { RecyclersRepository } from '../recyclers.repository';
-import { parseReceipt, RECEIPT_TYP, ReceiptDevice, receiptHolderHash } from './receipt-format';
-import { ReceiptRevocationsRepository } from './receipt-revocations.repository';
+import { ParsedReceipt, parseReceipt, RECEIPT_TYP, ReceiptDevice, receiptHolderHash } from './receipt-format';
 
 export interface VerifiedReceipt {
   iss: string;
@@ -34,15 +32,19 @@ export interface ReceiptContext {
  */
 @Injectable()
 export class ReceiptVerifier {
-  constructor(
-    private readonly keys: RecyclerKeysRepository,
-    private readonly recyclers: RecyclersRepository,
-    private readonly revocations: ReceiptRevocationsRepository,
-  ) {}
+  constructor(private readonly keys: RecyclerKeysRepository) {}
 
   /** Inside the trade-in's transaction `tx`, which reads the keys, periods and revocations as it sees them. */
   async verify(jws: string, ctx: ReceiptContext, tx: Tx): Promise<VerifiedReceipt> {
-    const parsed = parseReceipt(jws);
+    return this.verifyParsed(jws, parseReceipt(jws), ctx, tx);
+  }
+
+  /**
+   * `verify` for a caller that has parsed the receipt already (`parseReceipt(jws)`, a reason string when
+   * malformed): the trade-in parses it once, for this and for the fraud signal of a refusal. The key, the
+   * recycler's certification periods and the receipt's revocation are read in one statement.
+   */
+  async verifyParsed(jws: string, parsed: ParsedReceipt | string, ctx: ReceiptContext, tx: Tx): Promise<VerifiedReceipt> {
     if (typeof parsed === 'string') throw new DomainError('receipt_malformed', `The recycling receipt is malformed: ${parsed}`);
     const { header, payload } = parsed;
     if (header.typ !== RECEIPT_TYP) throw new DomainError('receipt_malformed', `The receipt's typ must be ${RECEIPT_TYP}`);
@@ -51,8 +53,9 @@ export class ReceiptVerifier {
     if (header.crit !== undefined) throw new DomainError('receipt_malformed', 'Critical header parameters are not supported');
     const kid = header.kid;
 
-    const key = await this.keys.findInTx(tx, payload.iss, kid);
-    if (!key) throw new DomainError('receipt_key_unknown', 'The receipt was signed with a key that is not registered for its recycler');
+    const facts = await this.keys.receiptFactsInTx(tx, payload.iss, kid, payload.rid);
+    if (!facts) throw new DomainError('receipt_key_unknown', 'The receipt was signed with a key that is not registered for its recycler');
+    const { key, periods, revoked } = facts;
     try {
       const publicKey = await importJWK(key.publicKeyJwk as JWK, 'EdDSA');
       await compactVerify(jws, publicKey, { algorithms: ['EdDSA'] });
@@ -63,10 +66,10 @@ export class ReceiptVerifier {
     if (!keyTrustedForSignatureAt(key, issuedAt)) {
       throw new DomainError('receipt_key_revoked', `The receipt's signing key was revoked (${key.revokeReason})`);
     }
-    if (!wasCertifiedAt(await this.recyclers.certificationPeriodsInTx(tx, payload.iss), issuedAt)) {
+    if (!wasCertifiedAt(periods, issuedAt)) {
       throw new DomainError('recycler_not_certified', 'The recycler was not certified when it signed the receipt');
     }
-    if (await this.revocations.isRevoked(tx, payload.iss, payload.rid)) throw new DomainError('receipt_revoked', 'The recycler revoked this receipt');
+    if (revoked) throw new DomainError('receipt_revoked', 'The recycler revoked this receipt');
     if (payload.device.category !== 'tv') throw new DomainError('receipt_wrong_category', 'The receipt is not for a television');
     if (payload.holderIdHash !== receiptHolderHash(ctx.holderIdNumber)) {
       throw new DomainError('receipt_holder_mismatch', 'The receipt belongs to another household');
