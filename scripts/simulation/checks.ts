@@ -39,8 +39,11 @@ export class Checks {
     );
     const out = new Map<string, number>();
     for (const r of rows) {
-      const v = n(r.balance_fen);
-      if (v !== 0) out.set(LedgerModel.accountKey(r.city, r.kind, r.retailer_id), v);
+      // a city's available and reserved money may be split over slot accounts (issue 11): the model keeps their sum
+      const key = LedgerModel.accountKey(r.city, r.kind, r.retailer_id);
+      const v = (out.get(key) ?? 0) + n(r.balance_fen);
+      if (v !== 0) out.set(key, v);
+      else out.delete(key);
     }
     return out;
   }

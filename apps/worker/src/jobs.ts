@@ -28,6 +28,8 @@ export class WorkerJobs {
   list(): Job[] {
     return [
       { name: 'voucher-expiry', intervalMs: this.config.voucherExpiryIntervalMs, run: () => this.vouchers.expireBatch(this.config.voucherExpiryBatch) },
+      // money left in ledger slots whose quota slot has nothing left today goes back to the city's main accounts
+      { name: 'voucher-slot-sweep', intervalMs: this.config.voucherSlotSweepIntervalMs, run: () => this.vouchers.sweepSlots() },
       // AuditLogModule is global in the worker; the sealer takes an advisory lock, so several workers are safe
       { name: 'audit-seal', intervalMs: this.config.auditSealIntervalMs, run: () => this.auditSealer.sealBatch(this.config.auditSealBatch) },
       { name: 'idempotency-purge', intervalMs: this.config.idempotencyPurgeIntervalMs, run: () => this.idempotency.purgeExpired(5000) },

@@ -21,6 +21,10 @@ export interface AppConfig {
   idempotencyPurgeIntervalMs: number;
   voucherExpiryIntervalMs: number;
   voucherExpiryBatch: number;
+  /** Quota slots a city's day is released over, and ledger slot accounts its money is split over (no hot row on the rush). */
+  voucherSlots: number;
+  /** Worker: how often money left in ledger slots with no quota left today goes back to the city's main accounts. */
+  voucherSlotSweepIntervalMs: number;
   dbStatementTimeoutMs: number;
   /** How long a request waits for a database connection before it is answered 503 (no hang in an outage). */
   dbConnectTimeoutMs: number;
@@ -92,6 +96,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     idempotencyPurgeIntervalMs: e.IDEMPOTENCY_PURGE_INTERVAL_MS,
     voucherExpiryIntervalMs: e.VOUCHER_EXPIRY_INTERVAL_MS,
     voucherExpiryBatch: e.VOUCHER_EXPIRY_BATCH,
+    voucherSlots: e.VOUCHER_SLOTS,
+    voucherSlotSweepIntervalMs: e.VOUCHER_SLOT_SWEEP_INTERVAL_MS,
     dbStatementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
     dbConnectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS,
     unavailableRetryAfterSeconds: e.UNAVAILABLE_RETRY_AFTER_SECONDS,

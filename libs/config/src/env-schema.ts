@@ -42,6 +42,8 @@ export const ENV_SCHEMA = {
   IDEMPOTENCY_PURGE_INTERVAL_MS: int(1000)({ default: 3600000, desc: 'worker: purge of expired idempotency keys' }),
   VOUCHER_EXPIRY_INTERVAL_MS: int(100)({ default: 60000, desc: 'worker: how often expired vouchers give their reservation back' }),
   VOUCHER_EXPIRY_BATCH: int(1, 100000)({ default: 500, desc: 'worker: vouchers expired per transaction' }),
+  VOUCHER_SLOTS: int(1, 256)({ default: 64, desc: "quota slots a city's day is released over, and ledger slot accounts its money is split over" }),
+  VOUCHER_SLOT_SWEEP_INTERVAL_MS: int(100)({ default: 60000, desc: 'worker: how often money in ledger slots with no quota left today goes back to the city pool' }),
   DB_STATEMENT_TIMEOUT_MS: int(0)({ default: 30000, desc: 'PostgreSQL statement_timeout of every connection' }),
   DB_CONNECT_TIMEOUT_MS: int(100, 600000)({ default: 10000, desc: 'how long a request waits for a database connection before it is answered 503' }),
   UNAVAILABLE_RETRY_AFTER_SECONDS: int(1, 3600)({ default: 5, desc: 'Retry-After of a 503 service_unavailable' }),

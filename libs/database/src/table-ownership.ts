@@ -12,7 +12,7 @@ export const TABLE_OWNERS: Readonly<Record<string, string>> = {
   idempotency_keys: 'idempotency',
   ledger_accounts: 'ledger', ledger_transactions: 'ledger', ledger_entries: 'ledger',
   programs: 'programs', policy_versions: 'programs', quotas: 'programs',
-  vouchers: 'vouchers', quota_days: 'vouchers',
+  vouchers: 'vouchers', quota_days: 'vouchers', quota_day_slots: 'vouchers',
   recyclers: 'recycling', recycler_keys: 'recycling', recycler_certifications: 'recycling', receipt_revocations: 'recycling',
   retailers: 'retailers', stores: 'retailers',
   payout_runs: 'settlement', payouts: 'settlement', payout_claims: 'settlement', payout_reversals: 'settlement',

@@ -2,16 +2,33 @@ import { Injectable } from '@nestjs/common';
 import { TransactionService, Tx } from '@huanxin/database';
 import type { AccountKind } from './ledger.types';
 
-/** An account as `post` names it: city accounts have no retailer. */
+/** An account as `post` names it: city accounts have no retailer; `slot` (default 0, the main account) names a slot account. */
 export interface AccountKey {
   kind: AccountKind;
   retailerId: string | null;
+  slot?: number;
 }
 
 export interface LockedAccount extends AccountKey {
   id: string;
+  slot: number;
   /** bigint as pg returns it; converted where read. */
   balanceFen: string;
+}
+
+/** A slot account (slot > 0) of a city's `available` or `reserved` money. */
+export interface SlotAccount {
+  id: string;
+  kind: 'available' | 'reserved';
+  slot: number;
+  balanceFen: string;
+}
+
+/** A slot account holding money, for the sweep. */
+export interface SlotBalance {
+  programId: string;
+  city: string;
+  slot: number;
 }
 
 export interface TransactionInsert {
@@ -38,12 +55,14 @@ interface AccountRow {
   id: string;
   kind: AccountKind;
   retailer_id: string | null;
+  slot: number;
   balance_fen: string;
 }
 
 /** Matches the partial unique indexes ledger_accounts_city and ledger_accounts_retailer. */
-const KEYS_JOIN = `unnest($3::text[], $4::uuid[]) AS k(kind, retailer_id)`;
-const keyParams = (keys: AccountKey[]) => [keys.map((k) => k.kind), keys.map((k) => k.retailerId)];
+const KEYS_JOIN = `unnest($3::text[], $4::uuid[], $5::smallint[]) AS k(kind, retailer_id, slot)`;
+const keyParams = (keys: AccountKey[]) => [keys.map((k) => k.kind), keys.map((k) => k.retailerId), keys.map((k) => k.slot ?? 0)];
+const toLocked = (r: AccountRow): LockedAccount => ({ id: r.id, kind: r.kind, retailerId: r.retailer_id, slot: r.slot, balanceFen: r.balance_fen });
 
 /**
  * The ledger's SQL. Balances are only ever changed by `write`, in the same statement that records the
@@ -101,26 +120,125 @@ export class LedgerRepository {
    */
   async lockAccounts(tx: Tx, programId: string, city: string, keys: AccountKey[]): Promise<LockedAccount[]> {
     const rows: AccountRow[] = await tx.query(
-      `SELECT a.id::text AS id, a.kind, a.retailer_id, a.balance_fen::text AS balance_fen
+      `SELECT a.id::text AS id, a.kind, a.retailer_id, a.slot, a.balance_fen::text AS balance_fen
          FROM ledger_accounts a
          JOIN ${KEYS_JOIN}
-           ON a.kind = k.kind AND a.retailer_id IS NOT DISTINCT FROM k.retailer_id
+           ON a.kind = k.kind AND a.retailer_id IS NOT DISTINCT FROM k.retailer_id AND a.slot = k.slot
         WHERE a.program_id = $1 AND a.city = $2
         ORDER BY a.id
           FOR UPDATE OF a`,
       [programId, city, ...keyParams(keys)],
     );
-    return rows.map((r) => ({ id: r.id, kind: r.kind, retailerId: r.retailer_id, balanceFen: r.balance_fen }));
+    return rows.map(toLocked);
   }
 
   /** Creates whichever of `keys` do not exist yet (under the city lock, so nobody races us; the unique indexes would decide). */
   async createAccounts(tx: Tx, programId: string, city: string, keys: AccountKey[]): Promise<void> {
     await tx.query(
-      `INSERT INTO ledger_accounts (program_id, city, kind, retailer_id)
-       SELECT $1, $2, k.kind, k.retailer_id FROM ${KEYS_JOIN}
+      `INSERT INTO ledger_accounts (program_id, city, kind, retailer_id, slot)
+       SELECT $1, $2, k.kind, k.retailer_id, k.slot FROM ${KEYS_JOIN}
+       ORDER BY k.slot, k.kind
        ON CONFLICT DO NOTHING`,
       [programId, city, ...keyParams(keys)],
     );
+  }
+
+  /**
+   * Creates the city's slot accounts 1..`count` that do not exist yet, zero. Inserted slot by slot, `available`
+   * before `reserved`, so within a slot the available account always has the lower id: the order the rush's
+   * statement (`reserveInSlot`) updates them in, and the order `lockSlots` locks them in.
+   */
+  async createSlots(tx: Tx, programId: string, city: string, count: number): Promise<void> {
+    await tx.query(
+      `INSERT INTO ledger_accounts (program_id, city, kind, slot)
+       SELECT $1, $2, k.kind, s FROM generate_series(1, $3::int) s CROSS JOIN (VALUES (1, 'available'), (2, 'reserved')) k(o, kind)
+        ORDER BY s, k.o
+       ON CONFLICT DO NOTHING`,
+      [programId, city, count],
+    );
+  }
+
+  /** `createSlots` on its own connection, committed at once: it holds nothing while anything else runs. */
+  async createSlotsNow(programId: string, city: string, count: number): Promise<void> {
+    await this.createSlots(this.db.manager, programId, city, count);
+  }
+
+  /** The city's slot accounts, unlocked (a choice made from them is checked again once locked, where it can change). */
+  async slotAccounts(tx: Tx, programId: string, city: string): Promise<SlotAccount[]> {
+    const rows: AccountRow[] = await tx.query(
+      `SELECT a.id::text AS id, a.kind, a.retailer_id, a.slot, a.balance_fen::text AS balance_fen
+         FROM ledger_accounts a
+        WHERE a.program_id = $1 AND a.city = $2 AND a.slot > 0
+        ORDER BY a.slot, a.id`,
+      [programId, city],
+    );
+    return rows.map((r) => ({ id: r.id, kind: r.kind as SlotAccount['kind'], slot: r.slot, balanceFen: r.balance_fen }));
+  }
+
+  /**
+   * Locks whole slots — both accounts of each of `slots` (all of the city's slots when null) — in id order, and
+   * answers them with their balances. `skipLocked`: leaves out accounts another transaction holds instead of
+   * waiting for them.
+   */
+  async lockSlots(tx: Tx, programId: string, city: string, slots: number[] | null, skipLocked = false): Promise<SlotAccount[]> {
+    const rows: AccountRow[] = await tx.query(
+      `SELECT a.id::text AS id, a.kind, a.retailer_id, a.slot, a.balance_fen::text AS balance_fen
+         FROM ledger_accounts a
+        WHERE a.program_id = $1 AND a.city = $2 AND a.slot > 0 AND ($3::smallint[] IS NULL OR a.slot = ANY($3::smallint[]))
+        ORDER BY a.id
+          FOR UPDATE OF a ${skipLocked ? 'SKIP LOCKED' : ''}`,
+      [programId, city, slots],
+    );
+    return rows.map((r) => ({ id: r.id, kind: r.kind as SlotAccount['kind'], slot: r.slot, balanceFen: r.balance_fen }));
+  }
+
+  /**
+   * A voucher's reservation from one slot, in one statement and without the city lock: `available` of the slot
+   * −amount and `reserved` of the slot +amount, with the transaction and its two entries — or nothing at all
+   * (no row updated) when the slot's `available` holds less than the amount or the slot has no accounts. It
+   * updates the slot's `available` before its `reserved` (their id order, see `createSlots`). Beware: when it
+   * updates nothing because another transaction had just spent the slot, PostgreSQL may still keep the row
+   * locked (READ COMMITTED locks the newest version before re-checking the condition): a transaction it answers
+   * undefined to must not wait for anything before it ends, unless it holds the city lock already.
+   */
+  async reserveInSlot(tx: Tx, t: TransactionInsert, slot: number, amountFen: number): Promise<string | undefined> {
+    const rows: { id: string }[] = await tx.query(
+      `WITH debit AS (
+         UPDATE ledger_accounts
+            SET balance_fen = balance_fen - $8::bigint
+          WHERE program_id = $1 AND city = $2 AND kind = 'available' AND slot = $7 AND retailer_id IS NULL
+            AND balance_fen >= $8::bigint
+            AND EXISTS (SELECT 1 FROM ledger_accounts r
+                         WHERE r.program_id = $1 AND r.city = $2 AND r.kind = 'reserved' AND r.slot = $7 AND r.retailer_id IS NULL)
+         RETURNING id
+       ), credit AS (
+         UPDATE ledger_accounts a
+            SET balance_fen = a.balance_fen + $8::bigint
+           FROM debit
+          WHERE a.program_id = $1 AND a.city = $2 AND a.kind = 'reserved' AND a.slot = $7 AND a.retailer_id IS NULL
+         RETURNING a.id
+       ), t AS (
+         INSERT INTO ledger_transactions (program_id, city, kind, reference, note, actor_id)
+         SELECT $1, $2, $3, $4, $5, $6 FROM credit
+         RETURNING id
+       ), entries AS (
+         INSERT INTO ledger_entries (transaction_id, account_id, amount_fen)
+         SELECT t.id, debit.id, -$8::bigint FROM t, debit
+         UNION ALL
+         SELECT t.id, credit.id, $8::bigint FROM t, credit
+       )
+       SELECT id::text AS id FROM t`,
+      [t.programId, t.city, t.kind, t.reference, t.note, t.actorId, slot, String(amountFen)],
+    );
+    return rows[0]?.id;
+  }
+
+  /** The slots (of every programme and city) whose accounts hold money, read from the pool. */
+  async slotsWithMoney(): Promise<SlotBalance[]> {
+    const rows: { program_id: string; city: string; slot: number }[] = await this.db.manager.query(
+      `SELECT DISTINCT program_id, city, slot FROM ledger_accounts WHERE slot > 0 AND balance_fen <> 0 ORDER BY program_id, city, slot`,
+    );
+    return rows.map((r) => ({ programId: r.program_id, city: r.city, slot: r.slot }));
   }
 
   /**
@@ -216,7 +334,7 @@ export class LedgerRepository {
           WHERE $1::uuid IS NULL OR t.program_id = $1
           GROUP BY t.id
        ), acct AS (
-         SELECT a.id, a.program_id, a.city, a.kind, a.retailer_id, a.balance_fen,
+         SELECT a.id, a.program_id, a.city, a.kind, a.retailer_id, a.slot, a.balance_fen,
                 coalesce((SELECT sum(e.amount_fen) FROM ledger_entries e WHERE e.account_id = a.id), 0) AS entries_sum
            FROM ledger_accounts a
           WHERE $1::uuid IS NULL OR a.program_id = $1
@@ -236,12 +354,14 @@ export class LedgerRepository {
          JOIN ledger_accounts a ON a.id = e.account_id
         WHERE a.program_id <> t.program_id OR a.city <> t.city
        UNION ALL
-       SELECT format('account %s (%s %s%s): balance %s fen but its entries sum to %s fen',
-                     id, city, kind, coalesce(' retailer ' || retailer_id, ''), balance_fen, entries_sum)
+       SELECT format('account %s (%s %s%s%s): balance %s fen but its entries sum to %s fen',
+                     id, city, kind, coalesce(' retailer ' || retailer_id, ''), CASE WHEN slot > 0 THEN ' slot ' || slot ELSE '' END,
+                     balance_fen, entries_sum)
          FROM acct WHERE balance_fen <> entries_sum
        UNION ALL
-       SELECT format('account %s (%s %s%s): balance %s fen has the wrong sign',
-                     id, city, kind, coalesce(' retailer ' || retailer_id, ''), balance_fen)
+       SELECT format('account %s (%s %s%s%s): balance %s fen has the wrong sign',
+                     id, city, kind, coalesce(' retailer ' || retailer_id, ''), CASE WHEN slot > 0 THEN ' slot ' || slot ELSE '' END,
+                     balance_fen)
          FROM acct
         WHERE (kind = 'granted' AND balance_fen > 0)
            OR (kind NOT IN ('granted', 'receivable') AND balance_fen < 0)

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Actor, DomainError, Fen, isCityCode, isUuid } from '@huanxin/core';
 import { isCheckViolation, Tx } from '@huanxin/database';
-import { AccountKey, LedgerRepository, LockedAccount, TransactionRow } from './ledger.repository';
+import { AccountKey, Leg, LedgerRepository, LockedAccount, SlotAccount, TransactionRow } from './ledger.repository';
 import {
   AccountKind,
   AccountRef,
@@ -19,8 +19,11 @@ import {
 const CITY_KINDS: ReadonlySet<string> = new Set(['granted', 'available', 'reserved', 'paid']);
 const RETAILER_KINDS: ReadonlySet<string> = new Set(['payable', 'receivable']);
 const MAX_PROBLEMS = 1000;
+/** The most slot accounts a city's `available` and `reserved` money may be split over (VOUCHER_SLOTS). */
+export const MAX_SLOTS = 256;
 
-const keyOf = (k: AccountKey) => `${k.kind}:${k.retailerId ?? ''}`;
+const keyOf = (k: AccountKey) => `${k.kind}:${k.retailerId ?? ''}:${k.slot ?? 0}`;
+const richestFirst = (a: SlotAccount, b: SlotAccount) => fen(b.balanceFen) - fen(a.balanceFen) || a.slot - b.slot;
 
 /** bigint text from pg → number, refusing anything a number cannot hold exactly. */
 function fen(text: string | null | undefined): Fen {
@@ -99,10 +102,39 @@ function positive(amountFen: Fen, what: string): void {
  * whichever; it surfaces as `budget_exhausted`. After that error the caller's transaction is aborted and
  * must roll back (TransactionService does), so the failed movement changes nothing.
  *
+ *   rebalance available(slot) ±X, available(main) ∓X (and reserved likewise)   money moves between a city's
+ *             main account and its slot accounts; no balance of the city changes (`reserveFromSlot`, `sweepSlots`)
+ *
+ * Slots. A city's `available` and `reserved` money may be split over its main account (slot 0) and slot
+ * accounts 1..K (`createSlots`), so that the voucher rush does not queue on one balance row: each slot account
+ * has its own CHECK (balance ≥ 0), and every view (`balances`, the invariants, the reports) sums the slots, so
+ * a slot's money is the city's available (or reserved) money like any other. `reserveFromSlot` reserves in the
+ * slot the voucher's quota slot names; every other movement credits the main accounts and debits them first,
+ * reaching into the slots only for what they cannot cover (`fromSlots`), so a city without slots behaves
+ * exactly as before.
+ *
  * Locking: a movement first locks its city's `granted` account (the programme-and-city's ledger mutex),
  * then its accounts in id order, and holds them to the end of the caller's transaction. Movements of one
  * city therefore queue; a transaction that posts in several cities must visit them in one order (sorted by
  * city code), or two such transactions can deadlock. DESIGN.md keeps money movements to one city anyway.
+ *
+ * The one exception is the rush's `reserveFromSlot`, which takes no city lock: one statement updates its slot's
+ * `available` (only if it covers the amount) and then its `reserved`, or updates nothing. Why nothing can
+ * deadlock with it — the ranks, in the order every transaction takes them: (1) voucher rows, (2) the day's quota
+ * slot rows (VouchersRepository.takeSlot; taken with SKIP LOCKED and never waited for, so no wait ends there),
+ * (3) the city lock, (4) ledger accounts.
+ *  - A rush transaction holds a voucher row and quota slot rows, then either succeeds at once (and from then on
+ *    waits for no lock: it inserts its audit event and commits), or fails and rolls back entirely (its failed
+ *    update may have kept a slot row locked), and its second run takes the city lock before any slot account
+ *    (`fundFirst`). So no transaction ever waits for the city lock while holding a slot account, and a rush
+ *    transaction that holds slot accounts without the city lock waits for nothing anyone else holds.
+ *  - Holders of the city lock (every other movement, `fundSlot`, `sweepSlots`) wait only for accounts of their
+ *    city — main accounts, which nobody without the city lock touches, and slot accounts, whose other holders
+ *    are rush transactions that wait for nothing — and never for a voucher row or a quota slot after it.
+ *  - Within a slot, `available` has the lower id (`createSlots`): the rush's statement updates it first, and a
+ *    city-lock holder locks whole slots in id order (`lockSlots`), so the two never hold one account each of a
+ *    slot while waiting for the other.
+ * Every wait therefore ends at a transaction that waits for nothing, and no cycle can close.
  */
 @Injectable()
 export class LedgerService {
@@ -141,8 +173,10 @@ export class LedgerService {
     const keys = [...new Map(legs.map((l) => [keyOf(l.key), l.key])).values()];
     const accounts = await this.lockAccounts(tx, programId, city, keys);
     const idOf = new Map(accounts.map((a) => [keyOf(a), a.id]));
+    const placed = (await this.fromSlots(tx, programId, city, accounts, legs, idOf))
+      ?? legs.map((l) => ({ accountId: idOf.get(keyOf(l.key))!, amountFen: l.amountFen }));
     try {
-      return await this.repo.write(tx, transaction, legs.map((l) => ({ accountId: idOf.get(keyOf(l.key))!, amountFen: l.amountFen })));
+      return await this.repo.write(tx, transaction, placed);
     } catch (err) {
       if (isCheckViolation(err, 'ledger_balance_non_negative')) throw this.exhausted(city, accounts, legs);
       if (isCheckViolation(err, 'ledger_contra_non_positive')) {
@@ -166,6 +200,124 @@ export class LedgerService {
       ['available', -input.amountFen],
       ['reserved', input.amountFen],
     ]);
+  }
+
+  /**
+   * A voucher's reservation on the rush path: the same movement as `reserve` (available −X, reserved +X, kind
+   * `reserve`, one transaction per voucher), posted to slot `slot`'s two accounts — the slot of the day's quota
+   * the caller holds — in one statement and without the city lock.
+   *
+   * When the slot's `available` cannot cover it, it throws `SlotUnfunded` and the caller rolls its transaction
+   * back and runs it again with `fundFirst` (its failed statement may have left a slot row locked, and nothing may
+   * wait for the city lock holding one). With `fundFirst` (a transaction holding the city lock already may pass it
+   * at once) the slot is first funded under the city lock (`fundSlot`): `slotNeedFen` (what the slot's remaining quota
+   * needs, this voucher included) from the main account if it has it, at least the shortfall from the other
+   * slots if it has not; only when the city's whole `available` (main and every slot, all locked) cannot cover X
+   * is it budget_exhausted.
+   */
+  async reserveFromSlot(tx: Tx, actor: Actor, input: AmountMovement & { slot: number; slotNeedFen: Fen; fundFirst?: boolean }): Promise<string> {
+    positive(input.amountFen, 'a reservation');
+    nonNegative(input.slotNeedFen, "a slot's need");
+    this.scope(input.programId, input.city);
+    slotNumber(input.slot);
+    const transaction = {
+      programId: input.programId, city: input.city, kind: 'reserve', reference: input.reference ?? null, note: input.note ?? null, actorId: actor.id,
+    };
+    if (input.fundFirst) await this.fundSlot(tx, actor, input);
+    const id = await this.repo.reserveInSlot(tx, transaction, input.slot, input.amountFen);
+    if (id) return id;
+    if (input.fundFirst) throw new Error(`ledger: slot ${input.slot} of ${input.city} was funded but could not cover ${input.amountFen} fen`);
+    throw new SlotUnfunded(input.city, input.slot);
+  }
+
+  /**
+   * The day's release, set-based: each slot of `needs` gets what its remaining quota needs (`needFen`, from the
+   * main account, slot by slot while the main account has money), under the city lock, as one `rebalance`
+   * transaction — so the rush's reservations find their money in their slot and never wait for the city lock.
+   * Slots already holding their need get nothing (a second process releasing the same day moves nothing).
+   * Balances per kind do not change. Answers the transaction's id, or undefined when nothing moved.
+   */
+  async fundSlots(tx: Tx, actor: Actor, input: { programId: string; city: string; needs: { slot: number; needFen: Fen }[] }): Promise<string | undefined> {
+    this.scope(input.programId, input.city);
+    for (const n of input.needs) {
+      slotNumber(n.slot);
+      nonNegative(n.needFen, "a slot's need");
+    }
+    if (!input.needs.length) return undefined;
+    const [main] = await this.lockAccounts(tx, input.programId, input.city, [{ kind: 'available', retailerId: null }]);
+    const held = new Map((await this.repo.lockSlots(tx, input.programId, input.city, input.needs.map((n) => n.slot)))
+      .filter((a) => a.kind === 'available').map((a) => [a.slot, a]));
+    let left = fen(main.balanceFen);
+    const legs: Leg[] = [];
+    for (const n of [...input.needs].sort((a, b) => a.slot - b.slot)) {
+      const lane = held.get(n.slot);
+      if (!lane || left === 0) continue;
+      const give = Math.min(left, n.needFen - fen(lane.balanceFen));
+      if (give <= 0) continue;
+      legs.push({ accountId: lane.id, amountFen: give });
+      left -= give;
+    }
+    if (!legs.length) return undefined;
+    legs.unshift({ accountId: main.id, amountFen: -legs.reduce((sum, l) => sum + l.amountFen, 0) });
+    return this.repo.write(tx, {
+      programId: input.programId, city: input.city, kind: 'rebalance', reference: 'voucher-slots:funded', note: 'slots funded for the day', actorId: actor.id,
+    }, legs);
+  }
+
+  /**
+   * Creates the city's slot accounts 1..`count` that do not exist yet (zero balances), in `tx` — the transaction
+   * that sets the city's quota, say.
+   */
+  async createSlots(tx: Tx, programId: string, city: string, count: number): Promise<void> {
+    this.scope(programId, city);
+    slotNumber(count);
+    await this.repo.createSlots(tx, programId, city, count);
+  }
+
+  /**
+   * `createSlots` in its own, immediately committed statement, for the rush to call before its transaction opens:
+   * creating accounts inside a transaction would hold their unique-index entries until it commits.
+   */
+  async prepareSlots(programId: string, city: string, count: number): Promise<void> {
+    this.scope(programId, city);
+    slotNumber(count);
+    await this.repo.createSlotsNow(programId, city, count);
+  }
+
+  /** Every programme-and-city slot whose accounts hold money, from the pool: what `sweepSlots` may take back. */
+  slotsWithMoney(): Promise<{ programId: string; city: string; slot: number }[]> {
+    return this.repo.slotsWithMoney();
+  }
+
+  /**
+   * Gives the money of `slots` back to the city's main accounts — `available` to available, `reserved` to
+   * reserved, one `rebalance` transaction — once the caller knows no quota is left on them (the day is over, or
+   * sold out). Balances per kind do not change. Slot accounts another transaction holds are skipped (the next
+   * sweep takes them). Answers the transaction's id, or undefined when nothing moved.
+   */
+  async sweepSlots(tx: Tx, actor: Actor, input: { programId: string; city: string; slots: number[] }): Promise<string | undefined> {
+    this.scope(input.programId, input.city);
+    input.slots.forEach(slotNumber);
+    if (!input.slots.length) return undefined;
+    const main = await this.lockAccounts(tx, input.programId, input.city, [
+      { kind: 'available', retailerId: null }, { kind: 'reserved', retailerId: null },
+    ]);
+    const held = await this.repo.lockSlots(tx, input.programId, input.city, input.slots, true);
+    const legs: Leg[] = [];
+    const back = new Map<string, number>();
+    for (const a of held) {
+      const b = fen(a.balanceFen);
+      if (b === 0) continue;
+      legs.push({ accountId: a.id, amountFen: -b });
+      back.set(a.kind, (back.get(a.kind) ?? 0) + b);
+    }
+    for (const a of main) if (back.get(a.kind)) legs.push({ accountId: a.id, amountFen: back.get(a.kind)! });
+    if (!legs.length) return undefined;
+    const swept = [...new Set(held.filter((a) => fen(a.balanceFen) !== 0).map((a) => a.slot))].sort((x, y) => x - y);
+    return this.repo.write(tx, {
+      programId: input.programId, city: input.city, kind: 'rebalance', reference: 'voucher-slots:swept',
+      note: `slots ${swept.join(', ')} swept back to the city pool`, actorId: actor.id,
+    }, legs);
   }
 
   release(tx: Tx, actor: Actor, input: AmountMovement): Promise<string> {
@@ -341,6 +493,110 @@ export class LedgerService {
     return accounts;
   }
 
+  /** Refuses a programme id or city `post` would refuse, as a programming error. */
+  private scope(programId: string, city: string): void {
+    if (typeof programId !== 'string' || !isUuid(programId)) throw new RangeError(`ledger: programId must be a UUID, got ${String(programId)}`);
+    if (!isCityCode(city)) throw new RangeError(`ledger: unknown city ${String(city)}`);
+  }
+
+  /**
+   * Where the main account (slot 0, locked, so its balance is exact) cannot cover a debit of `available` or
+   * `reserved`, the city's slot accounts cover it: one slot that holds it all (the richest), else the main
+   * account and then every slot, richest first, each locked. Answers the movement's legs with their accounts,
+   * or undefined when the main accounts cover every debit (or the city has no slots: the CHECK then refuses, as
+   * it always did). Exact: it is budget_exhausted only when main and all slots together, locked, fall short.
+   *
+   * Under the city lock, main accounts move only with their holder, `reserved` slots only grow (the rush credits
+   * them) and `available` slots only shrink (the rush spends them) — so a `reserved` slot read unlocked still
+   * holds at least what was read, and an `available` slot is read again once locked.
+   */
+  private async fromSlots(
+    tx: Tx, programId: string, city: string, accounts: LockedAccount[], legs: { key: AccountKey; amountFen: Fen }[], idOf: Map<string, string>,
+  ): Promise<Leg[] | undefined> {
+    const short: { account: LockedAccount; needFen: Fen }[] = [];
+    for (const a of accounts) {
+      if (a.slot !== 0 || a.retailerId !== null || (a.kind !== 'available' && a.kind !== 'reserved')) continue;
+      const delta = legs.filter((l) => keyOf(l.key) === keyOf(a)).reduce((sum, l) => sum + l.amountFen, 0);
+      if (delta < 0 && fen(a.balanceFen) + delta < 0) short.push({ account: a, needFen: -delta });
+    }
+    if (!short.length) return undefined;
+    const slots = await this.repo.slotAccounts(tx, programId, city);
+    if (!slots.length) return undefined;
+    const shortKeys = new Set(short.map((x) => keyOf(x.account)));
+    const out: Leg[] = legs.filter((l) => !shortKeys.has(keyOf(l.key))).map((l) => ({ accountId: idOf.get(keyOf(l.key))!, amountFen: l.amountFen }));
+    for (const { account, needFen } of short) {
+      const kind = account.kind;
+      const [richest] = slots.filter((x) => x.kind === kind).sort(richestFirst);
+      if (richest && fen(richest.balanceFen) >= needFen) {
+        const held = (await this.repo.lockSlots(tx, programId, city, [richest.slot])).find((x) => x.kind === kind)!;
+        if (fen(held.balanceFen) >= needFen) {
+          out.push({ accountId: held.id, amountFen: -needFen });
+          continue;
+        }
+      }
+      const all = (await this.repo.lockSlots(tx, programId, city, null)).filter((x) => x.kind === kind).sort(richestFirst);
+      const mainFen = Math.max(0, fen(account.balanceFen));
+      const total = all.reduce((sum, x) => sum + fen(x.balanceFen), mainFen);
+      if (total < needFen) throw new DomainError('budget_exhausted', `The ${city} budget cannot cover this: ${kind} holds ${total} fen, the movement needs ${needFen} fen`);
+      let left = needFen;
+      if (mainFen > 0) {
+        out.push({ accountId: account.id, amountFen: -Math.min(mainFen, left) });
+        left -= Math.min(mainFen, left);
+      }
+      for (const x of all) {
+        if (left === 0) break;
+        const take = Math.min(fen(x.balanceFen), left);
+        if (take > 0) out.push({ accountId: x.id, amountFen: -take });
+        left -= take;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Gives slot `slot` enough `available` for `amountFen` under the city lock, as one `rebalance` transaction
+   * (available −Y elsewhere, available of the slot +Y: the city's balances do not move). From the main account:
+   * up to `slotNeedFen` (the slot's remaining day), at least the shortfall. If the main account cannot cover the
+   * shortfall: all of it, and the rest from the other slots, richest first, every slot locked so the
+   * budget_exhausted it may answer is exact.
+   */
+  private async fundSlot(tx: Tx, actor: Actor, input: AmountMovement & { slot: number; slotNeedFen: Fen }): Promise<void> {
+    const { programId, city, slot, amountFen } = input;
+    const accounts = await this.lockAccounts(tx, programId, city, [
+      { kind: 'available', retailerId: null }, { kind: 'available', retailerId: null, slot }, { kind: 'reserved', retailerId: null, slot },
+    ]);
+    const main = accounts.find((a) => a.kind === 'available' && a.slot === 0)!;
+    const lane = accounts.find((a) => a.kind === 'available' && a.slot === slot)!;
+    const have = fen(lane.balanceFen);
+    if (have >= amountFen) return; // funded by another transaction while this one waited for the city lock
+    const shortfall = amountFen - have;
+    const mainFen = Math.max(0, fen(main.balanceFen));
+    const legs: Leg[] = [];
+    let moved = 0;
+    if (mainFen >= shortfall) {
+      moved = Math.min(mainFen, Math.max(shortfall, input.slotNeedFen - have));
+      legs.push({ accountId: main.id, amountFen: -moved });
+    } else {
+      const others = (await this.repo.lockSlots(tx, programId, city, null)).filter((a) => a.kind === 'available' && a.slot !== slot).sort(richestFirst);
+      const total = others.reduce((sum, a) => sum + fen(a.balanceFen), have + mainFen);
+      if (total < amountFen) {
+        throw new DomainError('budget_exhausted', `The ${city} budget cannot cover this: available holds ${total} fen, the movement needs ${amountFen} fen`);
+      }
+      if (mainFen > 0) legs.push({ accountId: main.id, amountFen: -mainFen });
+      moved = mainFen;
+      for (const a of others) {
+        if (moved >= shortfall) break;
+        const take = Math.min(fen(a.balanceFen), shortfall - moved);
+        if (take > 0) legs.push({ accountId: a.id, amountFen: -take });
+        moved += take;
+      }
+    }
+    legs.push({ accountId: lane.id, amountFen: moved });
+    await this.repo.write(tx, {
+      programId, city, kind: 'rebalance', reference: `voucher-slot:${slot}`, note: 'slot funded from the city pool', actorId: actor.id,
+    }, legs);
+  }
+
   /** Names what could not be covered, from the balances we hold locked (so they are exact). */
   private exhausted(city: string, accounts: LockedAccount[], legs: { key: AccountKey; amountFen: Fen }[]): DomainError {
     const short: string[] = [];
@@ -352,6 +608,20 @@ export class LedgerService {
     }
     return new DomainError('budget_exhausted', `The ${city} budget cannot cover this: ${short.join('; ') || 'a balance would go negative'}`);
   }
+}
+
+/**
+ * `reserveFromSlot` found its slot short, without the city lock: roll the transaction back and run it again with
+ * `fundFirst`. Not an answer to anyone: the caller retries.
+ */
+export class SlotUnfunded extends Error {
+  constructor(readonly city: string, readonly slot: number) {
+    super(`ledger: slot ${slot} of ${city} cannot cover the reservation; fund it first`);
+  }
+}
+
+function slotNumber(slot: number): void {
+  if (!Number.isSafeInteger(slot) || slot < 1 || slot > MAX_SLOTS) throw new RangeError(`ledger: a slot is an integer from 1 to ${MAX_SLOTS}, got ${String(slot)}`);
 }
 
 function emptyCity(city: string): CityBalances {

@@ -26,7 +26,7 @@ export interface LedgerEntryInput {
 }
 
 /** What the movements below write as `ledger_transactions.kind`; `post` accepts any other name too. */
-export const LEDGER_TRANSACTION_KINDS = ['grant', 'reserve', 'release', 'commit', 'uncommit', 'pay', 'clawback'] as const;
+export const LEDGER_TRANSACTION_KINDS = ['grant', 'reserve', 'release', 'commit', 'uncommit', 'pay', 'clawback', 'rebalance'] as const;
 
 export interface LedgerPostInput {
   programId: string;

@@ -1,7 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { AuditService } from '@huanxin/audit-log';
+import { APP_CONFIG, AppConfig } from '@huanxin/config';
 import { Actor, Clock, DomainError, FieldError, isCityCode, requireAccess } from '@huanxin/core';
 import { TransactionService } from '@huanxin/database';
+import { LedgerService } from '@huanxin/ledger';
 import { quotaView } from './program-views';
 import { ProgramsRepository } from './programs.repository';
 import { MAX_DAILY_VOUCHERS, QuotaInput, QuotaView, RELEASE_TIME_RE } from './programs.types';
@@ -20,7 +22,8 @@ function check(city: string, input: QuotaInput): FieldError[] {
 
 /**
  * Daily voucher quotas per programme and city: `dailyVouchers` released each day at `releaseTime`
- * (Asia/Shanghai). Setting one replaces the previous values; 0 stops issuing in that city.
+ * (Asia/Shanghai). Setting one replaces the previous values; 0 stops issuing in that city. A city that issues
+ * vouchers gets its ledger slot accounts here (`VOUCHER_SLOTS`, zero), so the rush finds them made.
  */
 @Injectable()
 export class QuotasService {
@@ -29,6 +32,8 @@ export class QuotasService {
     private readonly programs: ProgramsRepository,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly ledger: LedgerService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async set(actor: Actor, programCode: string, city: string, input: QuotaInput): Promise<QuotaView> {
@@ -40,6 +45,7 @@ export class QuotasService {
       if (!program) throw new DomainError('not_found', `No programme ${programCode}`);
       const before = await this.programs.lockQuota(tx, program.id, city);
       const quota = await this.programs.upsertQuota(tx, { programId: program.id, city, dailyVouchers: input.dailyVouchers, releaseTime: input.releaseTime, at: this.clock.now() });
+      if (quota.dailyVouchers > 0) await this.ledger.createSlots(tx, program.id, city, this.config.voucherSlots);
       await this.audit.append(tx, actor, {
         action: 'quota.set',
         subjectType: 'program',

@@ -22,6 +22,12 @@ export interface Voucher {
 
 export type ExpiredVoucher = Pick<Voucher, 'id' | 'code' | 'programId' | 'city' | 'reservedFen'>;
 
+/** A voucher as issued (status open). */
+export type NewVoucher = Pick<Voucher, 'id' | 'code' | 'programId' | 'city' | 'householdId' | 'reservedFen' | 'policyVersion' | 'issuedAt' | 'expiresAt'>;
+
+/** A voucher of the day's quota: its slot and what is left on the slot after it, or why there is none (`takeSlot`). */
+export type TakenSlot = { slot: number; left: number } | 'sold_out' | 'busy' | 'unreleased';
+
 /** A city's release on one day: `released` vouchers, `issued` of them taken. */
 export interface QuotaDay {
   city: string;
@@ -61,10 +67,20 @@ function toVoucher(r: VoucherRow): Voucher {
 export class VouchersRepository {
   constructor(private readonly db: TransactionService) {}
 
-  /** The household's open voucher in the programme, held until `tx` ends (FOR UPDATE). */
-  async lockOpen(tx: Tx, programId: string, householdId: string): Promise<Voucher | undefined> {
-    const rows: VoucherRow[] = await tx.query(`${SELECT} WHERE v.program_id = $1 AND v.household_id = $2 AND v.status = 'open' FOR UPDATE OF v`, [programId, householdId]);
-    return rows[0] && toVoucher(rows[0]);
+  /**
+   * From the pool, unlocked: the household's open voucher in the programme, and whether the city's day is sold out
+   * (released, and no voucher left on any slot — final). Lets a refusal be answered without a transaction.
+   */
+  async openAndSoldOut(programId: string, householdId: string, city: string, day: string): Promise<{ open: Voucher | undefined; soldOut: boolean }> {
+    const [r]: (Partial<VoucherRow> & { sold_out: boolean })[] = await this.db.manager.query(
+      `SELECT ${COLUMNS},
+              EXISTS (SELECT 1 FROM quota_day_slots WHERE program_id = $1 AND city = $3 AND day = $4)
+              AND NOT EXISTS (SELECT 1 FROM quota_day_slots WHERE program_id = $1 AND city = $3 AND day = $4 AND issued < released) AS sold_out
+         FROM (SELECT 1) one
+         LEFT JOIN vouchers v ON v.program_id = $1 AND v.household_id = $2 AND v.status = 'open'`,
+      [programId, householdId, city, day],
+    );
+    return { open: r.id ? toVoucher(r as VoucherRow) : undefined, soldOut: r.sold_out };
   }
 
   /** The voucher, held until `tx` ends (FOR UPDATE): a lock always names its transaction. */
@@ -78,17 +94,97 @@ export class VouchersRepository {
     return rows.map(toVoucher);
   }
 
-  /** Takes one voucher from the day's release; false when none is left. Race-safe: a conditional update. */
-  async takeFromQuota(tx: Tx, programId: string, city: string, day: string, dailyVouchers: number): Promise<boolean> {
+  /**
+   * Releases the day's quota (`released` vouchers) over `slots` slot rows, as even as integers go, unless it is
+   * already released. One statement: two releasing the same day queue on the first slot's key and the later one
+   * inserts nothing, so the slots always sum to one quota. The rush calls it with the pool's manager (committed
+   * at once, holding nothing while anything else runs), before its transaction opens.
+   */
+  async releaseDay(tx: Tx, programId: string, city: string, day: string, released: number, slots: number): Promise<void> {
     await tx.query(
-      `INSERT INTO quota_days (program_id, city, day, released) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
-      [programId, city, day, dailyVouchers],
+      `INSERT INTO quota_day_slots (program_id, city, day, slot, released)
+       SELECT $1, $2, $3, s, $4::int / $5::int + CASE WHEN s <= $4::int % $5::int THEN 1 ELSE 0 END
+         FROM generate_series(1, $5::int) s
+        ORDER BY s
+       ON CONFLICT DO NOTHING`,
+      [programId, city, day, released, slots],
     );
-    const rows = returnedRows(await tx.query(
-      `UPDATE quota_days SET issued = issued + 1 WHERE program_id = $1 AND city = $2 AND day = $3 AND issued < released RETURNING issued`,
-      [programId, city, day],
+  }
+
+  /**
+   * Takes one voucher from the day's release, held until `tx` ends: the slot taken and what is left on it after
+   * this voucher; or `sold_out` (final: a day's slots are never refilled, so a snapshot with no voucher left on any
+   * slot is the truth from then on); or `busy` (vouchers are left, but on slots other transactions hold: look
+   * again shortly); or `unreleased` (no slot rows yet).
+   *
+   * A slot with vouchers left that no other transaction holds (SKIP LOCKED), starting at slot `start` so that
+   * concurrent requests spread over the slots instead of queueing on one. Each slot's CHECK (issued <= released)
+   * keeps the day at its quota. It never waits for a slot row: READ COMMITTED may leave a row locked that the
+   * statement passed over (locked at its newest version, found full, not taken), and a transaction waiting for
+   * a slot while holding such a row could wait for one that waits for it.
+   *
+   * In the same statement, to spare the rush round trips: `lockOpenOf` also locks that household's open voucher
+   * (held until `tx` ends, FOR UPDATE) and `insert` also inserts the new voucher — only when a slot was taken and the
+   * household holds no open voucher (an expired one is expired first, then the voucher inserted with `insert`).
+   * The caller refuses for an open voucher first if it must; its transaction's rollback undoes the rest.
+   */
+  async takeSlot(
+    tx: Tx, q: { programId: string; city: string; day: string; start: number }, opts: { lockOpenOf?: string; insert?: NewVoucher } = {},
+  ): Promise<{ open: Voucher | undefined; taken: TakenSlot; inserted: boolean }> {
+    const params: unknown[] = [q.programId, q.city, q.day, q.start];
+    const param = (v: unknown) => `$${params.push(v)}`;
+    const open = opts.lockOpenOf ? `, open AS (
+         ${SELECT} WHERE v.program_id = $1 AND v.household_id = ${param(opts.lockOpenOf)} AND v.status = 'open' FOR UPDATE OF v
+       )` : '';
+    const v = opts.insert;
+    const ins = v ? `, ins AS (
+         INSERT INTO vouchers (id, code, program_id, city, household_id, status, reserved_fen, policy_version, issued_at, expires_at)
+         SELECT ${param(v.id)}::uuid, ${param(v.code)}, $1, $2, ${param(v.householdId)}::uuid, 'open', ${param(v.reservedFen)}::bigint,
+                ${param(v.policyVersion)}::int, ${param(v.issuedAt)}::timestamptz, ${param(v.expiresAt)}::timestamptz
+           FROM took ${opts.lockOpenOf ? 'WHERE NOT EXISTS (SELECT 1 FROM open)' : ''}
+         RETURNING id
+       )` : '';
+    const rows = returnedRows<Partial<VoucherRow> & { slot: number | null; left: number | null; open_slots: boolean; released: boolean; inserted: boolean }>(await tx.query(
+      `WITH pick AS (
+         SELECT slot FROM quota_day_slots
+          WHERE program_id = $1 AND city = $2 AND day = $3 AND issued < released
+          ORDER BY slot < $4, slot
+          LIMIT 1
+            FOR UPDATE SKIP LOCKED
+       ), took AS (
+         UPDATE quota_day_slots q SET issued = q.issued + 1
+           FROM pick
+          WHERE q.program_id = $1 AND q.city = $2 AND q.day = $3 AND q.slot = pick.slot
+         RETURNING q.slot, q.released - q.issued AS left
+       )${open}${ins}
+       SELECT took.slot, took.left${open ? ', open.*' : ''},
+              ${ins ? 'EXISTS (SELECT 1 FROM ins)' : 'false'} AS inserted,
+              EXISTS (SELECT 1 FROM quota_day_slots WHERE program_id = $1 AND city = $2 AND day = $3 AND issued < released) AS open_slots,
+              EXISTS (SELECT 1 FROM quota_day_slots WHERE program_id = $1 AND city = $2 AND day = $3) AS released
+         FROM (SELECT 1) one LEFT JOIN took ON true${open ? ' LEFT JOIN open ON true' : ''}`,
+      params,
     ));
-    return rows.length > 0;
+    const [r] = rows;
+    const openVoucher = r.id ? toVoucher(r as VoucherRow) : undefined;
+    const taken: TakenSlot = r.slot !== null ? { slot: r.slot, left: r.left! } : !r.released ? 'unreleased' : r.open_slots ? 'busy' : 'sold_out';
+    return { open: openVoucher, taken, inserted: r.inserted };
+  }
+
+  /** The day's slots of one programme and city with what is left on each, from the pool. */
+  async slotsLeft(programId: string, city: string, day: string): Promise<{ slot: number; left: number }[]> {
+    return this.db.manager.query(
+      `SELECT slot, released - issued AS left FROM quota_day_slots WHERE program_id = $1 AND city = $2 AND day = $3 ORDER BY slot`,
+      [programId, city, day],
+    );
+  }
+
+  /** The slots of `day` with vouchers left (every programme and city): the ones whose money is still in use. */
+  async openSlots(day: string): Promise<{ programId: string; city: string; slot: number }[]> {
+    const rows: { program_id: string; city: string; slot: number }[] = await this.db.manager.query(
+      `SELECT program_id, city, slot FROM quota_day_slots WHERE day = $1 AND issued < released`,
+      [day],
+    );
+    return rows.map((r) => ({ programId: r.program_id, city: r.city, slot: r.slot }));
   }
 
   /** The programme's releases on `day` (YYYY-MM-DD, Asia/Shanghai), one per city that has taken a voucher that day. */
@@ -96,7 +192,7 @@ export class VouchersRepository {
     return this.db.manager.query(`SELECT city, released, issued FROM quota_days WHERE program_id = $1 AND day = $2`, [programId, day]);
   }
 
-  async insert(tx: Tx, v: { id: string; code: string; programId: string; city: string; householdId: string; reservedFen: Fen; policyVersion: number; issuedAt: Date; expiresAt: Date }): Promise<void> {
+  async insert(tx: Tx, v: NewVoucher): Promise<void> {
     await tx.query(
       `INSERT INTO vouchers (id, code, program_id, city, household_id, status, reserved_fen, policy_version, issued_at, expires_at)
        VALUES ($1, $2, $3, $4, $5, 'open', $6, $7, $8, $9)`,
