@@ -27,7 +27,6 @@ import { DatabaseModule, resolveDatabase, runMigrations } from '@huanxin/databas
 class AuditBenchModule {}
 
 const AUDITOR: Actor = { kind: 'user', id: 'bench-auditor', role: 'auditor' };
-const PROOFS = 1000;
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -84,11 +83,38 @@ async function insertEvents(ds: DataSource, total: number): Promise<void> {
   }
 }
 
-async function main(): Promise<void> {
-  const events = Number(process.env.BENCH_AUDIT_EVENTS ?? 1_000_000);
+/** What one audit-log benchmark measured (seconds and milliseconds as named). */
+export interface AuditBenchResult {
+  events: number;
+  insertSeconds: number;
+  sealSeconds: number;
+  /** events sealed per second */
+  sealRate: number;
+  inclusionMs: { p50: number; p99: number; max: number };
+  consistencyMs: { p50: number; p99: number; max: number };
+  exportSeconds: number;
+  exportBytes: number;
+  verifySeconds: number;
+  /** baselines of the same run: SHA-256 over as many leaves, and a `SELECT 1` round trip (p50) */
+  sha256Seconds: number;
+  selectOneMs: number;
+  treeNodeBytes: number;
+  /** the table `npm run bench:audit` prints */
+  table: string[];
+}
+
+/**
+ * The audit-log benchmark over `events` events (`proofs` random proofs of each kind, default 1,000) on a fresh
+ * database of the server at `serverUrl` (default: DATABASE_URL's, or the embedded one), dropped afterwards. `log`
+ * gets the progress lines. `npm run bench:audit` prints its table; `npm run bench` (bench/run.ts) reports from it.
+ */
+export async function runAuditBench(opts: { events: number; proofs?: number; serverUrl?: string; log?: (line: string) => void }): Promise<AuditBenchResult> {
+  const events = opts.events;
+  const PROOFS = opts.proofs ?? 1000;
   if (!Number.isSafeInteger(events) || events < 1) throw new Error('BENCH_AUDIT_EVENTS must be a positive integer');
+  const log = opts.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const config = loadConfig({ ...process.env, LOG_LEVEL: 'silent' });
-  const server = await resolveDatabase(config);
+  const server = opts.serverUrl ? { url: opts.serverUrl, stop: async () => undefined } : await resolveDatabase(config);
   const name = `hx_bench_${randomBytes(4).toString('hex')}`;
   const admin = new Client({ connectionString: server.url });
   await admin.connect();
@@ -119,7 +145,8 @@ async function main(): Promise<void> {
     let t0 = process.hrtime.bigint();
     await insertEvents(ds, events);
     await ds.query(`ANALYZE audit_events`);
-    log(`  inserted ${fmt(events)} events in ${fmt(seconds(t0), 1)} s (set-up, not a target)`);
+    const insertSeconds = seconds(t0);
+    log(`  inserted ${fmt(events)} events in ${fmt(insertSeconds, 1)} s (set-up, not a target)`);
 
     const baseline = sha256Baseline(events);
     const roundTrips = await timeEach(200, async () => void (await ds.query('SELECT 1')));
@@ -182,20 +209,27 @@ async function main(): Promise<void> {
     if (!report.ok) throw new Error(`the verifier refused the export: ${JSON.stringify(report.firstMismatch ?? report.treeHead)}`);
 
     const [{ bytes }] = await ds.query(`SELECT pg_total_relation_size('audit_tree_nodes')::bigint AS bytes`);
+    const exportBytes = statSync(file).size;
     const rows: [string, string, string, string][] = [
       ['seal', `${fmt(events / sealSeconds)} events/s (${fmt(sealSeconds, 1)} s)`, '≥ 5,000 events/s', `${fmt(sealSeconds / baseline, 1)}× the SHA-256 floor`],
       ['inclusion proof', `p50 ${fmt(percentile(inclusion, 50), 2)} · p99 ${fmt(percentile(inclusion, 99), 2)} · max ${fmt(inclusion[inclusion.length - 1], 2)} ms`, '≤ 20 ms', `p50 ${fmt(percentile(inclusion, 50) / rtt, 1)}× a SELECT 1`],
       ['consistency proof', `p50 ${fmt(percentile(consistency, 50), 2)} · p99 ${fmt(percentile(consistency, 99), 2)} · max ${fmt(consistency[consistency.length - 1], 2)} ms`, '≤ 20 ms', `p50 ${fmt(percentile(consistency, 50) / rtt, 1)}× a SELECT 1`],
-      ['export (service → file)', `${fmt(exportSeconds, 1)} s, ${fmt(statSync(file).size / 1e6)} MB`, '—', `${fmt(exportSeconds / baseline, 1)}× the SHA-256 floor`],
+      ['export (service → file)', `${fmt(exportSeconds, 1)} s, ${fmt(exportBytes / 1e6)} MB`, '—', `${fmt(exportSeconds / baseline, 1)}× the SHA-256 floor`],
       ['offline verification', `${fmt(verifySeconds, 2)} s (${fmt(events / verifySeconds)} entries/s)`, '≤ 10 s', `${fmt(verifySeconds / baseline, 1)}× the SHA-256 floor`],
     ];
-    log('');
-    log(`baselines: SHA-256 of ${fmt(events)} leaves ${fmt(baseline, 2)} s (${fmt(events / baseline)} /s) · SELECT 1 round trip p50 ${fmt(rtt, 3)} ms`);
-    log(`tree: ${fmt(head.treeSize)} leaves, root ${head.rootHash}, ${fmt(Number(bytes) / 1e6)} MB of stored nodes, ${fmt(heads.length)} older heads checked for consistency`);
+    const table = [
+      `baselines: SHA-256 of ${fmt(events)} leaves ${fmt(baseline, 2)} s (${fmt(events / baseline)} /s) · SELECT 1 round trip p50 ${fmt(rtt, 3)} ms`,
+      `tree: ${fmt(head.treeSize)} leaves, root ${head.rootHash}, ${fmt(Number(bytes) / 1e6)} MB of stored nodes, ${fmt(heads.length)} older heads checked for consistency`,
+    ];
     const width = [0, 1, 2, 3].map((c) => Math.max(...rows.map((r) => r[c].length), ['metric', 'measured', 'target', 'vs baseline'][c].length));
     const line = (r: string[]) => r.map((cell, c) => cell.padEnd(width[c])).join('  ');
-    log(line(['metric', 'measured', 'target', 'vs baseline']));
-    for (const r of rows) log(line(r));
+    table.push(line(['metric', 'measured', 'target', 'vs baseline']));
+    for (const r of rows) table.push(line(r));
+    const summary = (ms: number[]) => ({ p50: percentile(ms, 50), p99: percentile(ms, 99), max: ms[ms.length - 1] });
+    return {
+      events, insertSeconds, sealSeconds, sealRate: events / sealSeconds, inclusionMs: summary(inclusion), consistencyMs: summary(consistency),
+      exportSeconds, exportBytes, verifySeconds, sha256Seconds: baseline, selectOneMs: rtt, treeNodeBytes: Number(bytes), table,
+    };
   } finally {
     await app?.close();
     await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
@@ -205,7 +239,15 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err) => {
-  process.stderr.write(`bench:audit failed: ${err instanceof Error ? (err.stack ?? err.message) : err}\n`);
-  process.exitCode = 1;
-});
+async function main(): Promise<void> {
+  const r = await runAuditBench({ events: Number(process.env.BENCH_AUDIT_EVENTS ?? 1_000_000) });
+  log('');
+  for (const line of r.table) log(line);
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    process.stderr.write(`bench:audit failed: ${err instanceof Error ? (err.stack ?? err.message) : err}\n`);
+    process.exitCode = 1;
+  });
+}

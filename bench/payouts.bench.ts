@@ -167,11 +167,31 @@ async function context(config: AppConfig, url: string) {
   );
 }
 
-async function main(): Promise<void> {
-  const claims = Number(process.env.BENCH_PAYOUT_CLAIMS ?? 100_000);
-  const retailers = Number(process.env.BENCH_PAYOUT_RETAILERS ?? 500);
+/** What one payout benchmark measured, in seconds. */
+export interface PayoutsBenchResult {
+  claims: number;
+  retailers: number;
+  /** the baseline of the same run: a bare UPDATE of the claim rows (rolled back) */
+  bareUpdateSeconds: number;
+  claimIndexes: number;
+  bank: { createSeconds: number; fileSeconds: number; totalSeconds: number; importSeconds: number; payouts: number; balanced: boolean; reconciled: boolean };
+  stripe: { createSeconds: number; sendSeconds: number; totalSeconds: number; transfers: number; balanced: boolean };
+  /** the table `npm run bench:payouts` prints */
+  table: string[];
+}
+
+/**
+ * The payout benchmark over `claims` approved claims across `retailers` retailers, on a fresh database of the server
+ * at `serverUrl` (default: DATABASE_URL's, or the embedded one), dropped afterwards. `log` gets the progress lines.
+ */
+export async function runPayoutsBench(opts: { claims: number; retailers: number; serverUrl?: string; log?: (line: string) => void }): Promise<PayoutsBenchResult> {
+  const { claims, retailers } = opts;
+  if (!Number.isSafeInteger(claims) || claims < 1 || !Number.isSafeInteger(retailers) || retailers < 1) {
+    throw new Error('BENCH_PAYOUT_CLAIMS and BENCH_PAYOUT_RETAILERS must be positive integers');
+  }
+  const log = opts.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const base = loadConfig({ ...process.env, LOG_LEVEL: 'silent' });
-  const server = await resolveDatabase(base);
+  const server = opts.serverUrl ? { url: opts.serverUrl, stop: async () => undefined } : await resolveDatabase(base);
   const name = `hx_bench_${randomBytes(4).toString('hex')}`;
   const admin = new Client({ connectionString: server.url });
   await admin.connect();
@@ -180,6 +200,11 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'huanxin-bench-payouts-'));
   const stripe = await fakeStripe();
   const rows: [string, string, string][] = [];
+  const out: Omit<PayoutsBenchResult, 'table'> = {
+    claims, retailers, bareUpdateSeconds: NaN, claimIndexes: 0,
+    bank: { createSeconds: NaN, fileSeconds: NaN, totalSeconds: NaN, importSeconds: NaN, payouts: 0, balanced: false, reconciled: false },
+    stripe: { createSeconds: NaN, sendSeconds: NaN, totalSeconds: NaN, transfers: 0, balanced: false },
+  };
   try {
     await runMigrations({ url });
 
@@ -205,6 +230,8 @@ async function main(): Promise<void> {
         await ds.query(`VACUUM ANALYZE claims`);
         const [{ n: indexes }] = await ds.query(`SELECT count(*)::int AS n FROM pg_indexes WHERE tablename = 'claims'`);
         rows.push([`baseline: a bare UPDATE of the ${fmt(claims)} claim rows (${indexes} indexes on claims)`, `${fmt(floor, 2)} s`, '']);
+        out.bareUpdateSeconds = floor;
+        out.claimIndexes = indexes;
 
         t0 = process.hrtime.bigint();
         const run = await app.get(PayoutRunsService).create(ADMIN, 'bench-bank');
@@ -222,6 +249,7 @@ async function main(): Promise<void> {
         rows.push(['bank-file run: write (claims → in_payout, payouts, audit)', `${fmt(tCreate, 2)} s`, '']);
         rows.push(['bank-file run: pain.001 written, checked, payouts sent', `${fmt(tFile, 2)} s`, '']);
         rows.push(['bank-file run total', `${fmt(total, 2)} s`, '≤ 10 s']);
+        Object.assign(out.bank, { createSeconds: tCreate, fileSeconds: tFile, totalSeconds: total, payouts: run.payoutCount });
 
         const report = [
           '<?xml version="1.0" encoding="UTF-8"?>',
@@ -235,12 +263,15 @@ async function main(): Promise<void> {
         const tImport = seconds(t0);
         if (imported.paid !== run.payoutCount) throw new Error(`imported ${imported.paid} of ${run.payoutCount}`);
         rows.push(['bank statement import: all payouts paid (claims, ledger per city)', `${fmt(tImport, 2)} s`, '']);
+        out.bank.importSeconds = tImport;
         t0 = process.hrtime.bigint();
         const inv = await app.get(LedgerService).checkInvariants(programId);
         rows.push(['ledger invariants after the run', `${inv.balanced ? 'balanced' : `${inv.problems.length} problems`} (${fmt(seconds(t0), 2)} s)`, 'balanced']);
+        out.bank.balanced = inv.balanced;
         t0 = process.hrtime.bigint();
         const rec = await app.get(ReconciliationService).reconcile(ADMIN, run.id);
         rows.push(['reconciliation (ledger vs imported bank records)', `${rec.balanced ? 'balanced' : `${rec.mismatches.length} mismatches`} (${fmt(seconds(t0), 2)} s)`, 'balanced']);
+        out.bank.reconciled = rec.balanced;
       } finally {
         await app.close();
       }
@@ -255,7 +286,9 @@ async function main(): Promise<void> {
       const app = await context(config, url);
       try {
         const ds = app.get(DataSource);
+        const t00 = process.hrtime.bigint();
         const programId = await seed(ds, app.get(LedgerService), app.get(TransactionService), 'bench-stripe', claims, retailers, config.dataEncryptionKey);
+        log(`  seeded again for the Stripe run in ${fmt(seconds(t00), 1)} s (set-up, not a target)`);
         await ds.query(`UPDATE retailers SET stripe_account_id = 'acct_' || replace(id::text, '-', '')`);
         let t0 = process.hrtime.bigint();
         const run = await app.get(PayoutRunsService).create(ADMIN, 'bench-stripe');
@@ -270,19 +303,19 @@ async function main(): Promise<void> {
         rows.push(['stripe run: write', `${fmt(tCreate, 2)} s`, '']);
         rows.push([`stripe run: ${fmt(paid)} transfers, each payout settled (claims paid, ledger)`, `${fmt(tSend, 2)} s`, '']);
         rows.push(['stripe run total', `${fmt(total, 2)} s`, '≤ 10 s']);
+        Object.assign(out.stripe, { createSeconds: tCreate, sendSeconds: tSend, totalSeconds: total, transfers: stripe.transfers() });
         t0 = process.hrtime.bigint();
         const inv = await app.get(LedgerService).checkInvariants(programId);
         rows.push(['ledger invariants after the Stripe run', `${inv.balanced ? 'balanced' : `${inv.problems.length} problems`} (${fmt(seconds(t0), 2)} s)`, 'balanced']);
+        out.stripe.balanced = inv.balanced;
       } finally {
         await app.close();
       }
     }
 
-    log('');
     const width = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c].length), ['step', 'measured', 'target'][c].length));
     const line = (r: string[]) => r.map((cell, c) => cell.padEnd(width[c])).join('  ');
-    log(line(['step', 'measured', 'target']));
-    for (const r of rows) log(line(r));
+    return { ...out, table: [line(['step', 'measured', 'target']), ...rows.map(line)] };
   } finally {
     stripe.server.close();
     await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
@@ -292,8 +325,16 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err) => {
-  process.stderr.write(`bench:payouts failed: ${err instanceof Error ? (err.stack ?? err.message) : err}\n`);
-  // exit now: a failed benchmark must fail `npm run bench` (exitCode alone was lost to the embedded server's exit handling)
-  process.exit(1);
-});
+async function main(): Promise<void> {
+  const r = await runPayoutsBench({ claims: Number(process.env.BENCH_PAYOUT_CLAIMS ?? 100_000), retailers: Number(process.env.BENCH_PAYOUT_RETAILERS ?? 500) });
+  log('');
+  for (const line of r.table) log(line);
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    process.stderr.write(`bench:payouts failed: ${err instanceof Error ? (err.stack ?? err.message) : err}\n`);
+    // exit now: a failed benchmark must fail `npm run bench` (exitCode alone was lost to the embedded server's exit handling)
+    process.exit(1);
+  });
+}

@@ -15,7 +15,8 @@ import { testEnv } from './app';
 const ROOT = resolve(__dirname, '../..');
 /** What `npm run start:api` runs: tsc keeps the repository's layout under dist/ (rootDir is the repo). */
 export const API_ENTRY = join(ROOT, 'dist/apps/api/src/main.js');
-const SOURCE_DIRS = ['apps', 'libs', 'migrations'];
+// bench/ and scripts/ too: the tiny benchmark (test/bench.e2e-spec.ts) runs dist/bench and dist/scripts
+const SOURCE_DIRS = ['apps', 'libs', 'migrations', 'bench', 'scripts'];
 const BUILD_TIMEOUT_MS = 150_000;
 
 function newestSourceMtime(dir: string): number {
