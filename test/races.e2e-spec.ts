@@ -112,6 +112,40 @@ describe('races between two API processes on one database (e2e)', () => {
     await expectLedgerBalanced(pid);
   });
 
+  it('one household sends one Idempotency-Key for a voucher 10 times at once: one voucher, ten identical answers; a refusal keeps no key', async () => {
+    // the voucher route keeps no claim row before its work (IdempotentInTransaction({ claimFirst: false })): the
+    // duplicates run, one commits its voucher with the answer under the key, the others find the household's
+    // open voucher (or the key) taken and replay the stored answer
+    const s = await Scenario.create(t, { cities: ['hangzhou'], dailyVouchers: 5, budgetFen: 100_000_000 });
+    const pid = await programId(s);
+    const [h, late] = await households(2, 'hangzhou');
+    const key = `hh-${uniq()}`;
+
+    const responses = await Promise.all(Array.from({ length: 10 }, (_, i) =>
+      via(i).post('/v1/household/vouchers').set(h.auth).set('Idempotency-Key', key).send({ programCode: s.programCode })));
+
+    expect(tally(responses)).toEqual({ '201': 10 });
+    for (const r of responses) expect(r.body).toEqual(responses[0].body);
+    expect(responses.filter((r) => r.headers['idempotent-replayed'] === 'true')).toHaveLength(9);
+    expect(await t.db.query(`SELECT code FROM vouchers WHERE program_id = $1`, [pid])).toEqual([{ code: responses[0].body.code }]);
+    expect(await t.db.query(`SELECT reference FROM ledger_transactions WHERE program_id = $1 AND kind = 'reserve'`, [pid])).toEqual([{ reference: responses[0].body.code }]);
+    expect(await t.db.query(`SELECT state, response_status FROM idempotency_keys WHERE key = $1`, [key])).toEqual([{ state: 'completed', response_status: 201 }]);
+    expect(await t.db.query(`SELECT issued FROM quota_days WHERE program_id = $1`, [pid])).toEqual([{ issued: 1 }]);
+    // the same key with another body is another request: 422, nothing issued
+    const other = await via(0).post('/v1/household/vouchers').set(h.auth).set('Idempotency-Key', key).send({ programCode: `${s.programCode}x` });
+    expect(other.status).toBe(422);
+    expect(other.body.code).toBe('idempotency_key_reused');
+    // a refusal writes nothing under its key
+    const refusedKey = `hh-${uniq()}`;
+    const again = await via(1).post('/v1/household/vouchers').set(h.auth).set('Idempotency-Key', refusedKey).send({ programCode: s.programCode });
+    expect(again.status).toBe(409);
+    expect(again.body.code).toBe('voucher_already_open');
+    expect(await t.db.query(`SELECT 1 FROM idempotency_keys WHERE key = $1`, [refusedKey])).toEqual([]);
+    // and the key is free for the retry that succeeds later (another household here, same key text: keys are per caller)
+    await via(1).post('/v1/household/vouchers').set(late.auth).set('Idempotency-Key', refusedKey).send({ programCode: s.programCode }).expect(201);
+    await expectLedgerBalanced(pid);
+  });
+
   it('a budget that covers N caps gives exactly N vouchers to 3N concurrent requests, however large the quota', async () => {
     const N = 20;
     const s = await Scenario.create(t, { cities: ['ningbo'], dailyVouchers: 3 * N, budgetFen: N * CAP });

@@ -68,6 +68,30 @@ export class IdempotencyRepository {
     );
   }
 
+  /**
+   * The answer under a key nobody holds (or whose life is over), in `tx` — the work's own transaction — for
+   * `IdempotentInTransaction({ claimFirst: false })`. False when the key is taken: by a concurrent duplicate,
+   * whose transaction this insert waited for (the primary key), or by anything not past its life.
+   */
+  async insertCompleted(tx: Tx, scope: string, key: string, hash: string, status: number, body: unknown, ttlHours: number): Promise<boolean> {
+    const rows = await queryPrepared(tx,
+      `INSERT INTO idempotency_keys (scope, key, request_hash, state, response_status, response_body, locked_until, expires_at)
+       VALUES ($1, $2, $3, 'completed', $4, $5, now(), now() + ($6 || ' hours')::interval)
+       ON CONFLICT (scope, key) DO UPDATE
+          SET request_hash = EXCLUDED.request_hash, state = 'completed', response_status = EXCLUDED.response_status,
+              response_body = EXCLUDED.response_body, locked_until = EXCLUDED.locked_until, expires_at = EXCLUDED.expires_at, created_at = now()
+        WHERE idempotency_keys.expires_at < now()
+       RETURNING 1`,
+      [scope, key, hash, status, JSON.stringify(body ?? null), String(ttlHours)],
+    );
+    return rows.length > 0;
+  }
+
+  /** The pool, for answers of work that committed without a transaction of its own. */
+  get pool(): Tx {
+    return this.db.manager;
+  }
+
   async release(scope: string, key: string): Promise<void> {
     await this.db.manager.query(`DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND state = 'in_progress'`, [scope, key]);
   }

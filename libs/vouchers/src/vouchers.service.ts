@@ -114,10 +114,13 @@ export class VouchersService {
     // live claims, its open voucher, the quota. Each is a snapshot that a transaction could only confirm: a sold-out
     // day stays sold out, and a claim needs an open voucher of the household, so none can appear in between
     // unless the household's open voucher does (which the transaction's lock and the unique index then catch).
-    if ((await this.liveClaims.countForHousehold(this.db.manager, program.id, actor.id)) >= program.perHouseholdLimit) {
+    const [liveClaims, seen] = await Promise.all([
+      this.liveClaims.countForHousehold(this.db.manager, program.id, actor.id),
+      this.repo.openAndSoldOut(program.id, actor.id, city, day),
+    ]);
+    if (liveClaims >= program.perHouseholdLimit) {
       throw new DomainError('household_limit_reached', 'This household has used its vouchers for the programme');
     }
-    const seen = await this.repo.openAndSoldOut(program.id, actor.id, city, day);
     if (seen.open && seen.open.expiresAt > now) throw new DomainError('voucher_already_open', `Voucher ${seen.open.code} is still open`);
     if (!quota || !release) throw new DomainError('quota_exhausted', `No vouchers are released in ${city}`);
     if (now < release) throw new DomainError('quota_exhausted', `Today's vouchers are released at ${toShanghaiIso(release)}`);

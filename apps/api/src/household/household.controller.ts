@@ -19,7 +19,9 @@ export class HouseholdController {
   constructor(private readonly vouchers: VouchersService, private readonly claims: ClaimsService) {}
 
   @Post('vouchers')
-  @IdempotentInTransaction()
+  // no claim row first: a household's second open voucher is refused by a unique index anyway, and most of a
+  // rush is refused — it then writes nothing at all (IdempotencyMode.claimFirst)
+  @IdempotentInTransaction({ claimFirst: false, duplicateCodes: ['voucher_already_open'] })
   @RateLimit('voucher')
   @ApiOperation({ summary: "Take a voucher from today's quota of the household's city" })
   @ApiCreatedResponse({ type: VoucherDto })
