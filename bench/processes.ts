@@ -89,7 +89,10 @@ export async function startService(opts: {
 }): Promise<Service> {
   if (!existsSync(opts.entry)) throw new Error(`${opts.entry} is missing: run npm run build first`);
   const fd = openSync(opts.logFile, 'a');
-  const child = spawn(process.execPath, [opts.entry], {
+  // BENCH_NODE_ARGS: Node flags for the processes under test only (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"),
+  // since NODE_OPTIONS refuses --cpu-prof
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, opts.entry], {
     cwd: ROOT,
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', fd, fd],
