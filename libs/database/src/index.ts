@@ -1,5 +1,6 @@
 export * from './data-source';
 export * from './database.module';
+export * from './distribution';
 export * from './embedded';
 export * from './pg-errors';
 export * from './prepared';
