@@ -19,6 +19,8 @@ import { MetricsController, MetricsMiddleware } from './http/metrics';
 import { ProblemDrift } from './http/problem-drift';
 import { ProblemFilter } from './http/problem.filter';
 import { RateLimitGuard } from './http/rate-limit';
+import { RedisConnections } from './shared-state/redis-connections';
+import { RevocationRelay } from './shared-state/revocation-relay';
 import { DOMAIN_MODULES, ROLE_CONTROLLERS } from './modules';
 
 export interface AppOptions {
@@ -81,6 +83,9 @@ export class AppModule implements NestModule {
       controllers: CONTROLLERS,
       providers: [
         ProblemDrift,
+        // REDIS_URL: what the API processes share (rate limits, ended sign-ins); nothing without it
+        RedisConnections,
+        RevocationRelay,
         { provide: HTTP_LOGGING, useValue: logging },
         { provide: APP_FILTER, useClass: ProblemFilter },
         // order matters: rate limits first, then authentication, so floods never reach argon2

@@ -6,6 +6,8 @@ import { AuthService } from '@huanxin/auth';
 import { loadConfig } from '@huanxin/config';
 import { resolveDatabase, runMigrations } from '@huanxin/database';
 import { createApp } from './create-app';
+import { ApiCluster } from './process/api-cluster';
+import { onStopSignal, stopGracefully } from './process/graceful-stop';
 import { DemoCredentials, DEMO_PROGRAM, seedDemo } from './seed/demo-seed';
 
 /**
@@ -30,11 +32,39 @@ async function main(): Promise<void> {
     config = { ...config, bootstrapAdminEmail: admin.email, bootstrapAdminPassword: admin.password };
   }
 
-  const app = await createApp({ config, databaseUrl: db.url });
-  await app.get(AuthService).bootstrapAdmin();
-  await app.listen(config.port, config.host);
+  // API_PROCESSES > 1: this process is the cluster's primary (migrations above and the demo seed below run here,
+  // once); each API process is main.js as a cluster worker, which makes the bootstrap admin under an advisory lock
+  let stopApi: () => Promise<void>;
+  if (config.apiProcesses > 1) {
+    const api = new ApiCluster({
+      processes: config.apiProcesses,
+      graceMs: config.shutdownGraceMs,
+      exec: join(__dirname, 'main.js'),
+      env: {
+        DATABASE_URL: db.url,
+        MIGRATE_ON_START: 'false',
+        ...(config.bootstrapAdminEmail && config.bootstrapAdminPassword
+          ? { BOOTSTRAP_ADMIN_EMAIL: config.bootstrapAdminEmail, BOOTSTRAP_ADMIN_PASSWORD: config.bootstrapAdminPassword }
+          : {}),
+      },
+      log: (msg) => step(msg),
+    });
+    stopApi = () => api.stop();
+    try {
+      await api.start();
+    } catch (err) {
+      await api.stop();
+      await db.stop();
+      throw err;
+    }
+  } else {
+    const app = await createApp({ config, databaseUrl: db.url });
+    await app.get(AuthService).bootstrapAdmin();
+    await app.listen(config.port, config.host);
+    stopApi = () => stopGracefully(app, config.shutdownGraceMs, step);
+  }
   const base = config.publicUrl;
-  step(`API listening on ${base}`);
+  step(`API listening on ${base}${config.apiProcesses > 1 ? ` (${config.apiProcesses} processes)` : ''}`);
 
   const worker = fork(join(__dirname, '../../worker/src/main.js'), [], {
     env: { ...process.env, DATABASE_URL: db.url, MIGRATE_ON_START: 'false' },
@@ -48,15 +78,12 @@ async function main(): Promise<void> {
   }
   printWelcome(base, creds);
 
-  const stop = async () => {
+  onStopSignal(async () => {
     step('shutting down …');
     worker.kill('SIGTERM');
-    await app.close();
+    await stopApi();
     await db.stop();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
+  }, step);
 }
 
 function printWelcome(base: string, c: DemoCredentials | undefined): void {

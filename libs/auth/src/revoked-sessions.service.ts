@@ -8,7 +8,8 @@ import { TransactionService } from '@huanxin/database';
  * they expire. A sign-in is a refresh-token family (the `fam` claim of its access tokens); logout and
  * refresh-token reuse revoke the family in `refresh_tokens`. Each process polls the families revoked
  * since its last look (TOKEN_REVOCATION_POLL_MS, one indexed query) and keeps them for one access-token
- * lifetime, after which the tokens are dead anyway. The process that revoked knows at once.
+ * lifetime, after which the tokens are dead anyway. The process that revoked knows at once, and with REDIS_URL
+ * every other process too (the API's RevocationRelay publishes it); the poll stays, for what a Redis outage loses.
  */
 @Injectable()
 export class RevokedSessionsService implements OnModuleInit, OnModuleDestroy {
@@ -18,6 +19,7 @@ export class RevokedSessionsService implements OnModuleInit, OnModuleDestroy {
   private since: Date | undefined;
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
+  private readonly listeners: ((familyId: string) => void)[] = [];
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -50,9 +52,20 @@ export class RevokedSessionsService implements OnModuleInit, OnModuleDestroy {
     return true;
   }
 
-  /** Called by this process right after it committed a revocation. */
+  /** Called by this process right after it committed a revocation; told to the listeners (the other processes). */
   markRevoked(familyId: string): void {
+    this.remember(familyId);
+    for (const listener of this.listeners) listener(familyId);
+  }
+
+  /** A revocation another process committed and announced (REDIS_URL): known at once, not at the next poll. */
+  remember(familyId: string): void {
     this.revoked.set(familyId, Date.now() + this.lifetimeMs());
+  }
+
+  /** Told of every revocation this process commits (the API's relay publishes them to the other processes). */
+  onRevoked(listener: (familyId: string) => void): void {
+    this.listeners.push(listener);
   }
 
   private lifetimeMs(): number {

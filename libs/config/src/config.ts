@@ -54,6 +54,15 @@ export interface AppConfig {
   idempotencyWaitMs: number;
   /** How long an in-flight key blocks its duplicates before another process may take it over (owner died). */
   idempotencyLockMs: number;
+  /** API processes `npm start` / `start:api` run on the one port (Node's cluster module); 1: no cluster, one process. */
+  apiProcesses: number;
+  /** On SIGTERM/SIGINT: how long in-flight requests may take to finish before their connections are closed. */
+  shutdownGraceMs: number;
+  /** Redis shared by the API processes (rate limits, ended sign-ins); undefined: each process on its own. */
+  redisUrl: string | undefined;
+  redisConnectTimeoutMs: number;
+  /** A rate-limit count waits at most this for Redis, then the process counts in memory (fail open). */
+  redisCommandTimeoutMs: number;
   /** How often each API process learns of sign-ins ended (logout, refresh-token reuse): their access tokens stop. */
   tokenRevocationPollMs: number;
   /** AES-256-GCM key (32 bytes, base64/base64url/hex) for personal data kept at rest: bank account numbers, phones. */
@@ -123,6 +132,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
     idempotencyWaitMs: e.IDEMPOTENCY_WAIT_MS,
     idempotencyLockMs: e.IDEMPOTENCY_LOCK_MS,
     tokenRevocationPollMs: e.TOKEN_REVOCATION_POLL_MS,
+    apiProcesses: e.API_PROCESSES,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    redisUrl: e.REDIS_URL,
+    redisConnectTimeoutMs: e.REDIS_CONNECT_TIMEOUT_MS,
+    redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
     tradeInDebugDelayMs: e.TRADE_IN_DEBUG_DELAY_MS,
     argon2MemoryKib: e.ARGON2_MEMORY_KIB,
     argon2TimeCost: e.ARGON2_TIME_COST,

@@ -1,7 +1,8 @@
 import { Controller, Get, Header, Injectable, NestMiddleware } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import cluster from 'node:cluster';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { Public } from '@huanxin/auth';
 
 export const registry = new Registry();
@@ -21,6 +22,18 @@ export const httpErrors = new Counter({
   labelNames: ['status'] as const,
   registers: [registry],
 });
+
+/**
+ * Which API process answered this scrape (1, labelled with its pid and cluster worker id; 0 outside a cluster): with
+ * API_PROCESSES > 1 each scrape of the shared port reaches one of them, and every series here is that one's.
+ */
+export const processInfo = new Gauge({
+  name: 'huanxin_api_process_info',
+  help: 'The API process that answered: pid and cluster worker id (0: not a cluster worker)',
+  labelNames: ['pid', 'worker'] as const,
+  registers: [registry],
+});
+processInfo.set({ pid: String(process.pid), worker: String(cluster.worker?.id ?? 0) }, 1);
 
 export function enableDefaultMetrics(): void {
   if (!defaultsCollected) collectDefaultMetrics({ register: registry });

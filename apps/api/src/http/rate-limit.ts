@@ -1,7 +1,26 @@
-import { CanActivate, ExecutionContext, Inject, Injectable, OnModuleDestroy, SetMetadata } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Inject, Injectable, Logger, OnModuleDestroy, SetMetadata } from '@nestjs/common';
 import { normalizeIp, ThrottlerException } from '@nestjs/throttler';
+import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import type { Request, Response } from 'express';
+import { Counter } from 'prom-client';
 import { APP_CONFIG, AppConfig } from '@huanxin/config';
+import { safeError } from '@huanxin/core';
+import { RedisConnections } from '../shared-state/redis-connections';
+import { SharedRateLimiter } from '../shared-state/shared-rate-limiter';
+import { registry } from './metrics';
+
+const fallbackCounts = new Counter({
+  name: 'huanxin_rate_limit_local_fallback_total',
+  help: 'Requests this process counted in its own memory because REDIS_URL is set but Redis could not answer',
+  registers: [registry],
+});
+const redisOutages = new Counter({
+  name: 'huanxin_rate_limit_redis_outages_total',
+  help: 'Times this process lost Redis for rate limits (one per outage, however long)',
+  registers: [registry],
+});
+/** Keys of the shared counts in Redis, apart from anything else kept there. */
+const SHARED_KEY_PREFIX = 'huanxin:rl:';
 
 export type RateLimitBucket = 'login' | 'register' | 'voucher';
 const RATE_LIMIT = 'huanxin:rate-limit';
@@ -90,6 +109,10 @@ export class RateLimitStore {
  * 429 rate_limited; `X-RateLimit-Limit/-Remaining/-Reset`, `Retry-After` when refused, suffixed with the
  * bucket's name for the named buckets), at a fraction of its per-request cost: the route's plan is looked
  * up once, keys are plain strings (no hashing), and the store allocates nothing per request.
+ *
+ * Without REDIS_URL each process counts alone (N processes or replicas allow N times a limit). With it, every
+ * process counts in Redis through @nest-lab/throttler-storage-redis (SharedRateLimiter), and falls back to its own
+ * memory while Redis cannot answer (fail open: the API keeps answering; logged once an outage, counted on /metrics).
  */
 @Injectable()
 export class RateLimitGuard implements CanActivate, OnModuleDestroy {
@@ -99,8 +122,22 @@ export class RateLimitGuard implements CanActivate, OnModuleDestroy {
   private readonly windowMs: number;
   private readonly limits: Record<'default' | RateLimitBucket, number>;
   private readonly timer: NodeJS.Timeout;
+  private readonly logger = new Logger('RateLimit');
+  /** counts shared through Redis, when REDIS_URL is set */
+  readonly shared: SharedRateLimiter | undefined;
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+  constructor(@Inject(APP_CONFIG) config: AppConfig, redis: RedisConnections) {
+    const client = redis.client;
+    if (client) {
+      this.shared = new SharedRateLimiter(new ThrottlerStorageRedisService(client), this.store, () => client.status === 'ready', {
+        down: (err) => {
+          redisOutages.inc();
+          this.logger.warn({ err: safeError(err) }, 'Redis cannot be reached: rate limits are counted per process (fail open) until it answers');
+        },
+        up: () => this.logger.warn('Redis answers again: rate limits are shared again'),
+        fallback: () => fallbackCounts.inc(),
+      });
+    }
     this.windowMs = config.rateLimitWindowMs;
     this.limits = {
       default: config.rateLimitDefault,
@@ -116,13 +153,20 @@ export class RateLimitGuard implements CanActivate, OnModuleDestroy {
     clearInterval(this.timer);
   }
 
-  canActivate(ctx: ExecutionContext): boolean {
+  canActivate(ctx: ExecutionContext): boolean | Promise<boolean> {
     const plan = this.plans.get(ctx.getClass())?.get(ctx.getHandler()) ?? this.plan(ctx);
     const http = ctx.switchToHttp();
     const req = http.getRequest<Request>();
     const res = http.getResponse<Response>();
     const ip = req.ip ?? '';
-    const decision = this.store.hit(plan.keyPrefix + (ip.includes(':') ? normalizeIp(ip) : ip), plan.limit, this.windowMs, Date.now());
+    const key = plan.keyPrefix + (ip.includes(':') ? normalizeIp(ip) : ip);
+    if (this.shared) {
+      return this.shared.hit(SHARED_KEY_PREFIX + key, plan.name, plan.limit, this.windowMs, Date.now()).then((d) => this.answer(plan, res, d));
+    }
+    return this.answer(plan, res, this.store.hit(key, plan.limit, this.windowMs, Date.now()));
+  }
+
+  private answer(plan: RoutePlan, res: Response, decision: RateDecision): boolean {
     if (!decision.allowed) {
       res.setHeader(plan.headers.retryAfter, String(decision.retryAfterSeconds));
       throw new ThrottlerException();

@@ -36,7 +36,8 @@ export function baseLoggerOptions(level: string, service: string): LoggerOptions
   return {
     level,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-    base: { service },
+    // the pid says which process wrote a line when several API processes share a port (API_PROCESSES)
+    base: { service, pid: process.pid },
     serializers: { err: safeError, error: safeError },
     formatters: { log: safeLogFields },
     hooks: { logMethod: safeLogMethod },
