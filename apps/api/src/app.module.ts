@@ -17,6 +17,7 @@ import { httpLogging } from './http/logging';
 import { BodyMiddleware } from './http/body.middleware';
 import { MetricsController, MetricsMiddleware } from './http/metrics';
 import { ProblemDrift } from './http/problem-drift';
+import './http/read-replica-metrics';
 import { ProblemFilter } from './http/problem.filter';
 import { RateLimitGuard } from './http/rate-limit';
 import { RedisConnections } from './shared-state/redis-connections';
@@ -73,7 +74,16 @@ export class AppModule implements NestModule {
           statementTimeoutMs: config.dbStatementTimeoutMs,
           connectTimeoutMs: config.dbConnectTimeoutMs,
           applicationName: 'huanxin-api',
-        }),
+        }, config.databaseReadUrl ? {
+          // DATABASE_READ_URL: reports, the export and two public reads (libs/database/src/read-database.ts)
+          url: config.databaseReadUrl,
+          poolSize: config.databaseReadPoolSize,
+          connectTimeoutMs: config.databaseReadConnectTimeoutMs,
+          maxLagMs: config.databaseReadMaxLagMs,
+          checkIntervalMs: config.databaseReadCheckIntervalMs,
+          statementTimeoutMs: config.dbStatementTimeoutMs,
+          applicationName: 'huanxin-api-read',
+        } : undefined),
         TerminusModule,
         AuditLogModule,
         AuthModule,

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@huanxin/audit-log';
 import { Actor, Clock, DomainError, isUuid, Page, pageSize, requireAccess } from '@huanxin/core';
-import { TransactionService } from '@huanxin/database';
+import { ReadDatabase, TransactionService } from '@huanxin/database';
 import { LedgerService } from '@huanxin/ledger';
 import { ClaimView, decodeClaimCursor, encodeClaimCursor, toClaimView } from './claim-view';
 import { Claim, ClaimsRepository, ClaimStatus } from './claims.repository';
@@ -11,6 +11,7 @@ import { normaliseIdentifier } from './trade-in.service';
 export class ClaimsService {
   constructor(
     private readonly db: TransactionService,
+    private readonly read: ReadDatabase,
     private readonly claims: ClaimsRepository,
     private readonly ledger: LedgerService,
     private readonly audit: AuditService,
@@ -75,8 +76,14 @@ export class ClaimsService {
     return this.get(actor, id);
   }
 
+  /**
+   * The public check, read from the read replica (ReadDatabase: a claim submitted within DATABASE_READ_MAX_LAG_MS
+   * may not show yet; the primary when there is none, or it is behind or down). The trade-in's own serial rule reads
+   * the primary, in its transaction (ClaimsRepository.saleFacts).
+   */
   async serialSubsidised(serial: string): Promise<{ subsidised: boolean }> {
-    return { subsidised: await this.claims.liveSerialExists(this.db.manager, normaliseIdentifier(serial)) };
+    const normalised = normaliseIdentifier(serial);
+    return { subsidised: await this.read.run((m) => this.claims.liveSerialExists(m, normalised)) };
   }
 
   private scope(actor: Actor): { retailerId?: string; householdId?: string } {

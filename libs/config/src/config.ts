@@ -26,8 +26,19 @@ export interface AppConfig {
   /** Worker: how often money left in ledger slots with no quota left today goes back to the city's main accounts. */
   voucherSlotSweepIntervalMs: number;
   dbStatementTimeoutMs: number;
+  /** One CSV export's own statement_timeout: an export may rightly run longer than any other statement. */
+  exportTimeoutMs: number;
   /** How long a request waits for a database connection before it is answered 503 (no hang in an outage). */
   dbConnectTimeoutMs: number;
+  /** A streaming read replica (DATABASE_READ_URL) for reports and public reads; undefined: the primary serves all. */
+  databaseReadUrl: string | undefined;
+  databaseReadPoolSize: number;
+  /** How long a connection to the replica may take before the replica counts as down. */
+  databaseReadConnectTimeoutMs: number;
+  /** How far behind the primary the replica may be before its reads go to the primary. */
+  databaseReadMaxLagMs: number;
+  /** How often each API process checks the replica (reachable, lag): never per request. */
+  databaseReadCheckIntervalMs: number;
   /** Retry-After (seconds) sent with 503 service_unavailable. */
   unavailableRetryAfterSeconds: number;
   migrateOnStart: boolean;
@@ -108,7 +119,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
     voucherSlots: e.VOUCHER_SLOTS,
     voucherSlotSweepIntervalMs: e.VOUCHER_SLOT_SWEEP_INTERVAL_MS,
     dbStatementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
+    exportTimeoutMs: e.EXPORT_TIMEOUT_MS,
     dbConnectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS,
+    databaseReadUrl: e.DATABASE_READ_URL,
+    databaseReadPoolSize: e.DATABASE_READ_POOL_SIZE,
+    databaseReadConnectTimeoutMs: e.DATABASE_READ_CONNECT_TIMEOUT_MS,
+    databaseReadMaxLagMs: e.DATABASE_READ_MAX_LAG_MS,
+    databaseReadCheckIntervalMs: e.DATABASE_READ_CHECK_INTERVAL_MS,
     unavailableRetryAfterSeconds: e.UNAVAILABLE_RETRY_AFTER_SECONDS,
     migrateOnStart: e.MIGRATE_ON_START,
     seedDemo: e.SEED_DEMO,

@@ -1,7 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { Readable } from 'node:stream';
+import type { Pool } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
+import { copyOut } from './copy-out';
 
 export type Tx = EntityManager;
 
@@ -42,5 +45,17 @@ export class TransactionService {
 
   get manager(): EntityManager {
     return this.dataSource.manager;
+  }
+
+  /**
+   * `COPY (…) TO STDOUT` streamed from a pooled connection of its own (copy-out.ts), under `timeoutMs` when given
+   * (set on that session for the statement), else the pool's `statement_timeout` (DB_STATEMENT_TIMEOUT_MS), which Node enforces too, a second later, for a reader that
+   * stopped reading. Outside any transaction: a COPY is one statement, one snapshot.
+   */
+  copyOut(sql: string, timeoutMs?: number): Promise<Readable> {
+    const pool = (this.dataSource.driver as unknown as { master: Pool }).master;
+    const extra = (this.dataSource.options as { extra?: { statement_timeout?: number } }).extra;
+    const timeout = timeoutMs ?? extra?.statement_timeout;
+    return copyOut(pool, sql, timeout ? timeout + 1000 : undefined, timeoutMs);
   }
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { TransactionService, Tx } from '@huanxin/database';
+import { ReadDatabase, TransactionService, Tx } from '@huanxin/database';
 import type { AccountKind } from './ledger.types';
 
 /** An account as `post` names it: city accounts have no retailer; `slot` (default 0, the main account) names a slot account. */
@@ -92,7 +92,7 @@ const TRANSACTION_SELECT = `
 
 @Injectable()
 export class LedgerRepository {
-  constructor(private readonly db: TransactionService) {}
+  constructor(private readonly db: TransactionService, private readonly read: ReadDatabase) {}
 
   /**
    * Locks the city's `granted` account, creating it if need be: the mutex every movement of a
@@ -273,7 +273,16 @@ export class LedgerRepository {
   }
 
   async totals(programId: string, city?: string): Promise<KindTotal[]> {
-    const rows: { city: string; kind: AccountKind; balance_fen: string }[] = await this.db.manager.query(
+    return this.totalsOn(this.db.manager, programId, city);
+  }
+
+  /** `totals` on the read replica (ReadDatabase: the primary when there is none, or it is behind or down): seconds old. */
+  async totalsOnReplica(programId: string, city?: string): Promise<KindTotal[]> {
+    return this.read.run((m) => this.totalsOn(m, programId, city));
+  }
+
+  private async totalsOn(on: Tx, programId: string, city?: string): Promise<KindTotal[]> {
+    const rows: { city: string; kind: AccountKind; balance_fen: string }[] = await on.query(
       `SELECT city, kind, sum(balance_fen)::text AS balance_fen
          FROM ledger_accounts
         WHERE program_id = $1 AND ($2::text IS NULL OR city = $2)
@@ -326,7 +335,16 @@ export class LedgerRepository {
    * available + reserved + payable + paid − receivable = granted).
    */
   async invariantProblems(programId: string | undefined, limit: number): Promise<string[]> {
-    const rows: { problem: string }[] = await this.db.manager.query(
+    return this.invariantProblemsOn(this.db.manager, programId, limit);
+  }
+
+  /** `invariantProblems` on the read replica (one snapshot of it; the primary when there is none, or it is behind or down). */
+  async invariantProblemsOnReplica(programId: string | undefined, limit: number): Promise<string[]> {
+    return this.read.run((m) => this.invariantProblemsOn(m, programId, limit));
+  }
+
+  private async invariantProblemsOn(on: Tx, programId: string | undefined, limit: number): Promise<string[]> {
+    const rows: { problem: string }[] = await on.query(
       `WITH tx AS (
          SELECT t.id, t.program_id, t.city, coalesce(sum(e.amount_fen), 0) AS total
            FROM ledger_transactions t

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Actor, DomainError, Fen, isCityCode, isUuid } from '@huanxin/core';
 import { isCheckViolation, Tx } from '@huanxin/database';
-import { AccountKey, Leg, LedgerRepository, LockedAccount, SlotAccount, TransactionRow } from './ledger.repository';
+import { AccountKey, KindTotal, Leg, LedgerRepository, LockedAccount, SlotAccount, TransactionRow } from './ledger.repository';
 import {
   AccountKind,
   AccountRef,
@@ -415,24 +415,23 @@ export class LedgerService {
    */
   async balances(programId: string, city?: string): Promise<CityBalances[]> {
     if (!isUuid(programId)) return city ? [emptyCity(city)] : [];
-    const byCity = new Map<string, CityBalances>();
-    for (const row of await this.repo.totals(programId, city)) {
-      const c = byCity.get(row.city) ?? emptyCity(row.city);
-      const v = fen(row.balanceFen);
-      switch (row.kind) {
-        case 'granted': c.grantedFen = -v || 0; break;
-        case 'available': c.availableFen = v; break;
-        case 'reserved': c.reservedFen = v; break;
-        case 'payable': c.payableFen = v; break;
-        case 'paid': c.paidFen = v; break;
-        case 'receivable': c.receivableFen = -v || 0; break;
-      }
-      byCity.set(row.city, c);
-    }
-    const out = [...byCity.values()];
-    for (const c of out) c.balanced = c.availableFen + c.reservedFen + c.payableFen + c.paidFen - c.receivableFen === c.grantedFen;
-    if (city && out.length === 0) out.push(emptyCity(city));
-    return out;
+    return cityBalances(await this.repo.totals(programId, city), city);
+  }
+
+  /**
+   * `balances` read from the read replica (DATABASE_READ_URL; the primary when there is none, or it is behind or
+   * down): for reports and public availability, which may be seconds old — never for a decision that moves money.
+   */
+  async balancesOnReplica(programId: string, city?: string): Promise<CityBalances[]> {
+    if (!isUuid(programId)) return city ? [emptyCity(city)] : [];
+    return cityBalances(await this.repo.totalsOnReplica(programId, city), city);
+  }
+
+  /** `checkInvariants` of one programme on the read replica (as `balancesOnReplica`): for the ledger report. */
+  async checkInvariantsOnReplica(programId: string): Promise<InvariantReport> {
+    if (!isUuid(programId)) throw new RangeError(`ledger: programId must be a UUID, got ${programId}`);
+    const problems = await this.repo.invariantProblemsOnReplica(programId, MAX_PROBLEMS);
+    return { balanced: problems.length === 0, problems };
   }
 
   /** Checks the whole ledger (or one programme's) with set-based SQL; see LedgerRepository.invariantProblems. */
@@ -622,6 +621,28 @@ export class SlotUnfunded extends Error {
 
 function slotNumber(slot: number): void {
   if (!Number.isSafeInteger(slot) || slot < 1 || slot > MAX_SLOTS) throw new RangeError(`ledger: a slot is an integer from 1 to ${MAX_SLOTS}, got ${String(slot)}`);
+}
+
+/** Each city's position from the sums per city and kind (the repository's `totals`). */
+function cityBalances(rows: KindTotal[], city?: string): CityBalances[] {
+  const byCity = new Map<string, CityBalances>();
+  for (const row of rows) {
+    const c = byCity.get(row.city) ?? emptyCity(row.city);
+    const v = fen(row.balanceFen);
+    switch (row.kind) {
+      case 'granted': c.grantedFen = -v || 0; break;
+      case 'available': c.availableFen = v; break;
+      case 'reserved': c.reservedFen = v; break;
+      case 'payable': c.payableFen = v; break;
+      case 'paid': c.paidFen = v; break;
+      case 'receivable': c.receivableFen = -v || 0; break;
+    }
+    byCity.set(row.city, c);
+  }
+  const out = [...byCity.values()];
+  for (const c of out) c.balanced = c.availableFen + c.reservedFen + c.payableFen + c.paidFen - c.receivableFen === c.grantedFen;
+  if (city && out.length === 0) out.push(emptyCity(city));
+  return out;
 }
 
 function emptyCity(city: string): CityBalances {

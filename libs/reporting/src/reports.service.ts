@@ -77,11 +77,14 @@ export class ReportsService {
     };
   }
 
-  /** Each city's position and whether the whole programme's ledger checks out (LedgerService.checkInvariants). */
+  /**
+   * Each city's position and whether the whole programme's ledger checks out (LedgerService.checkInvariants), read
+   * from the read replica like the summaries.
+   */
   async ledgerReport(actor: Actor, programCode: string): Promise<LedgerReport> {
     requireAccess(actor, 'claims.review');
     const programId = await this.program(programCode);
-    const [cities, invariants] = await Promise.all([this.ledger.balances(programId), this.ledger.checkInvariants(programId)]);
+    const [cities, invariants] = await Promise.all([this.ledger.balancesOnReplica(programId), this.ledger.checkInvariantsOnReplica(programId)]);
     return { programCode, balanced: invariants.balanced && cities.every((c) => c.balanced), cities, problems: invariants.problems };
   }
 

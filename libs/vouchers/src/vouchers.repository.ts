@@ -187,9 +187,12 @@ export class VouchersRepository {
     return rows.map((r) => ({ programId: r.program_id, city: r.city, slot: r.slot }));
   }
 
-  /** The programme's releases on `day` (YYYY-MM-DD, Asia/Shanghai), one per city that has taken a voucher that day. */
-  async quotaDays(programId: string, day: string): Promise<QuotaDay[]> {
-    return this.db.manager.query(`SELECT city, released, issued FROM quota_days WHERE program_id = $1 AND day = $2`, [programId, day]);
+  /**
+   * The programme's releases on `day` (YYYY-MM-DD, Asia/Shanghai), one per city that has taken a voucher that day.
+   * `on`: where to read — public availability passes the read replica's manager (ReadDatabase.run).
+   */
+  async quotaDays(on: Tx, programId: string, day: string): Promise<QuotaDay[]> {
+    return on.query(`SELECT city, released, issued FROM quota_days WHERE program_id = $1 AND day = $2`, [programId, day]);
   }
 
   async insert(tx: Tx, v: NewVoucher): Promise<void> {

@@ -7,7 +7,7 @@ import {
   Actor, addDays, Clock, DomainError, LIVE_CLAIMS, LiveClaims, newId, shanghaiDate, shanghaiInstant, SYSTEM_ACTOR, toShanghaiIso, requireAccess,
   ZHEJIANG_CITIES,
 } from '@huanxin/core';
-import { answerInTransaction, isUniqueViolation, TransactionService, Tx } from '@huanxin/database';
+import { answerInTransaction, isUniqueViolation, ReadDatabase, TransactionService, Tx } from '@huanxin/database';
 import { LedgerService, SlotUnfunded } from '@huanxin/ledger';
 import { selectVersion } from '@huanxin/policy';
 import { Program, ProgramsRepository, PublishedPolicyVersion, Quota } from '@huanxin/programs';
@@ -74,6 +74,7 @@ export class VouchersService {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly db: TransactionService,
+    private readonly read: ReadDatabase,
     private readonly repo: VouchersRepository,
     private readonly programs: ProgramsRepository,
     private readonly users: UsersRepository,
@@ -281,13 +282,21 @@ export class VouchersService {
     return expired;
   }
 
+  /**
+   * Public: each city's vouchers left today and whether its budget is open, read from the read replica (ReadDatabase:
+   * at most DATABASE_READ_MAX_LAG_MS old; the primary when there is none, or it is behind or down). A voucher request
+   * itself decides on the primary: this is only what the page shows.
+   */
   async availability(programCode: string): Promise<{ programCode: string; cities: CityAvailability[] }> {
-    const program = await this.program(programCode);
     const now = this.clock.now();
     const day = shanghaiDate(now);
-    const quotas = new Map((await this.programs.quotas(this.db.manager, program.id)).map((q) => [q.city, q]));
-    const released = new Map((await this.repo.quotaDays(program.id, day)).map((d) => [d.city, d]));
-    const balances = new Map((await this.ledger.balances(program.id)).map((b) => [b.city, b]));
+    const { program, quotaRows, dayRows } = await this.read.run(async (m) => {
+      const program = await this.programOn(m, programCode);
+      return { program, quotaRows: await this.programs.quotas(m, program.id), dayRows: await this.repo.quotaDays(m, program.id, day) };
+    });
+    const quotas = new Map(quotaRows.map((q) => [q.city, q]));
+    const released = new Map(dayRows.map((d) => [d.city, d]));
+    const balances = new Map((await this.ledger.balancesOnReplica(program.id)).map((b) => [b.city, b]));
     const cap = (selectVersion(program.versions, now) ?? program.versions[0])?.rules.capFen ?? 0;
     const running = now < program.endsAt;
     return {
@@ -299,10 +308,15 @@ export class VouchersService {
   }
 
   /** The programme by code with its policy versions, or 404 not_found. */
-  private async program(code: string): Promise<ProgramWithVersions> {
-    const program = await this.programs.findByCode(this.db.manager, code);
+  private program(code: string): Promise<ProgramWithVersions> {
+    return this.programOn(this.db.manager, code);
+  }
+
+  /** `program`, read where `on` says (the primary's pool, or the read replica for availability). */
+  private async programOn(on: Tx, code: string): Promise<ProgramWithVersions> {
+    const program = await this.programs.findByCode(on, code);
     if (!program) throw new DomainError('not_found', `No programme ${code}`);
-    return { ...program, versions: await this.programs.versions(this.db.manager, [program.id]) };
+    return { ...program, versions: await this.programs.versions(on, [program.id]) };
   }
 }
 

@@ -935,7 +935,7 @@ export interface paths {
         };
         /**
          * Claims as CSV, with the filters of the claim list, streamed
-         * @description UTF-8 with a byte order mark (for Excel), RFC 4180 quoting, CRLF line ends, a header row. Phone numbers are masked and ID numbers never appear. Free text that Excel would run as a formula is prefixed with '. The export ends at the last claim that matched when it started.
+         * @description UTF-8 with a byte order mark (for Excel), RFC 4180 quoting, CRLF line ends, a header row. Phone numbers are masked and ID numbers never appear. Free text that Excel would run as a formula is prefixed with '. The export ends at the last claim that matched when it started. A failure after the first bytes cuts the transfer off (no end of the chunked body): a download that did not end normally is incomplete.
          */
         get: operations["AuditorReportsController_claimsCsv"];
         put?: never;
