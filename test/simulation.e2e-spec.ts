@@ -20,7 +20,8 @@ const SEED = Number(process.env.SIM_SEED ?? 20300601);
 const OPS = Number(process.env.SIM_OPS ?? 10000);
 const CONCURRENCY = Number(process.env.SIM_CONCURRENCY ?? 12);
 
-jest.setTimeout(300_000);
+// about 2 minutes on a quiet two-core machine; several times that while other suites share it
+jest.setTimeout(600_000);
 
 describe('simulation: concurrent actors against the ledger model (e2e)', () => {
   let db: TestDatabase;
