@@ -10,7 +10,12 @@
  *   its control total and key, per-claim audit events), the pain.001 written and checked, the payouts
  *   sent; then the bank's pain.002 imported, settling every payout (claims → paid, ledger per city).
  * - Stripe: the same volume paid by one Connect transfer per retailer through the real SDK against a
- *   minimal local Stripe endpoint (no network), each payout its own locked transaction.
+ *   minimal local Stripe endpoint (no network, answering at once), batches of payouts locked, sent and recorded
+ *   in their own transactions by the processor's lanes (PAYOUT_STRIPE_LANES, _BATCH, _CONCURRENCY). The send
+ *   phase is split: the time with a transfer at the gateway (as the processor sees it), and the rest, recording.
+ *
+ * The baseline is a bare UPDATE of the same claim rows, rolled back; it reports how many of its row versions
+ * PostgreSQL kept heap-only (HOT: no index entry written), as a run's moves should (migration HeapOnlyClaimMoves).
  *
  * Target: a run over 100,000 claims across 500 retailers in ≤ 10 s on two cores.
  */
@@ -31,7 +36,7 @@ import { Actor, CoreModule, ZHEJIANG_CITIES } from '@huanxin/core';
 import { DatabaseModule, resolveDatabase, runMigrations, TransactionService } from '@huanxin/database';
 import { LedgerModule, LedgerService } from '@huanxin/ledger';
 import {
-  BankImportService, PayoutProcessor, PayoutRunsService, ReconciliationService, SettlementModule, validatePain001,
+  BankImportService, PayoutProcessor, PayoutRunsService, ReconciliationService, SettlementModule, StripeGateway, validatePain001,
 } from '@huanxin/settlement';
 
 const ADMIN: Actor = { kind: 'user', id: 'bench-admin', role: 'admin' };
@@ -67,6 +72,44 @@ async function fakeStripe(): Promise<{ server: Server; port: number; transfers: 
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   return { server, port: (server.address() as AddressInfo).port, transfers: () => byKey.size };
 }
+
+/**
+ * Watches the processor's calls to the gateway (as the processor sees them: the SDK's time included): the most in
+ * flight at once, and for how long one or more was, so the send phase splits into time at the gateway and the rest.
+ */
+function watchGateway(gateway: StripeGateway): { maxInFlight: number; busyMs: number } {
+  const seen = { maxInFlight: 0, busyMs: 0 };
+  let inFlight = 0;
+  let since = 0;
+  const send = gateway.send.bind(gateway);
+  gateway.send = async (...args: Parameters<StripeGateway['send']>) => {
+    if (inFlight++ === 0) since = performance.now();
+    seen.maxInFlight = Math.max(seen.maxInFlight, inFlight);
+    try {
+      return await send(...args);
+    } finally {
+      if (--inFlight === 0) seen.busyMs += performance.now() - since;
+    }
+  };
+  return seen;
+}
+
+/**
+ * claims' row updates so far and how many were heap-only, from PostgreSQL's statistics: once `atLeast` are counted, or
+ * after 12 s (a backend reports its counts when its transaction ends or, idle, within 10 s). A diagnostic, not timed:
+ * heap-only moves need room on the page, which a long transaction elsewhere (it holds old row versions) can deny.
+ */
+async function claimUpdates(ds: DataSource, atLeast = 0): Promise<{ n: number; hot: number }> {
+  const read = async (): Promise<{ n: number; hot: number }> =>
+    (await ds.query(`SELECT n_tup_upd::int AS n, n_tup_hot_upd::int AS hot FROM pg_stat_user_tables WHERE relname = 'claims'`))[0];
+  for (const until = Date.now() + 12_000; ; await new Promise((r) => setTimeout(r, 250))) {
+    const r = await read();
+    if (r.n >= atLeast || Date.now() > until) return r;
+  }
+}
+
+const heapOnly = (before: { n: number; hot: number }, after: { n: number; hot: number }) =>
+  `${fmt(after.n - before.n)} claim row updates, ${fmt(((after.hot - before.hot) / Math.max(1, after.n - before.n)) * 100)} % heap-only`;
 
 async function seed(ds: DataSource, ledger: LedgerService, db: TransactionService, code: string, claims: number, retailers: number, dataKey: string): Promise<string> {
   const [{ id: programId }] = await ds.query(
@@ -174,8 +217,14 @@ export interface PayoutsBenchResult {
   /** the baseline of the same run: a bare UPDATE of the claim rows (rolled back) */
   bareUpdateSeconds: number;
   claimIndexes: number;
+  /** the share of the bare UPDATE's row versions PostgreSQL kept heap-only (HOT: no index written) */
+  bareUpdateHeapOnly: number;
   bank: { createSeconds: number; fileSeconds: number; totalSeconds: number; importSeconds: number; payouts: number; balanced: boolean; reconciled: boolean };
-  stripe: { createSeconds: number; sendSeconds: number; totalSeconds: number; transfers: number; balanced: boolean };
+  stripe: {
+    createSeconds: number; sendSeconds: number; totalSeconds: number; transfers: number; balanced: boolean;
+    /** of the send phase: seconds with a transfer at the gateway, and the most transfers in flight at once */
+    gatewaySeconds: number; maxInFlight: number;
+  };
   /** the table `npm run bench:payouts` prints */
   table: string[];
 }
@@ -201,9 +250,9 @@ export async function runPayoutsBench(opts: { claims: number; retailers: number;
   const stripe = await fakeStripe();
   const rows: [string, string, string][] = [];
   const out: Omit<PayoutsBenchResult, 'table'> = {
-    claims, retailers, bareUpdateSeconds: NaN, claimIndexes: 0,
+    claims, retailers, bareUpdateSeconds: NaN, claimIndexes: 0, bareUpdateHeapOnly: NaN,
     bank: { createSeconds: NaN, fileSeconds: NaN, totalSeconds: NaN, importSeconds: NaN, payouts: 0, balanced: false, reconciled: false },
-    stripe: { createSeconds: NaN, sendSeconds: NaN, totalSeconds: NaN, transfers: 0, balanced: false },
+    stripe: { createSeconds: NaN, sendSeconds: NaN, totalSeconds: NaN, transfers: 0, balanced: false, gatewaySeconds: NaN, maxInFlight: 0 },
   };
   try {
     await runMigrations({ url });
@@ -219,20 +268,27 @@ export async function runPayoutsBench(opts: { claims: number; retailers: number;
         let t0 = process.hrtime.bigint();
         const programId = await seed(ds, app.get(LedgerService), app.get(TransactionService), 'bench-bank', claims, retailers, config.dataEncryptionKey);
         log(`  seeded in ${fmt(seconds(t0), 1)} s (set-up, not a target)`);
-        // the floor: rewriting each claim row once, as moving it to in_payout must (rolled back, then vacuumed)
+        // the floor: rewriting each claim row once, as moving it to in_payout must (rolled back, then vacuumed); how
+        // many of the row versions stayed heap-only (HOT: no index entry) is counted inside the transaction
         const qr = ds.createQueryRunner();
         await qr.startTransaction();
+        const hot = async (): Promise<{ n: number; hot: number }> => (await qr.query(
+          `SELECT pg_stat_get_xact_tuples_updated('claims'::regclass)::int AS n, pg_stat_get_xact_tuples_hot_updated('claims'::regclass)::int AS hot`))[0];
+        const before = await hot();
         t0 = process.hrtime.bigint();
         await qr.query(`UPDATE claims SET status = 'in_payout', updated_at = now() WHERE program_id = $1 AND status = 'approved'`, [programId]);
         const floor = seconds(t0);
+        const after = await hot();
+        out.bareUpdateHeapOnly = (after.hot - before.hot) / Math.max(1, after.n - before.n);
         await qr.rollbackTransaction();
         await qr.release();
         await ds.query(`VACUUM ANALYZE claims`);
         const [{ n: indexes }] = await ds.query(`SELECT count(*)::int AS n FROM pg_indexes WHERE tablename = 'claims'`);
-        rows.push([`baseline: a bare UPDATE of the ${fmt(claims)} claim rows (${indexes} indexes on claims)`, `${fmt(floor, 2)} s`, '']);
+        rows.push([`baseline: a bare UPDATE of the ${fmt(claims)} claim rows (${indexes} indexes on claims; ${fmt(out.bareUpdateHeapOnly * 100)} % heap-only)`, `${fmt(floor, 2)} s`, '']);
         out.bareUpdateSeconds = floor;
         out.claimIndexes = indexes;
 
+        const updates0 = await claimUpdates(ds, claims); // the baseline's, counted first
         t0 = process.hrtime.bigint();
         const run = await app.get(PayoutRunsService).create(ADMIN, 'bench-bank');
         const tCreate = seconds(t0);
@@ -264,6 +320,7 @@ export async function runPayoutsBench(opts: { claims: number; retailers: number;
         if (imported.paid !== run.payoutCount) throw new Error(`imported ${imported.paid} of ${run.payoutCount}`);
         rows.push(['bank statement import: all payouts paid (claims, ledger per city)', `${fmt(tImport, 2)} s`, '']);
         out.bank.importSeconds = tImport;
+        rows.push([`  the run and the import: ${heapOnly(updates0, await claimUpdates(ds, updates0.n + 2 * claims))}`, '', '']);
         t0 = process.hrtime.bigint();
         const inv = await app.get(LedgerService).checkInvariants(programId);
         rows.push(['ledger invariants after the run', `${inv.balanced ? 'balanced' : `${inv.problems.length} problems`} (${fmt(seconds(t0), 2)} s)`, 'balanced']);
@@ -290,20 +347,26 @@ export async function runPayoutsBench(opts: { claims: number; retailers: number;
         const programId = await seed(ds, app.get(LedgerService), app.get(TransactionService), 'bench-stripe', claims, retailers, config.dataEncryptionKey);
         log(`  seeded again for the Stripe run in ${fmt(seconds(t00), 1)} s (set-up, not a target)`);
         await ds.query(`UPDATE retailers SET stripe_account_id = 'acct_' || replace(id::text, '-', '')`);
+        const updates0 = await claimUpdates(ds, 3 * claims); // the baseline's and the bank run's, counted first
         let t0 = process.hrtime.bigint();
         const run = await app.get(PayoutRunsService).create(ADMIN, 'bench-stripe');
         const tCreate = seconds(t0);
         const t1 = process.hrtime.bigint();
         const processor = app.get(PayoutProcessor);
+        const load = watchGateway(app.get(StripeGateway));
         while ((await processor.processBatch()) > 0);
         const tSend = seconds(t1);
         const total = seconds(t0);
+        const gatewaySeconds = load.busyMs / 1000;
         const [{ paid }] = await ds.query(`SELECT count(*)::int AS paid FROM payouts WHERE run_id = $1 AND status = 'paid'`, [run.id]);
         if (paid !== run.payoutCount || stripe.transfers() !== run.payoutCount) throw new Error(`stripe: ${paid} paid, ${stripe.transfers()} transfers, ${run.payoutCount} payouts`);
         rows.push(['stripe run: write', `${fmt(tCreate, 2)} s`, '']);
         rows.push([`stripe run: ${fmt(paid)} transfers, each payout settled (claims paid, ledger)`, `${fmt(tSend, 2)} s`, '']);
+        const lanes = `${config.settlement.stripeLanes} lanes of ${config.settlement.stripeBatch} payouts, ${config.settlement.stripeConcurrency} transfers in flight at most`;
+        rows.push([`  of which a transfer at the gateway (${lanes}; ${load.maxInFlight} seen)`, `${fmt(gatewaySeconds, 2)} s`, '']);
         rows.push(['stripe run total', `${fmt(total, 2)} s`, '≤ 10 s']);
-        Object.assign(out.stripe, { createSeconds: tCreate, sendSeconds: tSend, totalSeconds: total, transfers: stripe.transfers() });
+        rows.push([`  the run: ${heapOnly(updates0, await claimUpdates(ds, updates0.n + 2 * claims))}`, '', '']);
+        Object.assign(out.stripe, { createSeconds: tCreate, sendSeconds: tSend, totalSeconds: total, transfers: stripe.transfers(), gatewaySeconds, maxInFlight: load.maxInFlight });
         t0 = process.hrtime.bigint();
         const inv = await app.get(LedgerService).checkInvariants(programId);
         rows.push(['ledger invariants after the Stripe run', `${inv.balanced ? 'balanced' : `${inv.problems.length} problems`} (${fmt(seconds(t0), 2)} s)`, 'balanced']);

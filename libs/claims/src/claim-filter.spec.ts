@@ -43,7 +43,7 @@ describe('claimFilterSql', () => {
     const programId = '00000000-0000-4000-8000-000000000001';
     const conds = claimFilterSql({ programCode: 'p', programId, status: 'pending_review', city: "hz'; drop", flag: 'store_burst' }, params);
     expect(conds).toEqual([
-      'c.program_id = $2::uuid', 'c.status = $3', 'c.city = $4', 'c.flags @> ARRAY[$5::text]',
+      'c.program_id = $2::uuid', 'c.status = $3', "c.phase = 'pending_review'", 'c.city = $4', 'c.flags @> ARRAY[$5::text]',
     ]);
     expect(params).toEqual(['x', programId, 'pending_review', "hz'; drop", 'store_burst']);
   });

@@ -1,4 +1,5 @@
 import { addDays, DomainError, RFC3339_RE, shanghaiInstant } from '@huanxin/core';
+import { claimPhase } from './claim-states';
 import type { ClaimStatus } from './claims.repository';
 
 
@@ -73,7 +74,8 @@ export function claimFilterSql(f: ClaimFilter, params: unknown[]): string[] {
     if (f.programId === undefined) throw new Error('claimFilterSql: resolve programCode to programId first');
     conds.push(f.programId === null ? 'false' : `c.program_id = $${params.push(f.programId)}::uuid`);
   }
-  if (f.status) conds.push(`c.status = $${params.push(f.status)}`);
+  // the phase too, as a literal: the partial indexes are written on it (claims_pending, claims_phase), not on status
+  if (f.status) conds.push(`c.status = $${params.push(f.status)}`, `c.phase = '${claimPhase(f.status)}'`);
   if (f.city) conds.push(`c.city = $${params.push(f.city)}`);
   if (f.retailerId) conds.push(`c.retailer_id = $${params.push(f.retailerId)}::uuid`);
   if (f.flag) conds.push(`c.flags @> ARRAY[$${params.push(f.flag)}::text]`);

@@ -140,7 +140,7 @@ export class ClaimsRepository {
               EXISTS (SELECT 1 FROM claims WHERE receipt_issuer = $4 AND receipt_rid = $5 AND ${LIVE_CLAIM_SQL}) AS receipt_live,
               (SELECT count(*)::int FROM (SELECT 1 FROM claims WHERE program_id = $6 AND household_id = $7 AND ${LIVE_CLAIM_SQL} LIMIT $10) h) AS household_claims,
               (SELECT count(*)::int FROM (SELECT 1 FROM claims WHERE store_id = $8 AND created_at > $9 LIMIT $11) s) AS store_claims,
-              EXISTS (SELECT 1 FROM claims WHERE status = 'rejected' AND (serial_number = $1 OR (receipt_issuer = $4 AND receipt_rid = $5))
+              EXISTS (SELECT 1 FROM claims WHERE phase = 'rejected' AND (serial_number = $1 OR (receipt_issuer = $4 AND receipt_rid = $5))
                       UNION ALL
                       SELECT 1 FROM trade_in_failures WHERE serial_number = $1 OR (receipt_issuer = $4::text AND receipt_rid = $5)) AS prior_rejections,
               (SELECT count(*)::int FROM (SELECT 1 FROM claims WHERE retailer_id = $2 LIMIT $12) r) AS retailer_claims`,

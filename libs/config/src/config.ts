@@ -181,6 +181,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       batch: e.PAYOUT_BATCH,
       stripeBatch: e.PAYOUT_STRIPE_BATCH,
       stripeConcurrency: e.PAYOUT_STRIPE_CONCURRENCY,
+      stripeLanes: e.PAYOUT_STRIPE_LANES,
       retryDelayMs: e.PAYOUT_RETRY_DELAY_MS,
       fileDir: resolve(e.PAYOUT_FILE_DIR ?? `${dataDir}/payout-files`),
       bankDebtorName: e.BANK_DEBTOR_NAME,

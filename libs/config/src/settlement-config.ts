@@ -27,8 +27,10 @@ export interface SettlementConfig {
   batch: number;
   /** Stripe payouts locked, sent (concurrently) and recorded in one transaction. */
   stripeBatch: number;
-  /** Transfers one worker has in flight at once. */
+  /** Transfers one worker has in flight at once, across its lanes. */
   stripeConcurrency: number;
+  /** Stripe batches one worker has open side by side: one records its answers while the next is at the gateway. */
+  stripeLanes: number;
   /** A payout whose gateway call failed in transit is tried again after this (doubling, at most an hour). */
   retryDelayMs: number;
   /** Folder of the pain.001 files. */

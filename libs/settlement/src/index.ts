@@ -10,3 +10,4 @@ export * from './settlement-jobs';
 export * from './settlement.module';
 export * from './settlement.types';
 export * from './stripe/stripe-webhooks.service';
+export { StripeGateway } from './stripe/stripe.gateway';

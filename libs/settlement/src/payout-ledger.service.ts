@@ -147,11 +147,11 @@ export class PayoutLedger {
   }
 
   /**
-   * Moves the open claims of these payouts from one state to another (the claims library's set-based move, by id)
-   * and appends one audit event per claim moved: a few statements whatever the number of claims, no loop.
+   * Moves the open claims of these payouts from one state to another (the claims library's set-based move, embedded)
+   * and appends one audit event per claim moved: one statement whatever the number of claims, no loop.
    */
   private async moveClaims(tx: Tx, actor: Actor, action: string, payoutIds: string[], from: ClaimStatus, to: ClaimStatus, now: Date): Promise<void> {
-    await this.moveLines(tx, actor, action, await this.payouts.openClaimLines(tx, payoutIds), from, to, now);
+    await this.payouts.moveOpenClaims(tx, actor, action, payoutIds, from, to, now, (p) => this.claims.moveCte({ ...p, from, to }));
   }
 
   private async moveLines(tx: Tx, actor: Actor, action: string, lines: { claimId: string; payoutId: string; city: string; amountFen: number }[], from: ClaimStatus, to: ClaimStatus, now: Date): Promise<void> {

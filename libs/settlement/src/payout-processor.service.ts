@@ -11,6 +11,7 @@ import { BankFilesRepository } from './bank/bank-files.repository';
 import { BankFileGateway } from './bank/bank-file.gateway';
 import { validatePain001 } from './bank/pain001';
 import { ClawbacksRepository } from './clawbacks.repository';
+import { Gate } from './gate';
 import type { PayoutInstruction, SendOutcome } from './payout-gateway';
 import { PayoutLedger } from './payout-ledger.service';
 import { PayoutRunsRepository } from './payout-runs.repository';
@@ -25,10 +26,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * Sends what the runs wrote. Safe with any number of workers and against a crash at any point:
  *
- * - Stripe: a small batch of payouts per transaction, locked FOR UPDATE SKIP LOCKED for the whole of the
- *   gateway calls and the recording of their results, so a second worker never calls for the same payout.
- *   Each call carries the payout's stored idempotency key: if we die after Stripe made a transfer and before
- *   we recorded it, the payout is still pending and the next attempt gets Stripe's replay of that transfer.
+ * - Stripe: a batch of payouts per transaction, locked FOR UPDATE SKIP LOCKED for the whole of the gateway
+ *   calls and the recording of their results, so a second worker — or a second lane of this one — never calls
+ *   for the same payout. Each call carries the payout's stored idempotency key: if we die after Stripe made a
+ *   transfer and before we recorded it, the payout is still pending and the next attempt gets Stripe's replay of
+ *   that transfer. A worker keeps PAYOUT_STRIPE_LANES batches open side by side (one records its answers while the
+ *   next is at the gateway) and PAYOUT_STRIPE_CONCURRENCY transfers in flight across them.
  * - Bank file: a run's pending payouts under the run's row lock; the file is deterministic and replaced
  *   atomically, so a crash before the commit rewrites the same file.
  *
@@ -59,7 +62,7 @@ export class PayoutProcessor {
   async processBatch(limit = this.config.settlement.batch): Promise<number> {
     let handled = 0;
     if (this.stripe.configured) {
-      for (let n = 1; handled < limit && n > 0; handled += n) n = await this.sendStripeBatch(limit - handled);
+      handled += await this.sendStripe(limit);
       while (handled < limit && (await this.sendNextReversal())) handled++;
     }
     while (handled < limit && (await this.sendNextBankRun())) handled++;
@@ -82,34 +85,63 @@ export class PayoutProcessor {
     }
   }
 
-  /** Up to PAYOUT_STRIPE_BATCH payouts in one transaction: locked, sent concurrently, recorded together. Answers how many. */
-  private async sendStripeBatch(limit: number): Promise<number> {
+  /**
+   * Up to `limit` Stripe payouts, in batches of PAYOUT_STRIPE_BATCH taken by PAYOUT_STRIPE_LANES lanes side by side,
+   * every transfer through one gate of PAYOUT_STRIPE_CONCURRENCY. A lane stops when it finds nothing due (what is
+   * left is locked by another lane or worker, or waits for its retry time). Answers how many payouts were handled.
+   * A lane that fails (its transaction rolled back: the next round sends its payouts again, with their keys) does not
+   * stop the others; the first failure is thrown once every lane has stopped.
+   */
+  private async sendStripe(limit: number): Promise<number> {
+    const s = this.config.settlement;
+    await this.db.run(async (tx) => {
+      const started = await this.runs.markDueStripeRunsStarted(tx, this.clock.now());
+      await this.audit.appendMany(tx, SETTLEMENT_ACTOR, started.map((id) => ({ action: 'payout_run.processing', subjectType: 'payout_run', subjectId: id, details: {} })));
+    });
+    const gate = new Gate(s.stripeConcurrency);
+    let claimed = 0;
+    let handled = 0;
+    const lane = async () => {
+      while (claimed < limit) {
+        const want = Math.min(s.stripeBatch, limit - claimed);
+        claimed += want;
+        const n = await this.sendStripeBatch(want, gate);
+        handled += n;
+        claimed -= want - n;
+        if (n === 0) return;
+      }
+    };
+    const lanes = await Promise.allSettled(Array.from({ length: Math.min(s.stripeLanes, Math.ceil(limit / s.stripeBatch)) }, lane));
+    const failed = lanes.find((l): l is PromiseRejectedResult => l.status === 'rejected');
+    if (failed) throw failed.reason;
+    return handled;
+  }
+
+  /** Up to `limit` Stripe payouts in one transaction: locked, sent through `gate`, recorded together. Answers how many. */
+  private async sendStripeBatch(limit: number, gate: Gate): Promise<number> {
     return this.db.run(async (tx) => {
-      const s = this.config.settlement;
-      const batch = await this.payouts.lockNextStripe(tx, this.clock.now(), Math.min(limit, s.stripeBatch));
+      const batch = await this.payouts.lockNextStripe(tx, this.clock.now(), limit);
       if (!batch.length) return 0;
       const retailers = new Map((await this.retailers.findManyById(tx, batch.map((p) => p.retailerId))).map((r) => [r.id, r]));
       const codes = await this.programs.codesByIds(tx, batch.map((p) => p.programId));
       const active = (p: { retailerId: string }) => retailers.get(p.retailerId)?.status === 'active';
-      // runs marked in id order: two workers whose batches share runs never lock them in opposite orders
+      // runs are marked before the lanes start (sendStripe); a run written since is marked here, in id order: two
+      // workers whose batches share runs never lock them in opposite orders
       for (const runId of [...new Set(batch.map((p) => p.runId))].sort()) await this.start(tx, runId);
       const suspended = batch.filter((p) => !active(p));
       // fully netted against clawbacks: nothing to transfer, the claims are settled
       const zero = batch.filter((p) => active(p) && p.amountFen === 0);
       const toSend = batch.filter((p) => active(p) && p.amountFen > 0);
       const outcomes = new Map<string, SendOutcome>();
-      let next = 0;
-      const lane = async () => {
-        for (let p = toSend[next++]; p; p = toSend[next++]) {
-          const instruction: PayoutInstruction = {
-            payoutId: p.id, runId: p.runId, retailerId: p.retailerId, amountFen: p.amountFen, claimCount: p.claimCount,
-            idempotencyKey: p.idempotencyKey, stripeAccountId: p.destination ?? retailers.get(p.retailerId)?.stripeAccountId ?? null, bank: null,
-          };
-          const sent = await this.stripe.send({ id: p.runId, programCode: codes.get(p.programId)!, createdAt: p.runCreatedAt }, [instruction]);
-          outcomes.set(p.id, sent.get(p.id)!);
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(s.stripeConcurrency, toSend.length) }, lane));
+      await Promise.all(toSend.map((p) => gate.run(async () => {
+        const instruction: PayoutInstruction = {
+          payoutId: p.id, runId: p.runId, retailerId: p.retailerId, amountFen: p.amountFen, claimCount: p.claimCount,
+          idempotencyKey: p.idempotencyKey, stripeAccountId: p.destination ?? retailers.get(p.retailerId)?.stripeAccountId ?? null, bank: null,
+        };
+        // the gateway answers every instruction with an outcome (a failure in transit is `retry`), never throws
+        const sent = await this.stripe.send({ id: p.runId, programCode: codes.get(p.programId)!, createdAt: p.runCreatedAt }, [instruction]);
+        outcomes.set(p.id, sent.get(p.id)!);
+      })));
       await this.debugPause();
       const now = this.clock.now();
       await this.settle.markFailed(tx, SETTLEMENT_ACTOR, suspended.map((p) => ({ id: p.id, code: 'retailer_suspended', reason: 'The retailer was suspended before the payout was sent' })), now);

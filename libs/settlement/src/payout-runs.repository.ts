@@ -124,6 +124,22 @@ export class PayoutRunsRepository {
     return rows.length > 0;
   }
 
+  /**
+   * created → processing for every Stripe run with a payout due by `now`, in one statement; answers the runs this
+   * call changed. Done in a short transaction before the processor's lanes take their batches, so no lane waits on a
+   * run's row while another lane holds it for a whole batch.
+   */
+  async markDueStripeRunsStarted(tx: Tx, now: Date): Promise<string[]> {
+    const rows: { id: string }[] = returnedRows(await tx.query(
+      `UPDATE payout_runs r SET status = 'processing', started_at = $1
+        WHERE r.status = 'created' AND r.gateway = 'stripe'
+          AND EXISTS (SELECT 1 FROM payouts p WHERE p.run_id = r.id AND p.status = 'pending' AND p.next_attempt_at <= $1)
+       RETURNING r.id`,
+      [now],
+    ));
+    return rows.map((r) => r.id).sort();
+  }
+
   /** Runs with nothing left pending become completed; answers them with their counts. */
   async completeRuns(tx: Tx, now: Date): Promise<{ id: string; counts: PayoutCounts }[]> {
     const rows: { id: string; counts: PayoutCounts }[] = returnedRows(await tx.query(

@@ -144,18 +144,13 @@ export class PayoutRunsService {
         await this.runs.lockProgramRuns(tx, program.id);
         await this.runs.insertRun(tx, { id: runId, programId: program.id, gateway, trigger, createdBy: actor.id, now });
         const { held, payable } = await this.sortRetailers(tx, await this.claims.approvedTotals(tx, program.id), gateway);
-        // every approved claim of a payable retailer moves to in_payout (a claim cancelled a moment ago is simply
-        // not taken); one payout per retailer that had a claim moved, each claim tied to its payout
-        const moved = await this.claims.moveForPayout(tx, program.id, payable.map((p) => p.retailerId), now);
-        const payoutOf = new Map(payable.map((p) => [p.retailerId, p.id]));
-        const withClaims = new Set(moved.map((c) => c.retailerId));
-        const payouts = await this.payouts.insertPayouts(
-          tx, actor, { runId, programId: program.id, gateway, now },
-          payable.filter((p) => withClaims.has(p.retailerId)), moved.map((c) => ({ ...c, payoutId: payoutOf.get(c.retailerId)! })),
-        );
-        if (payouts) await this.clawbacks.netClawbacks(tx, runId, program.id, await this.claims.clawedBack(tx, program.id, [...withClaims]), now);
+        // in one statement: every approved claim of a payable retailer moves to in_payout (through the claims
+        // library's SQL; a claim cancelled a moment ago is simply not taken), one payout per retailer that had a
+        // claim moved, each claim tied to its payout
+        const paid = await this.payouts.writeRun(tx, actor, { runId, programId: program.id, gateway, now }, payable, (params) => this.claims.payoutMoveCte(params));
+        if (paid.length) await this.clawbacks.netClawbacks(tx, runId, program.id, await this.claims.clawedBack(tx, program.id, paid), now);
         const reversals = gateway === 'stripe' ? await this.planReversals(tx, runId, program.id, now) : 0;
-        if (trigger === 'schedule' && payouts === 0 && reversals === 0) throw new NothingToPay();
+        if (trigger === 'schedule' && paid.length === 0 && reversals === 0) throw new NothingToPay();
         const run = await this.runs.finishRun(tx, runId, held, now);
         const written = await this.payouts.payoutsOfRun(tx, runId);
         await this.audit.appendMany(tx, actor, [

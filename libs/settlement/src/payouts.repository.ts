@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { auditEventsCte } from '@huanxin/audit-log';
-import type { PayableClaim } from '@huanxin/claims';
 import { Actor, actorRef, fenFromDb } from '@huanxin/core';
 import { returnedRows, TransactionService, Tx } from '@huanxin/database';
 import type { GatewayName, PayoutStatus } from './settlement.types';
@@ -141,20 +140,24 @@ export class PayoutsRepository {
   constructor(private readonly db: TransactionService) {}
 
   /**
-   * One statement: the run's payouts, one per retailer with its control total (claim count, gross) and its own
-   * idempotency key; each claim moved to in_payout tied to its payout; and each claim's move its audit event
-   * (same columns as AuditService.append; nothing secret in it). Answers the number of payouts written.
+   * One statement, the whole of a run's writing: the claims library's move of the payable retailers' approved claims to
+   * in_payout (`move`, ClaimSettlementRepository.payoutMoveCte, embedded with this statement's parameters); one payout
+   * per retailer that had a claim moved, with its control total (claim count, gross) and its own idempotency key;
+   * each claim moved tied to its payout; and each claim's move its audit event (same columns as AuditService.append;
+   * nothing secret in it). The 100,000 claims of a large run stay in PostgreSQL. Answers the retailers paid.
    */
-  async insertPayouts(
+  async writeRun(
     tx: Tx, actor: Actor, run: { runId: string; programId: string; gateway: GatewayName; now: Date },
-    payouts: NewPayout[], claims: (PayableClaim & { payoutId: string })[],
-  ): Promise<number> {
-    if (!claims.length) return 0;
-    const [row]: { n: number }[] = await tx.query(
-      `WITH p AS (
+    payouts: NewPayout[], move: (params: { program: string; retailers: string; at: string }) => string,
+  ): Promise<string[]> {
+    if (!payouts.length) return [];
+    const rows: { retailer_id: string }[] = await tx.query(
+      `WITH moved AS (
+         ${move({ program: '$2', retailers: '$7::uuid[]', at: '$4' })}
+       ), p AS (
          SELECT * FROM unnest($6::uuid[], $7::uuid[], $8::text[]) AS p(id, retailer_id, destination)
        ), m AS (
-         SELECT * FROM unnest($9::uuid[], $10::uuid[], $11::text[], $12::bigint[]) AS m(id, payout_id, city, amount_fen)
+         SELECT moved.id, p.id AS payout_id, moved.city, moved.amount_fen FROM moved JOIN p ON p.retailer_id = moved.retailer_id
        ), per AS (
          SELECT payout_id, count(*)::int AS n, sum(amount_fen)::bigint AS gross FROM m GROUP BY payout_id
        ), ins AS (
@@ -163,24 +166,24 @@ export class PayoutsRepository {
          SELECT p.id, $1, $2, p.retailer_id, $3, 'pending', 'hx-payout-' || p.id::text, per.n, per.gross,
                 0, per.gross, p.destination, $4, $4, $4
            FROM p JOIN per ON per.payout_id = p.id
-         RETURNING id
+         RETURNING retailer_id
        ), tied AS (
+         -- in key order, as the audit events below in claim order: each index is written page after page, not at random
          INSERT INTO payout_claims (payout_id, claim_id, city, amount_fen)
-         SELECT m.payout_id, m.id, m.city, m.amount_fen FROM m
+         SELECT m.payout_id, m.id, m.city, m.amount_fen FROM m ORDER BY m.payout_id, m.id
        ), audited AS (
          ${auditEventsCte({
-           from: 'm', actorParam: '$5', actionParam: `'claim.in_payout'`, subjectType: 'claim', subjectId: 'm.id',
+           from: '(SELECT * FROM m ORDER BY m.id) m', actorParam: '$5', actionParam: `'claim.in_payout'`, subjectType: 'claim', subjectId: 'm.id',
            details: { from: `'approved'::text`, to: `'in_payout'::text`, payoutId: 'm.payout_id', runId: '$1::uuid', amountFen: 'm.amount_fen' },
          })}
        )
-       SELECT count(*)::int AS n FROM ins`,
+       SELECT retailer_id FROM ins ORDER BY retailer_id`,
       [
         run.runId, run.programId, run.gateway, run.now, JSON.stringify(actorRef(actor)),
         payouts.map((p) => p.id), payouts.map((p) => p.retailerId), payouts.map((p) => p.destination),
-        claims.map((c) => c.id), claims.map((c) => c.payoutId), claims.map((c) => c.city), claims.map((c) => c.amountFen),
       ],
     );
-    return row.n;
+    return rows.map((r) => r.retailer_id);
   }
 
   /** The payouts of a run, read inside `tx`, in retailer order. */
@@ -225,6 +228,37 @@ export class PayoutsRepository {
       [payoutIds],
     );
     return rows.map((r) => ({ payoutId: r.payout_id, claimId: r.claim_id, city: r.city, amountFen: fenFromDb(r.amount_fen, 'claim amount') }));
+  }
+
+  /**
+   * One statement: the open claims of these payouts that are in `from` move to `to` — the claims library's SQL
+   * (`move`, ClaimSettlementRepository.moveCte) embedded, fed by this table's lines — each claim moved with its audit
+   * event (same columns as AuditService.append; nothing secret in it). A batch's thousands of claims stay in
+   * PostgreSQL. Answers how many moved.
+   */
+  async moveOpenClaims(
+    tx: Tx, actor: Actor, action: string, payoutIds: string[], from: string, to: string, at: Date,
+    move: (params: { ids: string; at: string }) => string,
+  ): Promise<number> {
+    if (!payoutIds.length) return 0;
+    const [row]: { n: number }[] = await tx.query(
+      `WITH lines AS (
+         SELECT pc.claim_id, pc.payout_id, pc.amount_fen, p.run_id
+           FROM payout_claims pc JOIN payouts p ON p.id = pc.payout_id
+          WHERE pc.payout_id = ANY($1::uuid[]) AND pc.open
+       ), moved AS (
+         ${move({ ids: 'lines', at: '$6::timestamptz' })}
+       ), audited AS (
+         ${auditEventsCte({
+           from: '(SELECT l.* FROM lines l JOIN moved ON moved.id = l.claim_id ORDER BY l.claim_id) m', actorParam: '$2', actionParam: '$3',
+           subjectType: 'claim', subjectId: 'm.claim_id',
+           details: { from: '$4::text', to: '$5::text', payoutId: 'm.payout_id', runId: 'm.run_id', amountFen: 'm.amount_fen' },
+         })}
+       )
+       SELECT count(*)::int AS n FROM moved`,
+      [payoutIds, JSON.stringify(actorRef(actor)), action, from, to, at],
+    );
+    return row.n;
   }
 
   /**
