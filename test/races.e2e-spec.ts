@@ -6,6 +6,7 @@ import { startTestApp, TestApp } from './support/app';
 import type { Household } from './support/factories';
 import { randomPhone, randomResidentId, uniq } from './support/ids';
 import { Scenario } from './support/scenario';
+import { tally } from './support/tally';
 
 // jest takes testTimeout from the top-level config only, not from the e2e project's settings
 jest.setTimeout(120_000); // generous: a loaded two-core machine can triple the usual ~15 s
@@ -49,23 +50,7 @@ describe('races between two API processes on one database (e2e)', () => {
   /** The i-th request goes to process i mod 2. */
   const via = (i: number) => request(api[i % 2].url);
 
-  /** `{ '201': 50, '409 quota_exhausted': 150 }`: what the answers were, so a failure shows the whole picture. */
-  function tally(responses: request.Response[]): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const r of responses) {
-      const key = r.status < 300 ? String(r.status) : `${r.status} ${r.body?.code ?? r.text}`;
-      out[key] = (out[key] ?? 0) + 1;
-    }
-    return out;
-  }
-
-  async function households(n: number, city: string): Promise<Household[]> {
-    const out: Household[] = [];
-    for (let i = 0; i < n; i += 25) {
-      out.push(...(await Promise.all(Array.from({ length: Math.min(25, n - i) }, () => t.make.household({ city })))));
-    }
-    return out;
-  }
+  const households = (n: number, city: string): Promise<Household[]> => t.make.households(n, city);
 
   async function programId(s: Scenario): Promise<string> {
     return (await t.db.query(`SELECT id FROM programs WHERE code = $1`, [s.programCode]))[0].id;

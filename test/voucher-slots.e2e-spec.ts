@@ -7,6 +7,7 @@ import { startTestApp, TestApp } from './support/app';
 import type { Household } from './support/factories';
 import { uniq } from './support/ids';
 import { Scenario } from './support/scenario';
+import { tally } from './support/tally';
 
 jest.setTimeout(120_000);
 
@@ -43,20 +44,7 @@ describe('voucher slots: the rush across two API processes (e2e)', () => {
   }, 30_000);
   afterEach(() => t.clock.set(undefined));
 
-  function tally(responses: request.Response[]): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const r of responses) {
-      const key = r.status < 300 ? String(r.status) : `${r.status} ${r.body?.code ?? r.text}`;
-      out[key] = (out[key] ?? 0) + 1;
-    }
-    return out;
-  }
-
-  async function households(n: number, city: string): Promise<Household[]> {
-    const out: Household[] = [];
-    for (let i = 0; i < n; i += 25) out.push(...(await Promise.all(Array.from({ length: Math.min(25, n - i) }, () => t.make.household({ city })))));
-    return out;
-  }
+  const households = (n: number, city: string): Promise<Household[]> => t.make.households(n, city);
 
   const programId = async (s: Scenario): Promise<string> => (await t.db.query(`SELECT id FROM programs WHERE code = $1`, [s.programCode]))[0].id;
   const rush = (s: Scenario, hs: Household[]) =>

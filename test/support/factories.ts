@@ -84,6 +84,13 @@ export class Factories {
     return this.staff('auditor');
   }
 
+  /** `n` households in `city`, registered 25 at a time (the races' and the rush tests' crowds). */
+  async households(n: number, city: string): Promise<Household[]> {
+    const out: Household[] = [];
+    for (let i = 0; i < n; i += 25) out.push(...(await Promise.all(Array.from({ length: Math.min(25, n - i) }, () => this.household({ city })))));
+    return out;
+  }
+
   async household(opts: { city?: string; idNumber?: string; phone?: string } = {}): Promise<Household> {
     const body = {
       phone: opts.phone ?? randomPhone(),

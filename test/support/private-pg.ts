@@ -45,7 +45,7 @@ export function findPgBinaries(): PgBinaries | { missing: string } {
 }
 
 /** uid and gid of the OS user the server runs as: ourselves, or `postgres` when we are root. */
-function serverUser(): { uid: number; gid: number } | undefined {
+export function serverUser(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
   const uid = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
   const gid = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
@@ -55,9 +55,55 @@ function serverUser(): { uid: number; gid: number } | undefined {
   return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
 }
 
-interface Run {
+export interface Run {
   status: number | null;
   output: string;
+}
+
+/** The last 3,000 characters of a binary's output or a server log, for an error message. */
+export const tailOfLog = (s: string): string => (s.length > 3000 ? `…${s.slice(-3000)}` : s);
+
+/**
+ * A temporary folder for one cluster (data, socket folder, log file; owned by the server's user when running as
+ * root) and the way to run PostgreSQL's binaries in it as that user, asynchronously — the test's event loop keeps
+ * serving traffic. Shared by private-pg.ts and replica-pg.ts.
+ */
+export function clusterFolder(prefix: string, binDir: string, user: { uid: number; gid: number } | undefined): {
+  dir: string; dataDir: string; socketDir: string; logFile: string;
+  run(bin: string, args: string[], timeoutMs?: number): Promise<Run>;
+  readLog(): string;
+} {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const dataDir = join(dir, 'data');
+  const socketDir = join(dir, 'sock');
+  const logFile = join(dir, 'postgres.log');
+  mkdirSync(socketDir);
+  writeFileSync(logFile, '');
+  if (user) for (const p of [dir, socketDir, logFile]) chownSync(p, user.uid, user.gid);
+  const run = (bin: string, args: string[], timeoutMs = (START_TIMEOUT_S + 10) * 1000): Promise<Run> =>
+    new Promise((done, fail) => {
+      const child = spawn(join(binDir, bin), args, {
+        cwd: dir,
+        // the binary's own output only: the server writes to the log file (-l), so these pipes close when pg_ctl exits
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C', LC_ALL: 'C', HOME: dir, TZ: 'UTC' },
+        ...(user ?? {}),
+      });
+      let output = '';
+      child.stdout.on('data', (c: Buffer) => (output += c.toString('utf8')));
+      child.stderr.on('data', (c: Buffer) => (output += c.toString('utf8')));
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      child.on('error', (err) => {
+        clearTimeout(timer);
+        fail(new Error(`${bin} could not run: ${err.message}`));
+      });
+      child.on('close', (status) => {
+        clearTimeout(timer);
+        done({ status, output });
+      });
+    });
+  const readLog = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
+  return { dir, dataDir, socketDir, logFile, run, readLog };
 }
 
 export interface PrivatePg {
@@ -95,44 +141,12 @@ export async function startPrivatePg(options: { database?: string; settings?: Re
   const bins = findPgBinaries();
   if ('missing' in bins) throw new Error(bins.missing);
   const user = serverUser();
-  const dir = mkdtempSync(join(tmpdir(), 'huanxin-private-pg-'));
-  const dataDir = join(dir, 'data');
-  const socketDir = join(dir, 'sock');
-  const logFile = join(dir, 'postgres.log');
-  mkdirSync(socketDir);
-  writeFileSync(logFile, '');
-  if (user) for (const p of [dir, socketDir, logFile]) chownSync(p, user.uid, user.gid);
-
-  /** Runs one of the binaries as the server's user, asynchronously: the test's event loop keeps serving traffic. */
-  const run = (bin: string, args: string[], timeoutMs = (START_TIMEOUT_S + 10) * 1000): Promise<Run> =>
-    new Promise((done, fail) => {
-      const child = spawn(join(bins.dir, bin), args, {
-        cwd: dir,
-        // pg_ctl's own output only: the server writes to the log file (-l), so these pipes close when pg_ctl exits
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C', LC_ALL: 'C', HOME: dir, TZ: 'UTC' },
-        ...(user ?? {}),
-      });
-      let output = '';
-      child.stdout.on('data', (c: Buffer) => (output += c.toString('utf8')));
-      child.stderr.on('data', (c: Buffer) => (output += c.toString('utf8')));
-      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-      child.on('error', (err) => {
-        clearTimeout(timer);
-        fail(new Error(`${bin} could not run: ${err.message}`));
-      });
-      child.on('close', (status) => {
-        clearTimeout(timer);
-        done({ status, output });
-      });
-    });
-  const readLog = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
-  const tailOf = (s: string) => (s.length > 3000 ? `…${s.slice(-3000)}` : s);
+  const { dir, dataDir, socketDir, logFile, run, readLog } = clusterFolder('huanxin-private-pg-', bins.dir, user);
 
   const init = await run('initdb', ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
   if (init.status !== 0) {
     rmSync(dir, { recursive: true, force: true });
-    throw new Error(`initdb failed (${init.status}) with ${bins.dir}:\n${tailOf(init.output)}`);
+    throw new Error(`initdb failed (${init.status}) with ${bins.dir}:\n${tailOfLog(init.output)}`);
   }
 
   let port = 0;
@@ -165,7 +179,7 @@ export async function startPrivatePg(options: { database?: string; settings?: Re
 
   const start = async () => {
     const res = await pgCtl('start', '-w', '-t', String(START_TIMEOUT_S), '-l', logFile);
-    if (res.status !== 0) throw new Error(`pg_ctl start failed (${res.status}) on port ${port}:\n${tailOf(res.output)}\n--- server log:\n${tailOf(readLog())}`);
+    if (res.status !== 0) throw new Error(`pg_ctl start failed (${res.status}) on port ${port}:\n${tailOfLog(res.output)}\n--- server log:\n${tailOfLog(readLog())}`);
     up = true;
   };
 
@@ -218,7 +232,7 @@ export async function startPrivatePg(options: { database?: string; settings?: Re
     client,
     stop: async () => {
       const res = await pgCtl('stop', '-m', 'fast', '-w', '-t', String(START_TIMEOUT_S));
-      if (res.status !== 0) throw new Error(`pg_ctl stop failed (${res.status}):\n${tailOf(res.output)}`);
+      if (res.status !== 0) throw new Error(`pg_ctl stop failed (${res.status}):\n${tailOfLog(res.output)}`);
       up = false;
     },
     start,

@@ -1,10 +1,9 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { freePort } from './api-process';
-import { findPgBinaries, PrivatePg } from './private-pg';
+import { clusterFolder, findPgBinaries, PrivatePg, serverUser, tailOfLog } from './private-pg';
 
 /**
  * A streaming replica (hot standby) of a private cluster (private-pg.ts), for the read-replica test: `pg_basebackup
@@ -32,49 +31,13 @@ process.once('exit', () => {
   for (const kill of live) kill();
 });
 
-function serverUser(): { uid: number; gid: number } | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  const uid = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
-  const gid = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
-  if (uid.status !== 0 || gid.status !== 0) throw new Error('running as root, and there is no `postgres` OS user to run PostgreSQL as');
-  return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
-}
-
 export async function startReplica(primary: PrivatePg): Promise<ReplicaPg> {
   const bins = findPgBinaries();
   if ('missing' in bins) throw new Error(bins.missing);
   if (!existsSync(join(bins.dir, 'pg_basebackup'))) throw new Error(`no pg_basebackup in ${bins.dir}`);
   const user = serverUser();
-  const dir = mkdtempSync(join(tmpdir(), 'huanxin-replica-pg-'));
-  const dataDir = join(dir, 'data');
-  const socketDir = join(dir, 'sock');
-  const logFile = join(dir, 'postgres.log');
-  mkdirSync(socketDir);
-  writeFileSync(logFile, '');
-  if (user) for (const p of [dir, socketDir, logFile]) chownSync(p, user.uid, user.gid);
-
-  const run = (bin: string, args: string[]): Promise<{ status: number | null; output: string }> =>
-    new Promise((done, fail) => {
-      const child = spawn(join(bins.dir, bin), args, {
-        cwd: dir, stdio: ['ignore', 'pipe', 'pipe'],
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C', LC_ALL: 'C', HOME: dir, TZ: 'UTC' },
-        ...(user ?? {}),
-      });
-      let output = '';
-      child.stdout.on('data', (c: Buffer) => (output += c.toString('utf8')));
-      child.stderr.on('data', (c: Buffer) => (output += c.toString('utf8')));
-      const timer = setTimeout(() => child.kill('SIGKILL'), (START_TIMEOUT_S + 10) * 1000);
-      child.on('error', (err) => {
-        clearTimeout(timer);
-        fail(new Error(`${bin} could not run: ${err.message}`));
-      });
-      child.on('close', (status) => {
-        clearTimeout(timer);
-        done({ status, output });
-      });
-    });
-  const readLog = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
-  const tail = (s: string) => (s.length > 3000 ? `…${s.slice(-3000)}` : s);
+  const { dir, dataDir, socketDir, logFile, run, readLog } = clusterFolder('huanxin-replica-pg-', bins.dir, user);
+  const tail = tailOfLog;
 
   const backup = await run('pg_basebackup', ['-D', dataDir, '-h', '127.0.0.1', '-p', String(primary.port), '-U', 'postgres', '-R', '-X', 'stream', '-c', 'fast']);
   if (backup.status !== 0) {
