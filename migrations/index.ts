@@ -11,6 +11,7 @@ import { ClaimCodes1764000008000 } from './1764000008000-ClaimCodes';
 import { LeanerClaimIndexes1764000010000 } from './1764000010000-LeanerClaimIndexes';
 import { VoucherSlots1764000010500 } from './1764000010500-VoucherSlots';
 import { HeapOnlyClaimMoves1764000011000 } from './1764000011000-HeapOnlyClaimMoves';
+import { VoucherReservationSlot1764000011500 } from './1764000011500-VoucherReservationSlot';
 
 /** Every migration, in order. Listed explicitly so the compiled app and ts-jest load the same set. */
-export const MIGRATIONS = [Foundation1764000000000, RecyclerCertifications1764000000400, SubsidyCore1764000001000, AuditLog1764000002000, Review1764000003000, Settlement1764000004000, Hardening1764000005000, RetailerCredits1764000006000, ClaimStateMachine1764000007000, ClaimCodes1764000008000, LeanerClaimIndexes1764000010000, VoucherSlots1764000010500, HeapOnlyClaimMoves1764000011000];
+export const MIGRATIONS = [Foundation1764000000000, RecyclerCertifications1764000000400, SubsidyCore1764000001000, AuditLog1764000002000, Review1764000003000, Settlement1764000004000, Hardening1764000005000, RetailerCredits1764000006000, ClaimStateMachine1764000007000, ClaimCodes1764000008000, LeanerClaimIndexes1764000010000, VoucherSlots1764000010500, HeapOnlyClaimMoves1764000011000, VoucherReservationSlot1764000011500];

@@ -152,16 +152,19 @@ describe('voucher slots: the rush across two API processes (e2e)', () => {
     await t.app.get(VouchersService).sweepSlots();
     expect(await bySlot()).toContain(`available@slots ${waiting}`);
 
-    // tomorrow, before anyone asks: every slot's money goes back, and no balance of the city moves
+    // tomorrow, before anyone asks: every slot's available money goes back, and no balance of the city moves; the
+    // three open vouchers' reservations stay in their slots, where their trade-ins will spend them (commitInSlot)
     t.clock.set(new Date(Date.now() + 86400e3));
     expect(await t.app.get(VouchersService).sweepSlots()).toBeGreaterThanOrEqual(1);
-    expect(await bySlot()).toEqual([`available@main ${100_000_000 - 3 * CAP}`, 'available@slots 0', `reserved@main ${3 * CAP}`, 'reserved@slots 0']);
+    expect(await bySlot()).toEqual([`available@main ${100_000_000 - 3 * CAP}`, 'available@slots 0', 'reserved@main 0', `reserved@slots ${3 * CAP}`]);
     expect((await ledger().balances(pid, 'wenzhou'))[0]).toEqual(balances);
     const moves = await t.db.query(`SELECT kind, reference FROM ledger_transactions WHERE program_id = $1 AND kind = 'rebalance' ORDER BY id`, [pid]);
     expect(moves.at(-1)).toEqual({ kind: 'rebalance', reference: 'voucher-slots:swept' });
     await expectBalanced(pid);
 
-    // the swept reservations are the vouchers' still: a trade-in commits one from the main account
+    // a sweep with nothing left to give back moves nothing
+    expect(await t.app.get(VouchersService).sweepSlots()).toBe(0);
+    // the day's new voucher is traded in: committed in its slot, the three older reservations untouched
     const [h] = await households(1, 'wenzhou');
     const v = await s.voucher(h);
     const res = await s.tradeIn(await s.tradeInBody(h, v.code)).expect(201);

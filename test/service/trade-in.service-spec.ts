@@ -1,4 +1,4 @@
-import { Actor, DomainError } from '@huanxin/core';
+import { Actor, DomainError, SYSTEM_ACTOR } from '@huanxin/core';
 import { TradeInInput, TradeInService } from '@huanxin/claims';
 import { TransactionService, Tx } from '@huanxin/database';
 import { LedgerService } from '@huanxin/ledger';
@@ -36,6 +36,10 @@ describe('the trade-in checklist (service)', () => {
   }
 
   const balances = async () => (await t.app.get(LedgerService).balances(programId, city))[0];
+  /** The accounts (kind and slot) the claim's ledger movements posted to. */
+  const legsOf = async (claimId: string): Promise<{ kind: string; slot: number }[]> => t.db.query(
+    `SELECT a.kind, a.slot FROM ledger_transactions lt JOIN ledger_entries e ON e.transaction_id = lt.id JOIN ledger_accounts a ON a.id = e.account_id
+      WHERE lt.program_id = $1 AND lt.reference = $2 ORDER BY a.kind`, [programId, claimId]);
 
   it('records the claim, uses the voucher, books the money and the audit event, together', async () => {
     const { v, input } = await sale();
@@ -55,6 +59,15 @@ describe('the trade-in checklist (service)', () => {
     expect(after.reservedFen + after.payableFen - before.reservedFen - before.payableFen).toBe(result.subsidy.amountFen - v.reservedFen);
     const events = await t.db.query(`SELECT action FROM audit_events WHERE subject_type = 'claim' AND subject_id = $1`, [result.claimId]);
     expect(events).toEqual([{ action: 'claim.submitted' }]);
+    // Posted where the voucher's reservation is: the voucher's ledger slot (and the retailer's payable when approved;
+    // a retailer's first approved claim here creates that account, under the city's ledger lock, as before).
+    const next = await sale();
+    const second = await trades.submit(till, next.input);
+    const [{ slot }] = await t.db.query(`SELECT slot FROM vouchers WHERE code = $1`, [next.v.code]);
+    expect(slot).toBeGreaterThanOrEqual(1);
+    const legs = await legsOf(second.claimId);
+    expect(legs.length).toBeGreaterThanOrEqual(2);
+    for (const leg of legs) expect(leg).toEqual(leg.kind === 'payable' ? { kind: 'payable', slot: 0 } : { kind: leg.kind, slot });
   });
 
   it('a quote runs the same checklist and changes nothing', async () => {
@@ -108,7 +121,7 @@ describe('the trade-in checklist (service)', () => {
     const run = db.run.bind(db);
     const spies = [
       jest.spyOn(db, 'run').mockImplementation(((w: (tx: Tx) => Promise<unknown>) => run((tx) => w(counting(tx)))) as typeof db.run),
-      ...(['commit', 'holdForReview'] as const).map((name) => {
+      ...(['commit', 'holdForReview', 'commitInSlot'] as const).map((name) => {
         const move = ledger[name].bind(ledger) as (...a: unknown[]) => Promise<string>;
         return jest.spyOn(ledger, name).mockImplementation((async (...args: unknown[]) => {
           inLedger = true;
@@ -139,10 +152,50 @@ describe('the trade-in checklist (service)', () => {
     expect(own.slice(7)).toEqual([
       expect.stringMatching(/^INSERT INTO claims/), expect.stringMatching(/^UPDATE vouchers SET/), expect.stringMatching(/^INSERT INTO audit_events/),
     ]);
-    // the ledger's movement locks the city's ledger until COMMIT: nothing of the trade-in's own runs after it
+    // the ledger's movement holds its accounts until COMMIT: nothing of the trade-in's own runs after it
     const firstLedger = statements.findIndex((s) => s.ledger);
     expect(firstLedger).toBe(own.length);
     expect(statements.slice(firstLedger).every((s) => s.ledger)).toBe(true);
+    // in the voucher's ledger slot (issue 11): the retailer's payable and the slot's accounts locked, then one write —
+    // and never the city's ledger lock (its `granted` account), which would queue every trade-in of the city
+    const ledgerSql = statements.filter((s) => s.ledger).map((s) => s.sql);
+    expect(ledgerSql).toHaveLength(2);
+    expect(ledgerSql[0]).toMatch(/FOR UPDATE/);
+    expect(ledgerSql.some((q) => /'granted'/.test(q))).toBe(false);
+  });
+
+  it("a voucher whose slot no longer holds its reservation is posted through the city's ledger, exactly", async () => {
+    const ledger = t.app.get(LedgerService);
+    const db = t.app.get(TransactionService);
+    const { v, input } = await sale();
+    const [{ slot }] = await t.db.query(`SELECT slot FROM vouchers WHERE code = $1`, [v.code]);
+    expect(slot).toBeGreaterThanOrEqual(1);
+    // move every slot's reservations to the main account (a release reaching into the slots, then a reservation in
+    // the main account): the city's balances end where they began, the voucher's slot holds nothing reserved
+    const slotReserved = async () => Number((await t.db.query(
+      `SELECT coalesce(sum(balance_fen), 0)::bigint AS n FROM ledger_accounts WHERE program_id = $1 AND city = $2 AND kind = 'reserved' AND slot > 0`, [programId, city]))[0].n);
+    const held = await slotReserved();
+    expect(held).toBeGreaterThanOrEqual(v.reservedFen);
+    const total = (await balances()).reservedFen;
+    await db.run(async (tx) => {
+      await ledger.release(tx, SYSTEM_ACTOR, { programId, city, amountFen: total, reference: 'test:drain' });
+      await ledger.reserve(tx, SYSTEM_ACTOR, { programId, city, amountFen: total, reference: 'test:drain' });
+    });
+    expect(await slotReserved()).toBe(0);
+    const before = await balances();
+    const result = await trades.submit(till, input);
+    const after = await balances();
+    expect(after.availableFen - before.availableFen).toBe(v.reservedFen - result.subsidy.amountFen);
+    expect(after.reservedFen + after.payableFen - before.reservedFen - before.payableFen).toBe(result.subsidy.amountFen - v.reservedFen);
+    expect((await ledger.checkInvariants(programId)).balanced).toBe(true);
+    // one claim, one commit movement naming it (the first run rolled back entirely)
+    expect((await t.db.query(`SELECT count(*)::int AS n FROM claims WHERE voucher_code = $1`, [v.code]))[0].n).toBe(1);
+    const moves = await ledger.movementsFor(programId, [result.claimId]);
+    expect(moves.map((m) => m.kind)).toEqual(['commit']);
+    // through the city's main accounts
+    const legs = await legsOf(result.claimId);
+    expect(legs.length).toBeGreaterThanOrEqual(2);
+    expect(legs.every((l) => l.slot === 0)).toBe(true);
   });
 
   it('a refusal reads no more than a sale does, writes nothing in its transaction, and records one failure', async () => {

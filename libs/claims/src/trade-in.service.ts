@@ -6,7 +6,7 @@ import { AuthService } from '@huanxin/auth';
 import { CatalogService, modelFacts } from '@huanxin/catalog';
 import { Actor, Clock, DomainError, newId, requireAccess } from '@huanxin/core';
 import { isUniqueViolation, pgConstraint, TransactionService, Tx } from '@huanxin/database';
-import { LedgerService } from '@huanxin/ledger';
+import { LedgerService, SlotUnfunded } from '@huanxin/ledger';
 import {
   computeSubsidy, decideReview, exceedsStoreBurst, FLAG_PRICE_ABOVE_REFERENCE, FLAG_PRIOR_REJECTIONS, FLAG_RECEIPT_AFTER_SALE,
   FLAG_STORE_BURST, ModelFacts, PolicyViolation, priceAboveReference, selectVersion,
@@ -29,6 +29,8 @@ interface Sale {
   receipt: ParsedReceipt | string;
   now: Date;
   checks: { check: string; result: string }[];
+  /** post through the city's ledger lock, not the voucher's slot (the slot could not cover it on a first run) */
+  cityPath: boolean;
 }
 
 function pass(sale: Sale, check: string, result = 'ok'): void {
@@ -144,20 +146,30 @@ export class TradeInService {
     const invoice = normaliseIdentifier(input.invoiceNumber);
     // parsed once: for the receipt check (step 7), the fraud-signal reads (steps 6 and 9) and a refusal's record
     const receipt = parseReceipt(input.recyclingReceipt);
-    const sale = (tx: Tx): Sale => ({
-      tx, actor, retailerId: actor.retailerId!, input, serial, invoice, receipt, now: this.clock.now(), checks: [],
+    const sale = (tx: Tx, cityPath: boolean): Sale => ({
+      tx, actor, retailerId: actor.retailerId!, input, serial, invoice, receipt, now: this.clock.now(), checks: [], cityPath,
     });
-    try {
-      if (!dryRun) return await this.db.run((tx) => this.submitInTx(sale(tx)));
+    // Twice at most: a first run whose voucher's ledger slot cannot cover the movement rolls back (LedgerService
+    // .commitInSlot) and the second posts through the city lock.
+    const run = async (cityPath: boolean): Promise<TradeInResult> => {
+      if (!dryRun) return this.db.run((tx) => this.submitInTx(sale(tx, cityPath)));
       try {
         await this.db.run(async (tx) => {
-          throw new RolledBack(await this.submitInTx(sale(tx)));
+          throw new RolledBack(await this.submitInTx(sale(tx, cityPath)));
         });
       } catch (err) {
         if (err instanceof RolledBack) return err.result;
         throw err;
       }
       throw new Error('unreachable: a dry run always rolls back');
+    };
+    try {
+      try {
+        return await run(false);
+      } catch (err) {
+        if (err instanceof SlotUnfunded) return await run(true);
+        throw err;
+      }
     } catch (err) {
       const mapped = isUniqueViolation(err) && UNIQUE_CODES[pgConstraint(err) ?? '']
         ? new DomainError(UNIQUE_CODES[pgConstraint(err)!], 'Another trade-in took this first')
@@ -181,8 +193,9 @@ export class TradeInService {
    * with its policy versions, the retailer and its store (share-locked, in that order), the holder, the model,
    * everything asked of claims (`saleFacts`, read once at step 6 and judged at steps 6 to 9 in their order), the
    * receipt's key, certification and revocation — then the writes, the ledger's movement last: it locks the
-   * city's ledger, which every trade-in of the city waits for, so only the answer saved under the request's
-   * Idempotency-Key (TransactionService, IdempotentInTransaction) runs between it and COMMIT.
+   * retailer's `payable` and the voucher's ledger slot (or, for a voucher without one, the city's ledger, which
+   * every trade-in of the city then waits for), so only the answer saved under the request's Idempotency-Key
+   * (TransactionService, IdempotentInTransaction) runs between it and COMMIT.
    */
   private async submitInTx(sale: Sale): Promise<TradeInResult> {
     const { voucher, program } = await this.lockVoucher(sale);
@@ -332,8 +345,9 @@ export class TradeInService {
    * back to the pool. A later policy with a higher cap draws the difference from `available`, which the database
    * refuses to overdraw.
    *
-   * The ledger's movement comes last: it locks the city's ledger until COMMIT, so the audit event is written
-   * before it, not while every other trade-in of the city waits.
+   * The ledger's movement comes last: it locks accounts until COMMIT — the retailer's `payable` and the voucher's
+   * slot accounts where the voucher's reservation is (`commitInSlot`), else the city's ledger — so the audit event
+   * is written before it, not while other trade-ins wait.
    */
   private async record(sale: Sale, c: Recorded): Promise<string> {
     const { tx, actor, retailerId, input, serial, invoice, now } = sale;
@@ -358,7 +372,10 @@ export class TradeInService {
       },
     });
     const scope = { programId: c.program.id, city: c.voucher.city, reference: claimId, reservedFen, amountFen };
-    if (c.review.status === 'approved') await this.ledger.commit(tx, actor, { ...scope, retailerId });
+    const approved = c.review.status === 'approved';
+    // in the voucher's ledger slot, without the city lock, where its reservation is (else SlotUnfunded: run again)
+    if (c.voucher.slot !== null && !sale.cityPath) await this.ledger.commitInSlot(tx, actor, { ...scope, slot: c.voucher.slot, ...(approved ? { retailerId } : {}) });
+    else if (approved) await this.ledger.commit(tx, actor, { ...scope, retailerId });
     else await this.ledger.holdForReview(tx, actor, scope);
     return claimId;
   }

@@ -233,10 +233,30 @@ export class LedgerRepository {
     return rows[0]?.id;
   }
 
-  /** The slots (of every programme and city) whose accounts hold money, read from the pool. */
+  /**
+   * For a trade-in posting in its voucher's slot without the city lock (`LedgerService.commitInSlot`): locks the
+   * retailer's `payable` account (when `retailerId` is given) and then slot `slot`'s two accounts, in that order
+   * (the ORDER BY is the order FOR UPDATE locks in), and answers them with their balances. Accounts that do not
+   * exist are simply absent: the caller then takes the city path, which creates them.
+   */
+  async lockForSlotMove(tx: Tx, programId: string, city: string, retailerId: string | null, slot: number): Promise<LockedAccount[]> {
+    const rows: AccountRow[] = await tx.query(
+      `SELECT a.id::text AS id, a.kind, a.retailer_id, a.slot, a.balance_fen::text AS balance_fen
+         FROM ledger_accounts a
+        WHERE a.program_id = $1 AND a.city = $2
+          AND ((a.kind = 'payable' AND a.retailer_id = $3::uuid AND a.slot = 0)
+            OR (a.kind IN ('available', 'reserved') AND a.retailer_id IS NULL AND a.slot = $4))
+        ORDER BY a.kind = 'payable' DESC, a.id
+          FOR UPDATE OF a`,
+      [programId, city, retailerId, slot],
+    );
+    return rows.map(toLocked);
+  }
+
+  /** The slots (of every programme and city) whose `available` account holds money, read from the pool. */
   async slotsWithMoney(): Promise<SlotBalance[]> {
     const rows: { program_id: string; city: string; slot: number }[] = await this.db.manager.query(
-      `SELECT DISTINCT program_id, city, slot FROM ledger_accounts WHERE slot > 0 AND balance_fen <> 0 ORDER BY program_id, city, slot`,
+      `SELECT DISTINCT program_id, city, slot FROM ledger_accounts WHERE slot > 0 AND kind = 'available' AND balance_fen <> 0 ORDER BY program_id, city, slot`,
     );
     return rows.map((r) => ({ programId: r.program_id, city: r.city, slot: r.slot }));
   }

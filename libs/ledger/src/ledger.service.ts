@@ -118,8 +118,11 @@ function positive(amountFen: Fen, what: string): void {
  * city therefore queue; a transaction that posts in several cities must visit them in one order (sorted by
  * city code), or two such transactions can deadlock. DESIGN.md keeps money movements to one city anyway.
  *
- * The one exception is the rush's `reserveFromSlot`, which takes no city lock: one statement updates its slot's
- * `available` (only if it covers the amount) and then its `reserved`, or updates nothing. Why nothing can
+ * Two exceptions take no city lock. The rush's `reserveFromSlot`: one statement updates its slot's `available`
+ * (only if it covers the amount) and then its `reserved`, or updates nothing. And the trade-in's `commitInSlot`:
+ * it locks the retailer's `payable` and then its voucher's slot accounts (in id order), checks them, writes, and
+ * from then on waits for no lock (its idempotency answer and COMMIT follow); if the slot cannot cover it, it throws
+ * and its transaction rolls back without ever asking for the city lock. Why nothing can
  * deadlock with it — the ranks, in the order every transaction takes them: (1) voucher rows, (2) the day's quota
  * slot rows (VouchersRepository.takeSlot; taken with SKIP LOCKED and never waited for, so no wait ends there),
  * (3) the city lock, (4) ledger accounts.
@@ -134,6 +137,12 @@ function positive(amountFen: Fen, what: string): void {
  *  - Within a slot, `available` has the lower id (`createSlots`): the rush's statement updates it first, and a
  *    city-lock holder locks whole slots in id order (`lockSlots`), so the two never hold one account each of a
  *    slot while waiting for the other.
+ *  - A `commitInSlot` transaction holds a voucher row (and share locks on its retailer and store, taken before any
+ *    account), then `payable(r)`, then its slot's accounts. City-lock holders lock `payable(r)` (with the other
+ *    main accounts) before any slot account, so none of them holds a slot account while waiting for `payable(r)`;
+ *    and the rush never touches `payable`. A city-lock holder waiting for `payable(r)` waits for a transaction
+ *    that waits only for slot accounts, whose holders are rush transactions (waiting for nothing), city-lock
+ *    holders that already hold `payable(r)` if they need it, or other `commitInSlot` transactions — finishing.
  * Every wait therefore ends at a transaction that waits for nothing, and no cycle can close.
  */
 @Injectable()
@@ -290,9 +299,10 @@ export class LedgerService {
   }
 
   /**
-   * Gives the money of `slots` back to the city's main accounts — `available` to available, `reserved` to
-   * reserved, one `rebalance` transaction — once the caller knows no quota is left on them (the day is over, or
-   * sold out). Balances per kind do not change. Slot accounts another transaction holds are skipped (the next
+   * Gives the `available` money of `slots` back to the city's main account, one `rebalance` transaction, once the
+   * caller knows no quota is left on them (the day is over, or sold out). A slot's `reserved` money stays where it
+   * is: it holds the reservations of the slot's open vouchers, which their trade-ins turn into claims in the slot
+   * (`commitInSlot`); expiries and other movements reach it through `fromSlots`. Balances per kind do not change. Slot accounts another transaction holds are skipped (the next
    * sweep takes them). Answers the transaction's id, or undefined when nothing moved.
    */
   async sweepSlots(tx: Tx, actor: Actor, input: { programId: string; city: string; slots: number[] }): Promise<string | undefined> {
@@ -307,13 +317,14 @@ export class LedgerService {
     const back = new Map<string, number>();
     for (const a of held) {
       const b = fen(a.balanceFen);
-      if (b === 0) continue;
+      // a slot's `reserved` stays: it is the reservation of the slot's open vouchers, which their trade-ins spend there
+      if (b === 0 || a.kind !== 'available') continue;
       legs.push({ accountId: a.id, amountFen: -b });
       back.set(a.kind, (back.get(a.kind) ?? 0) + b);
     }
     for (const a of main) if (back.get(a.kind)) legs.push({ accountId: a.id, amountFen: back.get(a.kind)! });
     if (!legs.length) return undefined;
-    const swept = [...new Set(held.filter((a) => fen(a.balanceFen) !== 0).map((a) => a.slot))].sort((x, y) => x - y);
+    const swept = [...new Set(held.filter((a) => a.kind === 'available' && fen(a.balanceFen) !== 0).map((a) => a.slot))].sort((x, y) => x - y);
     return this.repo.write(tx, {
       programId: input.programId, city: input.city, kind: 'rebalance', reference: 'voucher-slots:swept',
       note: `slots ${swept.join(', ')} swept back to the city pool`, actorId: actor.id,
@@ -350,6 +361,46 @@ export class LedgerService {
       ['reserved', input.amountFen - input.reservedFen],
       ['available', input.reservedFen - input.amountFen],
     ]);
+  }
+
+  /**
+   * `commit` (with `retailerId`: the claim is approved) or `holdForReview` (without: it waits for an auditor) of a
+   * voucher whose reservation sits in slot `slot`'s accounts (vouchers.slot), posted there without the city lock
+   * (issue 11: the trade-ins of a city no longer queue on one row):
+   *
+   *   commit    reserved(s) −R, payable(r) +A, available(s) +(R − A)
+   *   hold      reserved(s) −(R − A), available(s) +(R − A)
+   *
+   * It locks the retailer's `payable` first, then the slot's two accounts in id order (LedgerRepository
+   * .lockForSlotMove), and checks the locked balances. Where the slot cannot cover the movement (its `reserved`
+   * was spent by another movement reaching into the slots, or a later policy's higher cap needs more than the
+   * slot's `available` holds) or an account does not exist yet, it writes nothing and throws `SlotUnfunded`: the
+   * caller must roll its transaction back (it holds accounts now, and nobody may wait for the city lock holding
+   * one) and post with `commit` / `holdForReview` in a fresh one. See "Locking" above for why no cycle can close.
+   */
+  async commitInSlot(tx: Tx, actor: Actor, input: LedgerScope & { reservedFen: Fen; amountFen: Fen; slot: number; retailerId?: string }): Promise<string> {
+    positive(input.reservedFen, 'a committed reservation');
+    nonNegative(input.amountFen, 'a claim amount');
+    this.scope(input.programId, input.city);
+    slotNumber(input.slot);
+    const retailerId = input.retailerId === undefined ? null : toKey({ kind: 'payable', retailerId: input.retailerId }).retailerId;
+    const held = await this.repo.lockForSlotMove(tx, input.programId, input.city, retailerId, input.slot);
+    const account = (kind: string) => held.find((a) => a.kind === kind);
+    const [reserved, available, payable] = [account('reserved'), account('available'), account('payable')];
+    const { reservedFen: r, amountFen: a } = input;
+    const legs: Leg[] = [];
+    if (reserved && available && (retailerId === null || payable)) {
+      if (payable) legs.push({ accountId: reserved.id, amountFen: -r }, { accountId: payable.id, amountFen: a }, { accountId: available.id, amountFen: r - a });
+      else legs.push({ accountId: reserved.id, amountFen: a - r }, { accountId: available.id, amountFen: r - a });
+    }
+    const covered = legs.length > 0 && legs.every((l) => {
+      const acc = held.find((x) => x.id === l.accountId)!;
+      return acc.kind === 'payable' || fen(acc.balanceFen) + l.amountFen >= 0;
+    });
+    if (!covered) throw new SlotUnfunded(input.city, input.slot);
+    return this.repo.write(tx, {
+      programId: input.programId, city: input.city, kind: 'commit', reference: input.reference ?? null, note: input.note ?? null, actorId: actor.id,
+    }, legs.filter((l) => l.amountFen !== 0));
   }
 
   approve(tx: Tx, actor: Actor, input: RetailerMovement): Promise<string> {

@@ -18,12 +18,18 @@ export interface Voucher {
   expiresAt: Date;
   usedAt: Date | null;
   expiredAt: Date | null;
+  /**
+   * The quota slot the voucher was taken from, whose ledger slot accounts hold its reservation (null: the city's
+   * main account holds it): where its trade-in turns the reservation into a claim (LedgerService.commitInSlot).
+   */
+  slot: number | null;
 }
 
-export type ExpiredVoucher = Pick<Voucher, 'id' | 'code' | 'programId' | 'city' | 'reservedFen'>;
+export type ExpiredVoucher = Pick<Voucher, 'id' | 'code' | 'programId' | 'city' | 'reservedFen' | 'slot'>;
 
 /** A voucher as issued (status open). */
-export type NewVoucher = Pick<Voucher, 'id' | 'code' | 'programId' | 'city' | 'householdId' | 'reservedFen' | 'policyVersion' | 'issuedAt' | 'expiresAt'>;
+export type NewVoucher = Pick<Voucher, 'id' | 'code' | 'programId' | 'city' | 'householdId' | 'reservedFen' | 'policyVersion' | 'issuedAt' | 'expiresAt'>
+  & { slot?: number | null };
 
 /** A voucher of the day's quota: its slot and what is left on the slot after it, or why there is none (`takeSlot`). */
 export type TakenSlot = { slot: number; left: number } | 'sold_out' | 'busy' | 'unreleased';
@@ -48,17 +54,18 @@ interface VoucherRow {
   expires_at: Date;
   used_at: Date | null;
   expired_at: Date | null;
+  slot: number | null;
 }
 
 const COLUMNS = `v.id, v.code, v.program_id, v.city, v.household_id, v.status, v.reserved_fen, v.policy_version, v.issued_at, v.expires_at,
-                 v.used_at, v.expired_at`;
+                 v.used_at, v.expired_at, v.slot`;
 const SELECT = `SELECT ${COLUMNS} FROM vouchers v`;
 
 function toVoucher(r: VoucherRow): Voucher {
   return {
     id: r.id, code: r.code, programId: r.program_id, city: r.city, householdId: r.household_id, status: r.status,
     reservedFen: fenFromDb(r.reserved_fen, 'reserved_fen'), policyVersion: r.policy_version, issuedAt: r.issued_at,
-    expiresAt: r.expires_at, usedAt: r.used_at, expiredAt: r.expired_at,
+    expiresAt: r.expires_at, usedAt: r.used_at, expiredAt: r.expired_at, slot: r.slot ?? null,
   };
 }
 
@@ -138,13 +145,13 @@ export class VouchersRepository {
        )` : '';
     const v = opts.insert;
     const ins = v ? `, ins AS (
-         INSERT INTO vouchers (id, code, program_id, city, household_id, status, reserved_fen, policy_version, issued_at, expires_at)
+         INSERT INTO vouchers (id, code, program_id, city, household_id, status, reserved_fen, policy_version, issued_at, expires_at, slot)
          SELECT ${param(v.id)}::uuid, ${param(v.code)}, $1, $2, ${param(v.householdId)}::uuid, 'open', ${param(v.reservedFen)}::bigint,
-                ${param(v.policyVersion)}::int, ${param(v.issuedAt)}::timestamptz, ${param(v.expiresAt)}::timestamptz
+                ${param(v.policyVersion)}::int, ${param(v.issuedAt)}::timestamptz, ${param(v.expiresAt)}::timestamptz, took.slot
            FROM took ${opts.lockOpenOf ? 'WHERE NOT EXISTS (SELECT 1 FROM open)' : ''}
          RETURNING id
        )` : '';
-    const rows = returnedRows<Partial<VoucherRow> & { slot: number | null; left: number | null; open_slots: boolean; released: boolean; inserted: boolean }>(await tx.query(
+    const rows = returnedRows<Partial<VoucherRow> & { taken_slot: number | null; left: number | null; open_slots: boolean; released: boolean; inserted: boolean }>(await tx.query(
       `WITH pick AS (
          SELECT slot FROM quota_day_slots
           WHERE program_id = $1 AND city = $2 AND day = $3 AND issued < released
@@ -157,7 +164,7 @@ export class VouchersRepository {
           WHERE q.program_id = $1 AND q.city = $2 AND q.day = $3 AND q.slot = pick.slot
          RETURNING q.slot, q.released - q.issued AS left
        )${open}${ins}
-       SELECT took.slot, took.left${open ? ', open.*' : ''},
+       SELECT took.slot AS taken_slot, took.left${open ? ', open.*' : ''},
               ${ins ? 'EXISTS (SELECT 1 FROM ins)' : 'false'} AS inserted,
               EXISTS (SELECT 1 FROM quota_day_slots WHERE program_id = $1 AND city = $2 AND day = $3 AND issued < released) AS open_slots,
               EXISTS (SELECT 1 FROM quota_day_slots WHERE program_id = $1 AND city = $2 AND day = $3) AS released
@@ -166,7 +173,7 @@ export class VouchersRepository {
     ));
     const [r] = rows;
     const openVoucher = r.id ? toVoucher(r as VoucherRow) : undefined;
-    const taken: TakenSlot = r.slot !== null ? { slot: r.slot, left: r.left! } : !r.released ? 'unreleased' : r.open_slots ? 'busy' : 'sold_out';
+    const taken: TakenSlot = r.taken_slot !== null ? { slot: r.taken_slot, left: r.left! } : !r.released ? 'unreleased' : r.open_slots ? 'busy' : 'sold_out';
     return { open: openVoucher, taken, inserted: r.inserted };
   }
 
@@ -197,9 +204,9 @@ export class VouchersRepository {
 
   async insert(tx: Tx, v: NewVoucher): Promise<void> {
     await tx.query(
-      `INSERT INTO vouchers (id, code, program_id, city, household_id, status, reserved_fen, policy_version, issued_at, expires_at)
-       VALUES ($1, $2, $3, $4, $5, 'open', $6, $7, $8, $9)`,
-      [v.id, v.code, v.programId, v.city, v.householdId, v.reservedFen, v.policyVersion, v.issuedAt, v.expiresAt],
+      `INSERT INTO vouchers (id, code, program_id, city, household_id, status, reserved_fen, policy_version, issued_at, expires_at, slot)
+       VALUES ($1, $2, $3, $4, $5, 'open', $6, $7, $8, $9, $10)`,
+      [v.id, v.code, v.programId, v.city, v.householdId, v.reservedFen, v.policyVersion, v.issuedAt, v.expiresAt, v.slot ?? null],
     );
   }
 
@@ -213,16 +220,16 @@ export class VouchersRepository {
    * (and a trade-in holding a voucher) proceed without waiting on each other.
    */
   async expireDue(tx: Tx, now: Date, limit: number, onlyId?: string): Promise<ExpiredVoucher[]> {
-    const rows = returnedRows<Pick<VoucherRow, 'id' | 'code' | 'program_id' | 'city' | 'reserved_fen'>>(await tx.query(
+    const rows = returnedRows<Pick<VoucherRow, 'id' | 'code' | 'program_id' | 'city' | 'reserved_fen' | 'slot'>>(await tx.query(
       `WITH due AS (
          SELECT id FROM vouchers
           WHERE status = 'open' AND expires_at <= $1 ${onlyId ? 'AND id = $3' : ''}
           ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED
        )
        UPDATE vouchers v SET status = 'expired', expired_at = $1 FROM due WHERE v.id = due.id
-       RETURNING v.id, v.code, v.program_id, v.city, v.reserved_fen`,
+       RETURNING v.id, v.code, v.program_id, v.city, v.reserved_fen, v.slot`,
       onlyId ? [now, limit, onlyId] : [now, limit],
     ));
-    return rows.map((r) => ({ id: r.id, code: r.code, programId: r.program_id, city: r.city, reservedFen: fenFromDb(r.reserved_fen, 'reserved_fen') }));
+    return rows.map((r) => ({ id: r.id, code: r.code, programId: r.program_id, city: r.city, reservedFen: fenFromDb(r.reserved_fen, 'reserved_fen'), slot: r.slot ?? null }));
   }
 }

@@ -147,7 +147,7 @@ export class VouchersService {
             programId: program.id, city, reference: voucher.code, amountFen: capFen, slot: taken.slot, slotNeedFen: (taken.left + 1) * capFen,
             fundFirst: fundFirst || open !== undefined,
           });
-          if (!inserted) await this.repo.insert(tx, voucher);
+          if (!inserted) await this.repo.insert(tx, { ...voucher, slot: taken.slot });
           await this.audit.append(tx, actor, {
             action: 'voucher.issued', subjectType: 'voucher', subjectId: voucher.code,
             details: { programCode, city, reservedFen: capFen, policyVersion: version.version, expiresAt: toShanghaiIso(expiresAt) },
