@@ -43,7 +43,7 @@ export const ENV_SCHEMA = {
   VOUCHER_EXPIRY_INTERVAL_MS: int(100)({ default: 60000, desc: 'worker: how often expired vouchers give their reservation back' }),
   VOUCHER_EXPIRY_BATCH: int(1, 100000)({ default: 500, desc: 'worker: vouchers expired per transaction' }),
   VOUCHER_SLOTS: int(1, 256)({ default: 64, desc: "quota slots a city's day is released over, and ledger slot accounts its money is split over" }),
-  VOUCHER_SLOT_SWEEP_INTERVAL_MS: int(100)({ default: 60000, desc: 'worker: how often money in ledger slots with no quota left today goes back to the city pool' }),
+  VOUCHER_SLOT_SWEEP_INTERVAL_MS: int(100)({ default: 60000, desc: 'worker: how often the available money in ledger slots with no quota left today goes back to the city pool' }),
   DB_STATEMENT_TIMEOUT_MS: int(0)({ default: 30000, desc: 'PostgreSQL statement_timeout of every connection' }),
   EXPORT_TIMEOUT_MS: int(0)({ default: 600000, desc: 'how long one CSV export may run (its own statement_timeout; 0: no bound)' }),
   DB_CONNECT_TIMEOUT_MS: int(100, 600000)({ default: 10000, desc: 'how long a request waits for a database connection before it is answered 503' }),
