@@ -29,9 +29,10 @@ export class TransactionService {
 
   async run<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
     const answer = answerInTransaction.getStore();
-    if (!answer || answer.saved) return this.dataSource.transaction('READ COMMITTED', work);
+    // READ COMMITTED is every session's default (data-source.ts): naming it here would cost a round trip per transaction
+    if (!answer || answer.saved) return this.dataSource.transaction(work);
     let saving = false;
-    const result = await this.dataSource.transaction('READ COMMITTED', async (tx) => {
+    const result = await this.dataSource.transaction(async (tx) => {
       const r = await work(tx);
       if (!answer.saved) {
         await answer.save(tx, r);
