@@ -45,7 +45,7 @@ describe('admin: recyclers (e2e)', () => {
       const got = await t.http().get(`/v1/admin/recyclers/${res.body.id}`).set(admin.auth).expect(200);
       expect(got.body).toEqual(res.body);
       const [event] = await events(res.body.id, 'recycler.created');
-      expect(event.details).toEqual({ name: '回收甲', creditCode });
+      expect(event.details).toEqual({ name: '回收甲', creditCode, certifiedFrom: res.body.certifiedAt });
     });
 
     it('refuses a bad check character or an unknown field (400) and a second registration of a credit code (409), changing nothing', async () => {

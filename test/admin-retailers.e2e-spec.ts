@@ -52,16 +52,21 @@ describe('admin: retailers (e2e)', () => {
         city: 'hangzhou',
         status: 'active',
         statusReason: null,
-        payout: { stripeAccountId: 'acct_1QxYzAbCdEfGh', bank: { accountName: '杭州测试电器有限公司', accountNumberLast4: '3445', bankCode: '102331000010' } },
+        payout: {
+          stripeAccountId: 'acct_1QxYzAbCdEfGh', bank: { accountName: '杭州测试电器有限公司', accountNumberLast4: '3445', bankCode: '102331000010' },
+          version: 1, changedAt: null,
+        },
         stores: [
           { id: expect.any(String), code: 'HZ-001', name: '西湖店', city: 'hangzhou' },
           { id: expect.any(String), code: 'NB-001', name: '鄞州店', city: 'ningbo' },
         ],
+        certifiedFrom: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+08:00$/),
         createdAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+08:00$/),
       });
       expect(JSON.stringify(res.body)).not.toContain('6222020200112233445');
       const got = await t.http().get(`/v1/admin/retailers/${res.body.id}`).set(admin.auth).expect(200);
-      expect(got.body).toEqual(res.body);
+      // the detail view adds the payout-details change waiting for approval (none)
+      expect(got.body).toEqual({ ...res.body, pendingPayoutChange: null });
 
       // the payout gateway can read the full account; the row keeps it sealed, never in clear
       const [row] = await t.db.query(`SELECT bank, credit_code FROM retailers WHERE id = $1`, [res.body.id]);
@@ -80,7 +85,7 @@ describe('admin: retailers (e2e)', () => {
 
     it('accepts a retailer without payout details', async () => {
       const r = await create({ payout: undefined });
-      expect(r.payout).toEqual({ stripeAccountId: null, bank: null });
+      expect(r.payout).toEqual({ stripeAccountId: null, bank: null, version: 1, changedAt: null });
     });
 
     it.each([
@@ -369,7 +374,7 @@ describe('admin: retailers (e2e)', () => {
     expect(created('/v1/admin/recyclers/{id}/keys')).toContain('RecyclerKeyDto');
     expect(doc.paths['/v1/admin/retailers/{id}/suspend'].post.responses['200']).toBeDefined();
     expect(doc.paths['/v1/admin/recyclers/{id}/keys/{kid}/revoke'].post.responses['200']).toBeDefined();
-    expect(Object.keys(doc.components.schemas.PayoutViewDto.properties)).toEqual(['stripeAccountId', 'bank']);
+    expect(Object.keys(doc.components.schemas.PayoutViewDto.properties)).toEqual(['stripeAccountId', 'bank', 'version', 'changedAt']);
   });
 
   it('never writes bank account numbers or API keys to the logs', async () => {

@@ -259,8 +259,8 @@ describe('portal: auditor pages in a real browser (e2e)', () => {
     await page.getByRole('heading', { level: 1, name: '数据看板' }).waitFor();
     const charts = page.getByTestId('chart');
     await charts.nth(5).locator('svg').waitFor();
-    expect(await charts.count()).toBe(6);
-    expect(await page.locator('[data-testid="chart"] svg').count()).toBe(6);
+    expect(await charts.count()).toBe(7);
+    expect(await page.locator('[data-testid="chart"] svg').count()).toBe(7);
     expect(await charts.evaluateAll((els) => els.map((e) => [e.getAttribute('role'), e.getAttribute('aria-label')]))).toEqual([
       ['img', expect.stringMatching(/^各市补贴金额：2 个城市，补贴合计 ¥/)],
       ['img', expect.stringMatching(/^每日补贴金额：/)],
@@ -268,6 +268,8 @@ describe('portal: auditor pages in a real browser (e2e)', () => {
       ['img', '4K / 8K 申请占比：4K 21 笔，8K 1 笔'],
       ['img', expect.stringMatching(/^各市一级能效占比：全省 95\.45%（21 \/ 22 笔）$/)],
       ['img', '驳回原因：共驳回 1 笔，1 种原因'],
+      // issue 13: no receipt of this file's recycler was confirmed dismantled
+      ['img', expect.stringMatching(/^回收企业拆解确认率：1 家回收企业；0 件申请因拆解未确认暂停拨付；确认率最低：.+ 0\.00%$/)],
     ]);
     // the numbers behind a chart, for screen readers
     const rejections = page.getByTestId('figure-rejections');
@@ -297,7 +299,7 @@ describe('portal: auditor pages in a real browser (e2e)', () => {
     await page.getByRole('button', { name: 'English' }).click();
     await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
     await page.getByRole('img', { name: 'Rejection reasons: 1 rejected, for 1 reasons' }).locator('svg').waitFor();
-    expect(await page.locator('[data-testid="chart"] svg').count()).toBe(6);
+    expect(await page.locator('[data-testid="chart"] svg').count()).toBe(7);
     await page.getByRole('link', { name: 'Review queue' }).waitFor();
     violations.dashboardEn = await checkPage(page, 'auditor-dashboard-en');
     await page.getByRole('button', { name: '中文' }).click();

@@ -1,8 +1,8 @@
 /// <reference lib="dom" />
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { BankImportService, SETTLEMENT_ACTOR } from '@huanxin/settlement';
 import type { TestApp } from '../support/app';
-import { checkPage, DESKTOP, launchBrowser, newContext, PHONE, qrImageFile, TABLET, servePortal } from '../support/browser';
+import { checkPage, DESKTOP, launchBrowser, newContext, PHONE, qrImageFile, TABLET, servePortal, signIn } from '../support/browser';
 import { randomPhone, randomResidentId, randomGtin, uniq } from '../support/ids';
 import { Scenario } from '../support/scenario';
 import { drain, pain002, setBank } from '../support/settlement';
@@ -31,13 +31,6 @@ describe('portal: the whole journey through the pages (e2e)', () => {
     await browser?.close();
     await t?.close();
   });
-
-  async function signIn(page: Page, username: string, password: string, landing: string) {
-    await page.getByLabel('手机号或邮箱').fill(username);
-    await page.getByLabel('密码').fill(password);
-    await page.getByRole('button', { name: '登录' }).last().click();
-    await page.getByRole('heading', { level: 1, name: landing }).waitFor();
-  }
 
   it('household → cashier → auditor → programme office → household sees paid', async () => {
     const gtin = randomGtin();

@@ -210,7 +210,7 @@ describe('portal: recycler pages in a real browser (e2e)', () => {
     // the recycling time in Asia/Shanghai, whatever the browser's zone (the context runs in Europe/London)
     const issued = new Date(payload.iat * 1000);
     const sh = new Date(issued.getTime() + 8 * 3600e3);
-    const when = slip.locator('time');
+    const when = slip.locator('time').first();
     expect(await when.getAttribute('datetime')).toBe(issued.toISOString());
     const hhmm = `${String(sh.getUTCHours()).padStart(2, '0')}:${String(sh.getUTCMinutes()).padStart(2, '0')}`;
     expect(await when.textContent()).toBe(`${sh.getUTCFullYear()}年${sh.getUTCMonth() + 1}月${sh.getUTCDate()}日 ${hhmm}`);

@@ -120,3 +120,11 @@ export async function servePortal(env: Record<string, string> = {}): Promise<{ t
   await t.app.listen(0, '127.0.0.1');
   return { t, base: await t.app.getUrl() };
 }
+
+/** Signs in through the portal's sign-in form (Chinese labels) and waits for the landing page's heading. */
+export async function signIn(page: Page, username: string, password: string, landing: string): Promise<void> {
+  await page.getByLabel('手机号或邮箱').fill(username);
+  await page.getByLabel('密码').fill(password);
+  await page.getByRole('button', { name: '登录' }).last().click();
+  await page.getByRole('heading', { level: 1, name: landing }).waitFor();
+}

@@ -2,10 +2,12 @@ import type { Type } from '@nestjs/common';
 import { CatalogModule } from '@huanxin/catalog';
 import { LedgerModule } from '@huanxin/ledger';
 import { ProgramsModule } from '@huanxin/programs';
-import { ClaimsModule, LiveClaimsModule } from '@huanxin/claims';
+import { ClaimDismantlingModule, ClaimsModule, LiveClaimsModule } from '@huanxin/claims';
 import { ReceiptsModule } from '@huanxin/recycling';
 import { VouchersModule } from '@huanxin/vouchers';
 import { HouseholdController } from './household/household.controller';
+import { HouseholdAllocationController } from './household/allocation.controller';
+import { PublicDrawsController } from './public/draws.controller';
 import { PublicController } from './public/public.controller';
 import { RecyclerController } from './recycler/recycler.controller';
 import { RetailerClaimsController } from './retailer/retailer-claims.controller';
@@ -14,11 +16,13 @@ import { RecyclingModule } from '@huanxin/recycling';
 import { RetailersModule } from '@huanxin/retailers';
 import { AdminRecyclersController } from './admin/recyclers.controller';
 import { AdminRetailersController } from './admin/retailers.controller';
+import { AdminPayoutDetailsChangesController } from './admin/payout-details-changes.controller';
 import { AdminUsersController } from './admin/users.controller';
 import { AdminCatalogController } from './admin/catalog.controller';
 import { AdminProgramsController } from './admin/programs.controller';
 import { ReviewModule } from '@huanxin/review';
 import { ReportingModule } from '@huanxin/reporting';
+import { AuditorAppealsController } from './auditor/auditor-appeals.controller';
 import { AuditorClaimsController } from './auditor/auditor-claims.controller';
 import { AuditorReportsController } from './auditor/auditor-reports.controller';
 import { AuditController } from './audit/audit.controller';
@@ -34,6 +38,7 @@ export const DOMAIN_MODULES: Type[] = [
   ProgramsModule,
   VouchersModule,
   ClaimsModule,
+  ClaimDismantlingModule,
   LiveClaimsModule,
   ReceiptsModule,
   RetailersModule,
@@ -44,16 +49,20 @@ export const DOMAIN_MODULES: Type[] = [
 ];
 export const ROLE_CONTROLLERS: Type[] = [
   HouseholdController,
+  HouseholdAllocationController,
+  PublicDrawsController,
   RetailerClaimsController,
   TillController,
   RecyclerController,
   PublicController,
   AdminRetailersController,
+  AdminPayoutDetailsChangesController,
   AdminRecyclersController,
   AdminUsersController,
   AdminCatalogController,
   AdminProgramsController,
   AuditorClaimsController,
+  AuditorAppealsController,
   AuditorReportsController,
   AuditController,
   AdminPayoutRunsController,

@@ -1,15 +1,16 @@
 import { Inject, Injectable, Type } from '@nestjs/common';
 import { AuditSealer } from '@huanxin/audit-log';
-import { LiveClaimsModule } from '@huanxin/claims';
+import { ClaimDismantlingModule, DismantlingService, LiveClaimsModule } from '@huanxin/claims';
 import { APP_CONFIG, AppConfig } from '@huanxin/config';
 import { IdempotencyRepository } from '@huanxin/idempotency';
 import { SettlementJobs, SettlementModule } from '@huanxin/settlement';
-import { VouchersModule, VouchersService } from '@huanxin/vouchers';
+import { LotteryService, VouchersModule, VouchersService, WaitlistService } from '@huanxin/vouchers';
 import type { Job } from './job-runner';
 
 /** Domain modules the worker's jobs need (vouchers count live claims: LiveClaimsModule). */
 export const WORKER_MODULES: Type[] = [
   LiveClaimsModule,
+  ClaimDismantlingModule,
   VouchersModule,
   SettlementModule,
 ];
@@ -23,7 +24,15 @@ export class WorkerJobs {
     private readonly vouchers: VouchersService,
     private readonly auditSealer: AuditSealer,
     private readonly settlement: SettlementJobs,
+    private readonly lottery: LotteryService,
+    private readonly waitlist: WaitlistService,
+    private readonly dismantling: DismantlingService,
   ) {}
+
+  /** One lottery batch: what it committed, closed and drew (0 when nothing moved, so the runner stops draining). */
+  async lotteryTick(): Promise<number> {
+    return (await this.lottery.commitOpenWindows()) + (await this.lottery.closeWindows()) + (await this.lottery.runDueDraws());
+  }
 
   list(): Job[] {
     return [
@@ -33,6 +42,14 @@ export class WorkerJobs {
       // AuditLogModule is global in the worker; the sealer takes an advisory lock, so several workers are safe
       { name: 'audit-seal', intervalMs: this.config.auditSealIntervalMs, run: () => this.auditSealer.sealBatch(this.config.auditSealBatch) },
       { name: 'idempotency-purge', intervalMs: this.config.idempotencyPurgeIntervalMs, run: () => this.idempotency.purgeExpired(5000) },
+      // lottery cities (issue 13): commitments as windows open, the close logged, due draws run (each once)
+      { name: 'lottery', intervalMs: this.config.lotteryIntervalMs, run: () => this.lotteryTick() },
+      // first-come cities: returned vouchers given to the waitlist in order
+      { name: 'waitlist', intervalMs: this.config.waitlistIntervalMs, run: () => this.waitlist.serve() },
+      // dismantling deadlines (issue 13): overdue claims flagged and held from payout, confirmed ones released
+      ...(this.config.dismantlingCheckIntervalMs > 0
+        ? [{ name: 'dismantling-check', intervalMs: this.config.dismantlingCheckIntervalMs, run: () => this.dismantling.check() }]
+        : []),
       // payout schedule, sending, reconciliation (libs/settlement/src/settlement-jobs.ts)
       ...this.settlement.jobs(),
     ];

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Actor, actorRef } from '@huanxin/core';
 import { TransactionService, Tx } from '@huanxin/database';
+import type { SignedTreeHead } from './tree-head';
 
 /** An event as a subject's history shows it (before it is sealed, if it is not yet). */
 export interface AuditHistoryEvent {
@@ -86,6 +87,22 @@ export class AuditService {
       `INSERT INTO audit_events (actor, action, subject_type, subject_id, details) VALUES ($1, $2, $3, $4, $5)`,
       [actorRef(actor), record.action, record.subjectType, record.subjectId ?? null, scrub(record.details ?? {})],
     );
+  }
+
+  /**
+   * The first signed tree head whose signing time is at or after `at`, or undefined (none signed yet). Heads are
+   * signed in size order under the sealer's lock, so their times grow with their sizes. The lottery (issue 13)
+   * takes its root hash into a draw's seed: a value nobody controlled while the draw's entries were being made.
+   */
+  async firstHeadSignedAtOrAfter(tx: Tx, at: Date): Promise<SignedTreeHead | undefined> {
+    const [row] = await tx.query(
+      `SELECT tree_size, encode(root_hash, 'hex') AS root_hash, "timestamp", encode(signature, 'hex') AS signature, key_id
+         FROM audit_tree_heads WHERE "timestamp"::timestamptz >= $1 ORDER BY tree_size LIMIT 1`,
+      [at],
+    );
+    return row
+      ? { treeSize: Number(row.tree_size), rootHash: row.root_hash, timestamp: row.timestamp, signature: row.signature, keyId: row.key_id }
+      : undefined;
   }
 
   /** Many events in one statement, for batch jobs (set-based, no loop of inserts). */

@@ -108,6 +108,15 @@ export class UsersRepository {
     return rows[0] && { id: rows[0].id, maskedPhone: rows[0].phone_masked, idNumberLast4: rows[0].id_number_last4 };
   }
 
+  /** Staff names by user id (who rejected a claim, who decided an appeal), one query; unknown ids are absent. */
+  async staffNames(ids: string[]): Promise<Map<string, string>> {
+    const wanted = [...new Set(ids)];
+    if (!wanted.length) return new Map();
+    const rows: { id: string; name: string }[] = await this.db.manager.query(
+      `SELECT id, name FROM users WHERE id = ANY($1::uuid[]) AND role IN ('auditor', 'admin')`, [wanted]);
+    return new Map(rows.map((r) => [r.id, r.name]));
+  }
+
   /** The household's city (where its vouchers come from and are redeemed); undefined when `id` is not a household. */
   async householdCity(id: string): Promise<string | undefined> {
     const rows: { city: string }[] = await this.db.manager.query(`SELECT city FROM users WHERE id = $1 AND role = 'household'`, [id]);

@@ -59,6 +59,7 @@ export class ClaimSettlementRepository {
     const rows: { retailer_id: string; n: number; s: string }[] = await tx.query(
       `SELECT retailer_id, count(*)::int AS n, sum(amount_fen)::text AS s
          FROM claims WHERE program_id = $1 AND phase = 'settlement' AND status = 'approved'
+          AND dismantling IS DISTINCT FROM 'held' -- held until the set is confirmed dismantled (issue 13)
         GROUP BY retailer_id ORDER BY retailer_id`,
       [programId],
     );
@@ -81,6 +82,7 @@ export class ClaimSettlementRepository {
     }
     return `UPDATE claims SET status = 'in_payout', updated_at = ${p.at}
         WHERE program_id = ${p.program} AND phase = 'settlement' AND status = 'approved' AND retailer_id = ANY(${p.retailers})
+          AND dismantling IS DISTINCT FROM 'held'
        RETURNING id, retailer_id, city, amount_fen`;
   }
 

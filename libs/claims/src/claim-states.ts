@@ -25,6 +25,18 @@ export const CLAIM_TRANSITIONS: Readonly<Record<ClaimStatus, readonly ClaimStatu
 
 export const CLAIM_STATUSES = Object.keys(CLAIM_TRANSITIONS) as ClaimStatus[];
 
+/**
+ * The one way out of a final state (issue 13): an upheld appeal brings a rejected claim back as approved, with the
+ * money movements of an approval (AppealReviewService). Not in CLAIM_TRANSITIONS, on purpose: nothing else may take
+ * this edge, and PostgreSQL allows it only while the claim's appeal is upheld (migration Appeals), in the transaction
+ * that upholds it.
+ */
+export const APPEAL_REINSTATEMENT = { from: 'rejected', to: 'approved' } as const satisfies { from: ClaimStatus; to: ClaimStatus };
+
+export function isAppealReinstatement(from: ClaimStatus, to: ClaimStatus): boolean {
+  return from === APPEAL_REINSTATEMENT.from && to === APPEAL_REINSTATEMENT.to;
+}
+
 /** A claim still counts (for one serial, one receipt, one invoice, a household's limit) unless rejected or cancelled. */
 export const DEAD_CLAIM_STATUSES: readonly ClaimStatus[] = ['rejected', 'cancelled'];
 

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { fenFromDb } from '@huanxin/core';
 import { queryPrepared, returnedRows, TransactionService, Tx } from '@huanxin/database';
 import { ClaimFilter, claimFilterSql, ClaimKey, CREATED_KEY_SQL } from './claim-filter';
-import { canTransition, LIVE_CLAIM_SQL } from './claim-states';
+import { canTransition, isAppealReinstatement, LIVE_CLAIM_SQL } from './claim-states';
 
 export type ClaimStatus = 'pending_review' | 'approved' | 'rejected' | 'cancelled' | 'in_payout' | 'paid' | 'payout_failed' | 'clawed_back';
 
@@ -40,6 +40,8 @@ export interface Claim {
   decidedAt: Date | null;
   cancelReason: string | null;
   cancelledAt: Date | null;
+  /** issue 13: held from payout for unconfirmed dismantling, and how the hold ended (claim-dismantling.repository.ts) */
+  dismantling: 'held' | 'confirmed' | 'released' | null;
   createdAt: Date;
   updatedAt: Date;
   /** `created_at` at full (microsecond) precision, for keyset cursors a JS Date would round. */
@@ -56,7 +58,7 @@ export interface MovedClaim {
 }
 
 /** A claim as the trade-in records it: everything but what happens to it later, plus the rows it references. */
-export type NewClaim = Omit<Claim, 'decidedBy' | 'decisionReason' | 'decidedAt' | 'cancelReason' | 'cancelledAt' | 'updatedAt' | 'createdKey'> & {
+export type NewClaim = Omit<Claim, 'decidedBy' | 'decisionReason' | 'decidedAt' | 'cancelReason' | 'cancelledAt' | 'updatedAt' | 'createdKey' | 'dismantling'> & {
   storeId: string;
   voucherId: string;
   receiptKid: string;
@@ -79,7 +81,7 @@ const CLAIM_SELECT = `
          c.serial_number, c.invoice_number, c.sale_price_fen, c.sold_at, c.receipt_issuer, c.receipt_rid, c.receipt_issued_at,
          c.policy_version, c.rate_bp, c.cap_fen, c.base_fen, c.amount_fen, c.capped, c.reserved_fen, c.status, c.flags,
          c.review_reasons, c.checks, c.decided_by, c.decision_reason, c.decided_at, c.cancel_reason, c.cancelled_at, c.created_at,
-         c.updated_at, ${CREATED_KEY_SQL} AS created_key
+         c.updated_at, c.dismantling, ${CREATED_KEY_SQL} AS created_key
     FROM claims c`;
 
 function toClaim(r: any): Claim {
@@ -91,7 +93,7 @@ function toClaim(r: any): Claim {
     capFen: fenFromDb(r.cap_fen), baseFen: fenFromDb(r.base_fen), amountFen: fenFromDb(r.amount_fen), capped: r.capped,
     reservedFen: fenFromDb(r.reserved_fen), status: r.status, flags: r.flags, reviewReasons: r.review_reasons, checks: r.checks,
     decidedBy: r.decided_by, decisionReason: r.decision_reason, decidedAt: r.decided_at, cancelReason: r.cancel_reason,
-    cancelledAt: r.cancelled_at, createdAt: r.created_at, updatedAt: r.updated_at, createdKey: r.created_key,
+    cancelledAt: r.cancelled_at, dismantling: r.dismantling ?? null, createdAt: r.created_at, updatedAt: r.updated_at, createdKey: r.created_key,
   };
 }
 
@@ -165,6 +167,13 @@ export class ClaimsRepository {
     return rows[0] && toClaim(rows[0]);
   }
 
+  /** Several claims by id, one query (a page of appeals shows its claims); unknown ids are absent. */
+  async findMany(ids: string[]): Promise<Map<string, Claim>> {
+    if (!ids.length) return new Map();
+    const rows = await this.db.manager.query(`${CLAIM_SELECT} WHERE c.id = ANY($1::uuid[])`, [[...new Set(ids)]]);
+    return new Map(rows.map((r: any) => [r.id, toClaim(r)]));
+  }
+
   /** The claim, held until `tx` ends (FOR UPDATE): a lock always names its transaction. */
   async lockById(tx: Tx, id: string): Promise<Claim | undefined> {
     const rows = await tx.query(`${CLAIM_SELECT} WHERE c.id = $1 FOR UPDATE OF c`, [id]);
@@ -208,7 +217,8 @@ export class ClaimsRepository {
    * lock, then find it moved and get nothing. A decision records who and why; a cancellation or clawback why.
    */
   async transition(tx: Tx, id: string, from: ClaimStatus, to: ClaimStatus, extra: { at: Date; decidedBy?: string; decisionReason?: string; cancelReason?: string }): Promise<MovedClaim | undefined> {
-    if (!canTransition(from, to)) throw new RangeError(`claims: no transition from ${from} to ${to}`);
+    // an upheld appeal's reinstatement (rejected → approved) is the one move outside the table; the trigger checks the appeal
+    if (!canTransition(from, to) && !isAppealReinstatement(from, to)) throw new RangeError(`claims: no transition from ${from} to ${to}`);
     const rows = returnedRows<{ id: string; program_id: string; city: string; retailer_id: string; amount_fen: string }>(await tx.query(
       `UPDATE claims
           SET status = $3, updated_at = $4,
@@ -221,6 +231,15 @@ export class ClaimsRepository {
       [id, from, to, extra.at, extra.decidedBy ?? null, extra.decisionReason ?? null, extra.cancelReason ?? null],
     ));
     return rows[0] && { id: rows[0].id, programId: rows[0].program_id, city: rows[0].city, retailerId: rows[0].retailer_id, amountFen: fenFromDb(rows[0].amount_fen) };
+  }
+
+  /** The household's live claims in the programme other than `exceptId`, counted up to `upTo` (a limit's worth). */
+  async householdLiveClaims(tx: Tx, q: { programId: string; householdId: string; exceptId: string; upTo: number }): Promise<number> {
+    const [r] = await tx.query(
+      `SELECT count(*)::int AS n FROM (SELECT 1 FROM claims
+          WHERE program_id = $1 AND household_id = $2 AND id <> $3 AND ${LIVE_CLAIM_SQL} LIMIT $4) h`,
+      [q.programId, q.householdId, q.exceptId, q.upTo]);
+    return r.n;
   }
 
   async statusOf(tx: Tx, id: string): Promise<ClaimStatus | undefined> {

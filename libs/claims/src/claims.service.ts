@@ -3,7 +3,8 @@ import { AuditService } from '@huanxin/audit-log';
 import { Actor, Clock, DomainError, isUuid, Page, pageSize, requireAccess } from '@huanxin/core';
 import { ReadDatabase, TransactionService } from '@huanxin/database';
 import { LedgerService } from '@huanxin/ledger';
-import { ClaimView, decodeClaimCursor, encodeClaimCursor, toClaimView } from './claim-view';
+import { ClaimAppealsService, PartyClaimView } from './claim-appeals.service';
+import { decodeClaimCursor, encodeClaimCursor } from './claim-view';
 import { Claim, ClaimsRepository, ClaimStatus } from './claims.repository';
 import { normaliseIdentifier } from './trade-in.service';
 
@@ -16,30 +17,32 @@ export class ClaimsService {
     private readonly ledger: LedgerService,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly appeals: ClaimAppealsService,
   ) {}
 
   /** A retailer sees its own claims; a household its own. Another's claim is simply not found. */
-  async list(actor: Actor, q: { limit?: number; cursor?: string; status?: ClaimStatus }): Promise<Page<ClaimView>> {
+  async list(actor: Actor, q: { limit?: number; cursor?: string; status?: ClaimStatus }): Promise<Page<PartyClaimView>> {
     const scope = { ...this.scope(actor), status: q.status };
     const limit = pageSize(q.limit);
     const after = decodeClaimCursor(q.cursor);
     const rows = await this.claims.page(scope, limit + 1, after);
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
-    return { items: items.map(toClaimView), nextCursor: rows.length > limit && last ? encodeClaimCursor({ createdAt: last.createdAt, id: last.id }) : null };
+    return { items: await this.appeals.withAppeals(actor, items), nextCursor: rows.length > limit && last ? encodeClaimCursor({ createdAt: last.createdAt, id: last.id }) : null };
   }
 
-  async get(actor: Actor, id: string): Promise<ClaimView> {
+  async get(actor: Actor, id: string): Promise<PartyClaimView> {
     const row = isUuid(id) ? await this.claims.findById(id) : undefined;
     if (!row || !this.owns(actor, row)) throw new DomainError('not_found', 'No such claim');
-    return toClaimView(row);
+    const [view] = await this.appeals.withAppeals(actor, [row]);
+    return view;
   }
 
   /**
    * The TV came back (API.md): before payout the claim is cancelled and its money goes back to the pool;
    * once paid it becomes a clawback, a receivable from the retailer netted from its next payout.
    */
-  async cancel(actor: Actor, id: string, reason: string): Promise<ClaimView> {
+  async cancel(actor: Actor, id: string, reason: string): Promise<PartyClaimView> {
     requireAccess(actor, 'till.use');
     const now = this.clock.now();
     await this.db.run(async (tx) => {

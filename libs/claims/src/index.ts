@@ -1,3 +1,5 @@
+export * from './claim-appeals.repository';
+export * from './claim-appeals.service';
 export * from './claim-filter';
 export * from './claim-settlement.module';
 export * from './claim-settlement.repository';
@@ -9,3 +11,6 @@ export * from './claims.service';
 export * from './live-claims.module';
 export * from './live-claims.provider';
 export * from './trade-in.service';
+export * from './claim-dismantling.module';
+export * from './claim-dismantling.repository';
+export * from './dismantling.service';

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { resolve } from 'node:path';
 import { Env, generatedSecret, parseEnv } from './env-schema';
 import { SettlementConfig } from './settlement-config';
@@ -80,6 +81,10 @@ export interface AppConfig {
   dataEncryptionKey: string;
   /** Tests only: a pause inside the trade-in transaction before it commits (fault drills kill a process there). */
   tradeInDebugDelayMs: number;
+  /** Receipt transparency: a registration this close to the receipt's iat needs no grace (RECEIPT_CLOCK_SKEW_SECONDS). */
+  receiptClockSkewSeconds: number;
+  /** Worker: the dismantling deadline check (DISMANTLING_CHECK_INTERVAL_MS; 0 = off). */
+  dismantlingCheckIntervalMs: number;
   argon2MemoryKib: number;
   argon2TimeCost: number;
   trustProxy: boolean;
@@ -90,6 +95,12 @@ export interface AppConfig {
   auditSigningKey: string;
   auditSealIntervalMs: number;
   auditSealBatch: number;
+  /** HMAC key of lottery entry ids and draw secrets (LOTTERY_SECRET; default derived from ID_HASH_SECRET). */
+  lotterySecret: string;
+  /** Worker: lottery commitments, window closes and draws. */
+  lotteryIntervalMs: number;
+  /** Worker: serving the waitlist from returned vouchers. */
+  waitlistIntervalMs: number;
   /** Payout runs, gateways, webhooks (settlement-config.ts). */
   settlement: SettlementConfig;
 }
@@ -155,6 +166,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     redisConnectTimeoutMs: e.REDIS_CONNECT_TIMEOUT_MS,
     redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
     tradeInDebugDelayMs: e.TRADE_IN_DEBUG_DELAY_MS,
+    receiptClockSkewSeconds: e.RECEIPT_CLOCK_SKEW_SECONDS,
+    dismantlingCheckIntervalMs: e.DISMANTLING_CHECK_INTERVAL_MS,
     argon2MemoryKib: e.ARGON2_MEMORY_KIB,
     argon2TimeCost: e.ARGON2_TIME_COST,
     trustProxy: e.TRUST_PROXY,
@@ -164,6 +177,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
     dataEncryptionKey: e.DATA_ENCRYPTION_KEY ?? generatedSecret('DATA_ENCRYPTION_KEY', dataDir),
     auditSealIntervalMs: e.AUDIT_SEAL_INTERVAL_MS,
     auditSealBatch: e.AUDIT_SEAL_BATCH,
+    lotterySecret: e.LOTTERY_SECRET
+      ?? createHmac('sha256', e.ID_HASH_SECRET ?? generatedSecret('ID_HASH_SECRET', dataDir)).update('huanxin-lottery-v1').digest('base64url'),
+    lotteryIntervalMs: e.LOTTERY_INTERVAL_MS,
+    waitlistIntervalMs: e.WAITLIST_INTERVAL_MS,
     settlement: {
       gateway: e.PAYOUT_GATEWAY ?? (e.STRIPE_SECRET_KEY ? 'stripe' : 'bank-file'),
       stripeSecretKey: e.STRIPE_SECRET_KEY,

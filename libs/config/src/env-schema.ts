@@ -81,6 +81,8 @@ export const ENV_SCHEMA = {
   REDIS_COMMAND_TIMEOUT_MS: int(10, 60000)({ default: 200, desc: 'how long a rate-limit count may wait for Redis before the process counts alone' }),
   TOKEN_REVOCATION_POLL_MS: int(100, 60000)({ default: 2000, desc: 'how often each API process learns of ended sign-ins' }),
   TRADE_IN_DEBUG_DELAY_MS: int(0, 600000)({ default: 0, desc: 'tests only (refused in production): a pause inside the trade-in transaction' }),
+  RECEIPT_CLOCK_SKEW_SECONDS: int(0, 86400)({ default: 300, desc: "how far a registered receipt's iat may be from the platform's registration time without using the policy's receiptRegistration.graceHours" }),
+  DISMANTLING_CHECK_INTERVAL_MS: int(0)({ default: 60000, desc: 'worker: how often claims past their dismantleWithinDays are held (dismantling_unconfirmed) and confirmed ones released (0 = off)' }),
   ARGON2_MEMORY_KIB: int(1024)({ default: 19456, desc: 'argon2id memory cost' }),
   ARGON2_TIME_COST: int(1)({ default: 2, desc: 'argon2id time cost' }),
   TRUST_PROXY: flag({ default: false, desc: 'trust X-Forwarded-For (behind a load balancer)' }),
@@ -90,6 +92,9 @@ export const ENV_SCHEMA = {
   DATA_ENCRYPTION_KEY: generated(aes256Key({ devDefault: undefined, desc: 'AES-256-GCM key sealing personal data at rest' }), randomKey),
   AUDIT_SEAL_INTERVAL_MS: int(100)({ default: 5000, desc: 'worker: how often new audit events are sealed into the Merkle log' }),
   AUDIT_SEAL_BATCH: int(1, 50000)({ default: 5000, desc: 'worker: events sealed per batch (one signed tree head per batch)' }),
+  LOTTERY_SECRET: secret({ default: undefined, desc: "HMAC key of lottery entry ids and draw secrets (default: derived from ID_HASH_SECRET; never change it while a draw's window is open)" }),
+  LOTTERY_INTERVAL_MS: int(100)({ default: 30000, desc: 'worker: how often lottery windows are committed, closed and due draws run' }),
+  WAITLIST_INTERVAL_MS: int(100)({ default: 30000, desc: 'worker: how often returned vouchers are given to the waitlist' }),
   // settlement (SettlementConfig)
   STRIPE_SECRET_KEY: trimmed(matching(/^(sk|rk)_/, 'a Stripe secret key (sk_… or rk_…)', { secret: true })({ default: undefined, desc: 'Stripe API key' })),
   PAYOUT_GATEWAY: trimmed(oneOf(['stripe', 'bank-file'])({ default: undefined, desc: 'the gateway new runs use (default: stripe if STRIPE_SECRET_KEY is set, else bank-file)' })),

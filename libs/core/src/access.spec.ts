@@ -21,6 +21,7 @@ describe('requireAccess: one table of who may do what', () => {
       'programme.manage': ['admin', 'system'],
       'accounts.list': ['admin'],
       'claims.review': ['auditor'],
+      'claims.appeal': ['household', 'retailer'],
       'auditlog.read': ['auditor', 'admin'],
       'till.use': ['retailer'],
       'catalogue.search': ['retailer', 'admin'],

@@ -11,6 +11,7 @@ export const PERMISSIONS = {
   'programme.manage': { roles: ['admin'], system: true, refusal: 'Only the programme office manages programmes, organisations, the catalogue and payouts' },
   'accounts.list': { roles: ['admin'], system: false, refusal: 'Only the programme office lists accounts' },
   'claims.review': { roles: ['auditor'], system: false, refusal: 'Only auditors review claims and read the reports' },
+  'claims.appeal': { roles: ['household', 'retailer'], system: false, refusal: 'Only the household or the retailer of a claim appeals its rejection' },
   'auditlog.read': { roles: ['auditor', 'admin'], system: false, refusal: 'Only auditors and admins read the audit log' },
   'till.use': { roles: ['retailer'], system: false, refusal: 'Only a retailer works the till' },
   'catalogue.search': { roles: ['retailer', 'admin'], system: false, refusal: 'Only retailers search the catalogue at the till' },

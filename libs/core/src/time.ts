@@ -1,3 +1,5 @@
+import { DomainError } from './errors';
+
 /**
  * The programme's time zone is Asia/Shanghai (API.md). China has kept UTC+8 with no daylight saving
  * since 1991, so a fixed offset is exact for every date the programme can see.
@@ -27,3 +29,15 @@ export function addDays(date: string, days: number): string {
 }
 
 export const RFC3339_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * When a certification began (`certifiedFrom` of a retailer or recycler, issue 13): the instant given, or `now`; a
+ * time in the future is refused as validation_failed on the field, since certification happens before onboarding.
+ */
+export function certificationStart(certifiedFrom: Date | undefined, now: Date): Date {
+  if (certifiedFrom === undefined) return now;
+  if (certifiedFrom.getTime() > now.getTime()) {
+    throw new DomainError('validation_failed', 'The request has invalid fields', [{ field: 'certifiedFrom', message: 'certifiedFrom must not be in the future' }]);
+  }
+  return certifiedFrom;
+}

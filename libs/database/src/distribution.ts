@@ -57,8 +57,12 @@ export const DISTRIBUTION: DistributionDesign = {
   byCity: {
     quotas: 'city',
     quota_day_slots: 'city',
+    lottery_draws: 'city',
+    lottery_entries: 'city',
+    waitlist_entries: 'city',
     vouchers: 'city',
     claims: 'city',
+    claim_appeals: 'city',
     ledger_accounts: 'city',
     ledger_transactions: 'city',
     ledger_entries: 'city',
@@ -70,7 +74,14 @@ export const DISTRIBUTION: DistributionDesign = {
     audit_tree_heads: 'city',
     audit_seal_state: 'city',
   },
-  provinceWide: {},
+  provinceWide: {
+    receipt_registrations: {
+      column: 'recycler_id',
+      why: 'any city\'s till may be shown any recycler\'s receipt, so a registration belongs to no city; one row per receipt ' +
+        '(too many writes for a reference table), keyed (recycler_id, rid): the trade-in reads one row on one more shard, ' +
+        'and a recycler\'s registration, list and dismantling confirmation stay on its own shard',
+    },
+  },
   local: {
     users:
       'log-in finds a person by phone or e-mail hash before any city is known, and phone, e-mail and ID number are unique ' +
@@ -88,6 +99,9 @@ export const DISTRIBUTION: DistributionDesign = {
     payout_reconciliations: SETTLEMENT,
     stripe_events: `${SETTLEMENT}; webhook events arrive per Stripe account, not per city`,
     stripe_accounts: `${SETTLEMENT}; webhook events arrive per Stripe account, not per city`,
+    payout_details_changes:
+      'the programme office\'s four-eyes queue of payout-detail changes: a few rows a retailer, written by admins, never in a ' +
+      'city\'s money transaction; read by payout runs, which stay on the coordinator',
     schema_migrations: 'the schema history: the coordinator\'s; Citus propagates DDL to the shards',
   },
 };
@@ -146,6 +160,11 @@ export const DISTRIBUTION_EXCEPTIONS: Readonly<Record<string, DistributionExcept
     citus: 'UNIQUE (city, voucher_id): a voucher and its claim share the city (the store must be in the voucher\'s city)',
   },
   'fk:claims.claims_household_id_fkey': { why: 'the claim\'s household', citus: NO_USERS_FK },
+  'unique:claim_appeals.claim_appeals_pkey': { why: UUID_ID, citus: 'PRIMARY KEY (city, id); an auditor\'s decision finds the appeal by id alone (one index probe a shard)' },
+  'fk:claim_appeals.claim_appeals_claim_id_fkey': {
+    why: 'the appealed claim, by id alone',
+    citus: 'FOREIGN KEY (city, claim_id) REFERENCES claims (city, id), once claims\' primary key is (city, id): an appeal and its claim share the city',
+  },
   'fk:claims.claims_voucher_id_fkey': {
     why: 'the claim\'s voucher, by id alone',
     citus: 'FOREIGN KEY (city, voucher_id) REFERENCES vouchers (city, id)',

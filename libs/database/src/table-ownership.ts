@@ -8,13 +8,15 @@ export const TABLE_OWNERS: Readonly<Record<string, string>> = {
   users: 'auth', refresh_tokens: 'auth', api_keys: 'auth',
   audit_events: 'audit-log', audit_leaves: 'audit-log', audit_tree_nodes: 'audit-log', audit_tree_heads: 'audit-log', audit_seal_state: 'audit-log',
   catalog_models: 'catalog',
-  claims: 'claims', trade_in_failures: 'claims',
+  claims: 'claims', trade_in_failures: 'claims', claim_appeals: 'claims',
   idempotency_keys: 'idempotency',
   ledger_accounts: 'ledger', ledger_transactions: 'ledger', ledger_entries: 'ledger',
   programs: 'programs', policy_versions: 'programs', quotas: 'programs',
   vouchers: 'vouchers', quota_days: 'vouchers', quota_day_slots: 'vouchers',
+  lottery_draws: 'vouchers', lottery_entries: 'vouchers', waitlist_entries: 'vouchers',
   recyclers: 'recycling', recycler_keys: 'recycling', recycler_certifications: 'recycling', receipt_revocations: 'recycling',
-  retailers: 'retailers', stores: 'retailers',
+  receipt_registrations: 'recycling',
+  retailers: 'retailers', stores: 'retailers', payout_details_changes: 'retailers',
   payout_runs: 'settlement', payouts: 'settlement', payout_claims: 'settlement', payout_reversals: 'settlement',
   clawback_recoveries: 'settlement', stripe_events: 'settlement', stripe_accounts: 'settlement', payout_bank_files: 'settlement',
   payout_bank_imports: 'settlement', payout_bank_records: 'settlement', payout_reconciliations: 'settlement',
@@ -24,7 +26,7 @@ export type TableUse = 'read' | 'write';
 
 /** Deliberate, permanent: reporting aggregates across the domain with set-based reads (never writes). */
 export const READ_ONLY_EXCEPTIONS: Readonly<Record<string, readonly string[]>> = {
-  reporting: ['claims', 'retailers', 'catalog_models', 'users'],
+  reporting: ['claims', 'retailers', 'catalog_models', 'users', 'recyclers', 'receipt_registrations'],
 };
 
 /** The tables a TypeScript source's SQL names, and how (comments ignored): `INSERT INTO`/`UPDATE` write, `FROM`/`JOIN` read. */

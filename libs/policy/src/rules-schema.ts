@@ -11,6 +11,28 @@ const BP_FULL = 10000;
 const MIN_GRADE = 1;
 const MAX_GRADE = 5;
 const ROUNDING_MODES: readonly RoundingMode[] = ['half_up', 'down'];
+const MAX_APPEAL_WITHIN_DAYS = 365;
+
+/** Days to appeal a rejection when a policy version does not say (`appealWithinDays`, issue 13). */
+export const DEFAULT_APPEAL_WITHIN_DAYS = 15;
+
+const MAX_GRACE_HOURS = 24 * 30;
+const MAX_DISMANTLE_WITHIN_DAYS = 365;
+
+/** `rules.receiptRegistration`, or what a version without it means: registration not required, no grace. */
+export function receiptRegistrationOf(rules: Pick<PolicyRules, 'receiptRegistration'>): { required: boolean; graceHours: number } {
+  return rules.receiptRegistration ?? { required: false, graceHours: 0 };
+}
+
+/** `rules.dismantleWithinDays`, null (no deadline) when the version does not say. */
+export function dismantleWithinDaysOf(rules: Pick<PolicyRules, 'dismantleWithinDays'>): number | null {
+  return rules.dismantleWithinDays ?? null;
+}
+
+/** The days a rejection may be appealed under `rules`: its `appealWithinDays`, else DEFAULT_APPEAL_WITHIN_DAYS. */
+export function appealWindowDays(rules: Pick<PolicyRules, 'appealWithinDays'>): number {
+  return rules.appealWithinDays ?? DEFAULT_APPEAL_WITHIN_DAYS;
+}
 
 /** The version 1 rules of POLICY.md; frozen because callers share this one object. */
 export const DEFAULT_POLICY_RULES: PolicyRules = deepFreeze({
@@ -54,6 +76,9 @@ export function parsePolicyRules(input: unknown): ParseRulesResult {
     'reviewSampleBp',
     'firstClaimsReviewed',
     'storeBurstPerHour',
+    'appealWithinDays',
+    'receiptRegistration',
+    'dismantleWithinDays',
   ]);
   if (!obj) return { ok: false, errors };
 
@@ -69,6 +94,11 @@ export function parsePolicyRules(input: unknown): ParseRulesResult {
   const reviewSampleBp = v.int(obj.reviewSampleBp, `${root}.reviewSampleBp`, 0, BP_FULL);
   const firstClaimsReviewed = v.int(obj.firstClaimsReviewed, `${root}.firstClaimsReviewed`, 0);
   const storeBurstPerHour = v.int(obj.storeBurstPerHour, `${root}.storeBurstPerHour`, 0);
+  const receiptRegistration = obj.receiptRegistration === undefined ? undefined : parseReceiptRegistration(v, obj.receiptRegistration, `${root}.receiptRegistration`);
+  const dismantleWithinDays = obj.dismantleWithinDays === undefined || obj.dismantleWithinDays === null
+    ? obj.dismantleWithinDays as null | undefined
+    : v.int(obj.dismantleWithinDays, `${root}.dismantleWithinDays`, 1, MAX_DISMANTLE_WITHIN_DAYS);
+  const appealWithinDays = obj.appealWithinDays === undefined ? undefined : v.int(obj.appealWithinDays, `${root}.appealWithinDays`, 0, MAX_APPEAL_WITHIN_DAYS);
 
   let maxRateBp: number | undefined;
   if (rates && resolutionBonusBp) {
@@ -109,6 +139,9 @@ export function parsePolicyRules(input: unknown): ParseRulesResult {
       reviewSampleBp: reviewSampleBp!,
       firstClaimsReviewed: firstClaimsReviewed!,
       storeBurstPerHour: storeBurstPerHour!,
+      ...(appealWithinDays === undefined ? {} : { appealWithinDays }),
+      ...(receiptRegistration === undefined ? {} : { receiptRegistration }),
+      ...(dismantleWithinDays === undefined ? {} : { dismantleWithinDays }),
     },
   };
 }
@@ -196,6 +229,17 @@ function parseReceiptWindow(v: Validator, input: unknown, path: string): PolicyR
   const daysAfterSale = v.int(obj.daysAfterSale, `${path}.daysAfterSale`, 0);
   if (daysBeforeSale === undefined || daysAfterSale === undefined) return undefined;
   return { daysBeforeSale, daysAfterSale };
+}
+
+function parseReceiptRegistration(v: Validator, input: unknown, path: string): PolicyRules['receiptRegistration'] | undefined {
+  const obj = v.object(input, path, ['required', 'graceHours']);
+  if (!obj) return undefined;
+  let required: boolean | undefined;
+  if (typeof obj.required === 'boolean') required = obj.required;
+  else v.fail(`${path}.required`, obj.required === undefined ? 'is required' : 'must be true or false');
+  const graceHours = v.int(obj.graceHours, `${path}.graceHours`, 0, MAX_GRACE_HOURS);
+  if (required === undefined || graceHours === undefined) return undefined;
+  return { required, graceHours };
 }
 
 class Validator {

@@ -31,6 +31,23 @@ export interface PolicyRules {
   readonly reviewSampleBp: number;
   readonly firstClaimsReviewed: number;
   readonly storeBurstPerHour: number;
+  /**
+   * Days after a rejection during which the household or the retailer may appeal it (0: no appeals). Optional: a
+   * version without it allows DEFAULT_APPEAL_WITHIN_DAYS (`appealWindowDays`).
+   */
+  readonly appealWithinDays?: number;
+  /**
+   * Receipt transparency (issue 13): with `required`, a trade-in's receipt must have been registered with the platform
+   * (POST /v1/recycler/receipts), and registered within `graceHours` of its own `iat` (recyclers offline). Optional: a
+   * version without it requires nothing (`receiptRegistrationOf`).
+   */
+  readonly receiptRegistration?: { readonly required: boolean; readonly graceHours: number };
+  /**
+   * Days the recycler has to confirm the collected set dismantled, counted from the later of the sale and the
+   * receipt's issue time; past them a claim is flagged `dismantling_unconfirmed` and held from payout. Null or
+   * absent: no deadline.
+   */
+  readonly dismantleWithinDays?: number | null;
 }
 
 export interface PolicyVersion {

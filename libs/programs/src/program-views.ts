@@ -29,7 +29,10 @@ export function programView(p: Program, versions: PublishedPolicyVersion[]): Pro
 }
 
 export function quotaView(programCode: string, q: Quota): QuotaView {
-  return { programCode, city: q.city, dailyVouchers: q.dailyVouchers, releaseTime: q.releaseTime };
+  const view: QuotaView = { programCode, city: q.city, dailyVouchers: q.dailyVouchers, releaseTime: q.releaseTime };
+  // a lottery city says so; a first-come city's answer keeps the shape it always had
+  if (q.allocation === 'lottery') Object.assign(view, { allocation: 'lottery', entryOpens: q.entryOpens, entryCloses: q.entryCloses });
+  return view;
 }
 
 export function cityBudgetView(b: CityBalances): CityBudgetView {

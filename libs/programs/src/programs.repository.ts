@@ -29,11 +29,14 @@ interface QuotaRow {
   daily_vouchers: number;
   release_time: string;
   updated_at: Date;
+  allocation: Quota['allocation'];
+  entry_opens: string | null;
+  entry_closes: string | null;
 }
 
 const PROGRAM_COLUMNS = `id, code, name, starts_at, ends_at, voucher_validity_days, per_household_limit, created_at`;
 const VERSION_COLUMNS = `program_id, version, effective_from, rules, created_at`;
-const QUOTA_COLUMNS = `program_id, city, daily_vouchers, release_time, updated_at`;
+const QUOTA_COLUMNS = `program_id, city, daily_vouchers, release_time, updated_at, allocation, entry_opens, entry_closes`;
 
 function toProgram(r: ProgramRow): Program {
   return {
@@ -53,7 +56,10 @@ function toVersion(r: VersionRow): PublishedPolicyVersion {
 }
 
 function toQuota(r: QuotaRow): Quota {
-  return { programId: r.program_id, city: r.city, dailyVouchers: Number(r.daily_vouchers), releaseTime: r.release_time, updatedAt: r.updated_at };
+  return {
+    programId: r.program_id, city: r.city, dailyVouchers: Number(r.daily_vouchers), releaseTime: r.release_time, updatedAt: r.updated_at,
+    allocation: r.allocation ?? 'first_come', entryOpens: r.entry_opens ?? null, entryCloses: r.entry_closes ?? null,
+  };
 }
 
 /** Programmes, their policy versions (append-only) and their daily quotas per city. */
@@ -124,10 +130,12 @@ export class ProgramsRepository {
     const rows: (ProgramRow & {
       v_version: number | null; v_effective_from: Date; v_rules: PolicyRules; v_created_at: Date;
       q_daily_vouchers: number | null; q_release_time: string; q_updated_at: Date;
+      q_allocation: Quota['allocation']; q_entry_opens: string | null; q_entry_closes: string | null;
     })[] = await this.db.manager.query(
       `SELECT p.id, p.code, p.name, p.starts_at, p.ends_at, p.voucher_validity_days, p.per_household_limit, p.created_at,
               v.version AS v_version, v.effective_from AS v_effective_from, v.rules AS v_rules, v.created_at AS v_created_at,
-              q.daily_vouchers AS q_daily_vouchers, q.release_time AS q_release_time, q.updated_at AS q_updated_at
+              q.daily_vouchers AS q_daily_vouchers, q.release_time AS q_release_time, q.updated_at AS q_updated_at,
+              q.allocation AS q_allocation, q.entry_opens AS q_entry_opens, q.entry_closes AS q_entry_closes
          FROM programs p
          LEFT JOIN policy_versions v ON v.program_id = p.id
          LEFT JOIN quotas q ON q.program_id = p.id AND q.city = $2
@@ -142,6 +150,7 @@ export class ProgramsRepository {
     }));
     const quota = r.q_daily_vouchers === null ? undefined : toQuota({
       program_id: r.id, city: city!, daily_vouchers: r.q_daily_vouchers, release_time: r.q_release_time, updated_at: r.q_updated_at,
+      allocation: r.q_allocation, entry_opens: r.q_entry_opens, entry_closes: r.q_entry_closes,
     });
     return { ...toProgram(r), versions, quota };
   }
@@ -213,6 +222,18 @@ export class ProgramsRepository {
     return rows.map(toVersion);
   }
 
+  /**
+   * Every policy version with a dismantling deadline (`dismantleWithinDays`, issue 13): what the worker's dismantling
+   * check walks. A handful of rows.
+   */
+  async dismantlingDeadlines(): Promise<{ programId: string; version: number; days: number }[]> {
+    const rows: { program_id: string; version: number; days: number }[] = await this.db.manager.query(
+      `SELECT program_id, version, (rules->>'dismantleWithinDays')::int AS days
+         FROM policy_versions WHERE jsonb_typeof(rules->'dismantleWithinDays') = 'number' ORDER BY program_id, version`,
+    );
+    return rows.map((r) => ({ programId: r.program_id, version: r.version, days: r.days }));
+  }
+
   /** The quota as it was, locked, so the audit event can say what changed. */
   async lockQuota(tx: Tx, programId: string, city: string): Promise<Quota | undefined> {
     const rows: QuotaRow[] = await tx.query(
@@ -222,13 +243,18 @@ export class ProgramsRepository {
     return rows[0] ? toQuota(rows[0]) : undefined;
   }
 
-  async upsertQuota(tx: Tx, q: { programId: string; city: string; dailyVouchers: number; releaseTime: string; at: Date }): Promise<Quota> {
+  async upsertQuota(tx: Tx, q: {
+    programId: string; city: string; dailyVouchers: number; releaseTime: string; at: Date;
+    allocation?: Quota['allocation']; entryOpens?: string | null; entryCloses?: string | null;
+  }): Promise<Quota> {
     const rows: QuotaRow[] = await tx.query(
-      `INSERT INTO quotas (program_id, city, daily_vouchers, release_time, updated_at) VALUES ($1, $2, $3, $4, $5)
+      `INSERT INTO quotas (program_id, city, daily_vouchers, release_time, updated_at, allocation, entry_opens, entry_closes)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
        ON CONFLICT (program_id, city)
-       DO UPDATE SET daily_vouchers = EXCLUDED.daily_vouchers, release_time = EXCLUDED.release_time, updated_at = EXCLUDED.updated_at
+       DO UPDATE SET daily_vouchers = EXCLUDED.daily_vouchers, release_time = EXCLUDED.release_time, updated_at = EXCLUDED.updated_at,
+                     allocation = EXCLUDED.allocation, entry_opens = EXCLUDED.entry_opens, entry_closes = EXCLUDED.entry_closes
        RETURNING ${QUOTA_COLUMNS}`,
-      [q.programId, q.city, q.dailyVouchers, q.releaseTime, q.at],
+      [q.programId, q.city, q.dailyVouchers, q.releaseTime, q.at, q.allocation ?? 'first_come', q.entryOpens ?? null, q.entryCloses ?? null],
     );
     return toQuota(rows[0]);
   }
@@ -239,6 +265,25 @@ export class ProgramsRepository {
       [programId],
     );
     return rows.map(toQuota);
+  }
+
+  /**
+   * Every lottery city of every programme still running at `now` (with the programme), from the pool: what the
+   * worker's lottery job walks to log commitments and run draws (issue 13).
+   */
+  async lotteryQuotas(now: Date): Promise<(Quota & { program: Program })[]> {
+    const rows: (QuotaRow & ProgramRow & { p_id: string; p_created_at: Date; q_updated_at: Date })[] = await this.db.manager.query(
+      `SELECT q.program_id, q.city, q.daily_vouchers, q.release_time, q.updated_at AS q_updated_at, q.allocation, q.entry_opens, q.entry_closes,
+              p.id AS p_id, p.code, p.name, p.starts_at, p.ends_at, p.voucher_validity_days, p.per_household_limit, p.created_at AS p_created_at
+         FROM quotas q JOIN programs p ON p.id = q.program_id
+        WHERE q.allocation = 'lottery' AND p.ends_at > $1
+        ORDER BY q.program_id, q.city`,
+      [now],
+    );
+    return rows.map((r) => ({
+      ...toQuota({ ...r, updated_at: r.q_updated_at }),
+      program: toProgram({ ...r, id: r.p_id, created_at: r.p_created_at }),
+    }));
   }
 
   async quota(tx: Tx, programId: string, city: string): Promise<Quota | undefined> {

@@ -52,11 +52,23 @@ export interface Quota {
   /** HH:MM in Asia/Shanghai. */
   releaseTime: string;
   updatedAt: Date;
+  /** How the city's vouchers are given out (issue 13): first come (the rush), or a daily draw. */
+  allocation: Allocation;
+  /** Lottery: the daily entry window, HH:MM Asia/Shanghai (null for first come); the draw runs at `releaseTime` the next day. */
+  entryOpens: string | null;
+  entryCloses: string | null;
 }
+
+export type Allocation = 'first_come' | 'lottery';
+export const ALLOCATIONS: readonly Allocation[] = ['first_come', 'lottery'];
 
 export interface QuotaInput {
   dailyVouchers: number;
   releaseTime: string;
+  /** Default first_come; a lottery needs `entryOpens` < `entryCloses`. */
+  allocation?: Allocation;
+  entryOpens?: string;
+  entryCloses?: string;
 }
 
 export interface BudgetGrantInput {
@@ -100,6 +112,10 @@ export interface QuotaView {
   city: string;
   dailyVouchers: number;
   releaseTime: string;
+  /** Only for a lottery city (a first-come city's answer keeps its original shape). */
+  allocation?: 'lottery';
+  entryOpens?: string;
+  entryCloses?: string;
 }
 
 /** A city's budget as the programme shows it: the ledger's balances without the invariant flag. */

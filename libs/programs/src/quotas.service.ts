@@ -6,7 +6,7 @@ import { TransactionService } from '@huanxin/database';
 import { LedgerService } from '@huanxin/ledger';
 import { quotaView } from './program-views';
 import { ProgramsRepository } from './programs.repository';
-import { MAX_DAILY_VOUCHERS, QuotaInput, QuotaView, RELEASE_TIME_RE } from './programs.types';
+import { ALLOCATIONS, MAX_DAILY_VOUCHERS, QuotaInput, QuotaView, RELEASE_TIME_RE } from './programs.types';
 
 function check(city: string, input: QuotaInput): FieldError[] {
   const errors: FieldError[] = [];
@@ -16,6 +16,20 @@ function check(city: string, input: QuotaInput): FieldError[] {
   }
   if (typeof input.releaseTime !== 'string' || !RELEASE_TIME_RE.test(input.releaseTime)) {
     errors.push({ field: 'releaseTime', message: 'releaseTime must be HH:MM from 00:00 to 23:59 (Asia/Shanghai)' });
+  }
+  // allocation (issue 13): a lottery needs its daily entry window; first come takes none
+  const allocation = input.allocation ?? 'first_come';
+  if (!ALLOCATIONS.includes(allocation)) errors.push({ field: 'allocation', message: 'allocation must be first_come or lottery' });
+  if (allocation === 'lottery') {
+    for (const field of ['entryOpens', 'entryCloses'] as const) {
+      const v = input[field];
+      if (typeof v !== 'string' || !RELEASE_TIME_RE.test(v)) errors.push({ field, message: `${field} must be HH:MM from 00:00 to 23:59 (Asia/Shanghai) for a lottery` });
+    }
+    if (typeof input.entryOpens === 'string' && typeof input.entryCloses === 'string' && input.entryOpens >= input.entryCloses) {
+      errors.push({ field: 'entryCloses', message: 'entryCloses must be after entryOpens (the window lies within one day)' });
+    }
+  } else if (input.entryOpens !== undefined || input.entryCloses !== undefined) {
+    errors.push({ field: 'allocation', message: 'entryOpens and entryCloses are for allocation "lottery" only' });
   }
   return errors;
 }
@@ -44,7 +58,11 @@ export class QuotasService {
       const program = await this.programs.findByCode(tx, programCode);
       if (!program) throw new DomainError('not_found', `No programme ${programCode}`);
       const before = await this.programs.lockQuota(tx, program.id, city);
-      const quota = await this.programs.upsertQuota(tx, { programId: program.id, city, dailyVouchers: input.dailyVouchers, releaseTime: input.releaseTime, at: this.clock.now() });
+      const lottery = input.allocation === 'lottery';
+      const quota = await this.programs.upsertQuota(tx, {
+        programId: program.id, city, dailyVouchers: input.dailyVouchers, releaseTime: input.releaseTime, at: this.clock.now(),
+        allocation: lottery ? 'lottery' : 'first_come', entryOpens: lottery ? input.entryOpens : null, entryCloses: lottery ? input.entryCloses : null,
+      });
       if (quota.dailyVouchers > 0) await this.ledger.createSlots(tx, program.id, city, this.config.voucherSlots);
       await this.audit.append(tx, actor, {
         action: 'quota.set',
@@ -52,6 +70,7 @@ export class QuotasService {
         subjectId: program.id,
         details: {
           programCode: program.code, city, dailyVouchers: quota.dailyVouchers, releaseTime: quota.releaseTime,
+          ...(lottery || before?.allocation === 'lottery' ? { allocation: quota.allocation, entryOpens: quota.entryOpens, entryCloses: quota.entryCloses } : {}),
           previous: before ? { dailyVouchers: before.dailyVouchers, releaseTime: before.releaseTime } : null,
         },
       });

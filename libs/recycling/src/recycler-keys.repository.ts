@@ -22,6 +22,15 @@ function toKey(r: KeyRow): RecyclerKey {
   };
 }
 
+/** What verifying one receipt reads (`receiptFactsInTx`). */
+export interface ReceiptFacts {
+  key: RecyclerKey;
+  periods: CertificationPeriod[];
+  revoked: boolean;
+  /** the receipt's registration with the platform, if any: when, and the SHA-256 (hex) of the receipt registered */
+  registration: { registeredAt: Date; receiptHash: string } | null;
+}
+
 /** Recyclers' receipt-signing keys (public halves only), keyed by (recyclerId, kid). */
 @Injectable()
 export class RecyclerKeysRepository {
@@ -43,22 +52,26 @@ export class RecyclerKeysRepository {
   /**
    * What verifying one receipt reads, as `tx` sees it, in one statement: the key it names, its recycler's
    * certification periods (oldest first) and whether the recycler revoked the receipt. Undefined when the key
-   * is unknown (nothing else is needed then). A prepared statement (`queryPrepared`).
+   * is unknown (nothing else is needed then). A prepared statement (`queryPrepared`). The receipt's registration
+   * (receipt transparency, issue 13) comes in the same statement: its time and the hash of the receipt registered.
    */
-  async receiptFactsInTx(tx: Tx, recyclerId: string, kid: string, rid: string): Promise<{ key: RecyclerKey; periods: CertificationPeriod[]; revoked: boolean } | undefined> {
+  async receiptFactsInTx(tx: Tx, recyclerId: string, kid: string, rid: string): Promise<ReceiptFacts | undefined> {
     if (!isUuid(recyclerId)) return undefined;
-    const rows: (KeyRow & { certified_at: Date[]; decertified_at: (Date | null)[]; revoked: boolean })[] = await queryPrepared(tx,
+    const rows: (KeyRow & { certified_at: Date[]; decertified_at: (Date | null)[]; revoked: boolean; registered_at: Date | null; receipt_hash: string | null })[] = await queryPrepared(tx,
       `SELECT ${COLUMNS},
               ARRAY(SELECT c.certified_at FROM recycler_certifications c WHERE c.recycler_id = $1 ORDER BY c.certified_at, c.id) AS certified_at,
               ARRAY(SELECT c.decertified_at FROM recycler_certifications c WHERE c.recycler_id = $1 ORDER BY c.certified_at, c.id) AS decertified_at,
-              EXISTS (SELECT 1 FROM receipt_revocations rv WHERE rv.recycler_id = $1 AND rv.rid = $3) AS revoked
+              EXISTS (SELECT 1 FROM receipt_revocations rv WHERE rv.recycler_id = $1 AND rv.rid = $3) AS revoked,
+              (SELECT rg.registered_at FROM receipt_registrations rg WHERE rg.recycler_id = $1 AND rg.rid = $3) AS registered_at,
+              (SELECT rg.receipt_hash FROM receipt_registrations rg WHERE rg.recycler_id = $1 AND rg.rid = $3) AS receipt_hash
          FROM recycler_keys WHERE recycler_id = $1 AND kid = $2`,
       [recyclerId, kid, rid],
     );
     const r = rows[0];
     if (!r) return undefined;
     const periods = r.certified_at.map((certifiedAt, i) => ({ certifiedAt, decertifiedAt: r.decertified_at[i] ?? null }));
-    return { key: toKey(r), periods, revoked: r.revoked };
+    const registration = r.registered_at && r.receipt_hash ? { registeredAt: r.registered_at, receiptHash: r.receipt_hash } : null;
+    return { key: toKey(r), periods, revoked: r.revoked, registration };
   }
 
   private async one(q: Tx, recyclerId: string, kid: string): Promise<RecyclerKey | undefined> {

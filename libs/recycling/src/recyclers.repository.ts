@@ -30,12 +30,14 @@ function toRecycler(r: RecyclerRow): Recycler {
 export class RecyclersRepository {
   constructor(private readonly db: TransactionService) {}
 
-  async insert(tx: Tx, r: { id: string; name: string; creditCode: string; at: Date }): Promise<void> {
+  /** `certifiedFrom` (default `at`): when certification began outside the platform, the start of the first period. */
+  async insert(tx: Tx, r: { id: string; name: string; creditCode: string; at: Date; certifiedFrom?: Date }): Promise<void> {
+    const from = r.certifiedFrom ?? r.at;
     await tx.query(
-      `INSERT INTO recyclers (id, name, credit_code, status, certified_at, created_at) VALUES ($1, $2, $3, 'certified', $4, $4)`,
-      [r.id, r.name, r.creditCode, r.at],
+      `INSERT INTO recyclers (id, name, credit_code, status, certified_at, created_at) VALUES ($1, $2, $3, 'certified', $4, $5)`,
+      [r.id, r.name, r.creditCode, from, r.at],
     );
-    await tx.query(`INSERT INTO recycler_certifications (recycler_id, certified_at) VALUES ($1, $2)`, [r.id, r.at]);
+    await tx.query(`INSERT INTO recycler_certifications (recycler_id, certified_at) VALUES ($1, $2)`, [r.id, from]);
   }
 
   /** Recyclers in the order they were certified first, after the one with id `afterId`. */

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@huanxin/audit-log';
 import { ApiKeysService, CreatedApiKey } from '@huanxin/auth';
-import { Actor, Clock, decodeCursor, DomainError, encodeCursor, isUuid, isValidCreditCode, newId, normaliseCreditCode, Page, pageSize, toShanghaiIso, requireAccess } from '@huanxin/core';
+import { Actor, certificationStart, Clock, decodeCursor, DomainError, encodeCursor, isUuid, isValidCreditCode, newId, normaliseCreditCode, Page, pageSize, toShanghaiIso, requireAccess } from '@huanxin/core';
 import { isUniqueViolation, TransactionService, Tx } from '@huanxin/database';
 import { recyclerNotFound } from './programme-office';
 import { RecyclerKeysRepository } from './recycler-keys.repository';
@@ -24,7 +24,8 @@ export class RecyclersService {
     private readonly clock: Clock,
   ) {}
 
-  async create(actor: Actor, input: { name: string; creditCode: string }): Promise<RecyclerView> {
+  /** `certifiedFrom` (issue 13): when certification began outside the platform, the start of its first period; default now. */
+  async create(actor: Actor, input: { name: string; creditCode: string; certifiedFrom?: Date }): Promise<RecyclerView> {
     requireAccess(actor, 'programme.manage');
     const creditCode = normaliseCreditCode(input.creditCode);
     if (!isValidCreditCode(creditCode)) {
@@ -34,19 +35,21 @@ export class RecyclersService {
     }
     const id = newId();
     const at = this.clock.now();
+    const certifiedFrom = certificationStart(input.certifiedFrom, at);
     try {
       await this.db.run(async (tx) => {
-        await this.recyclers.insert(tx, { id, name: input.name, creditCode, at });
+        await this.recyclers.insert(tx, { id, name: input.name, creditCode, at, certifiedFrom });
         await this.audit.append(tx, actor, {
-          action: 'recycler.created', subjectType: 'recycler', subjectId: id, details: { name: input.name, creditCode },
+          action: 'recycler.created', subjectType: 'recycler', subjectId: id,
+          details: { name: input.name, creditCode, certifiedFrom: toShanghaiIso(certifiedFrom) },
         });
       });
     } catch (err) {
       if (isUniqueViolation(err, 'recyclers_credit_code_key')) throw new DomainError('duplicate', 'A recycler with this credit code already exists');
       throw err;
     }
-    const recycler: Recycler = { id, name: input.name, creditCode, status: 'certified', certifiedAt: at, decertifiedAt: null, createdAt: at };
-    return recyclerView(recycler, [{ certifiedAt: at, decertifiedAt: null }], []);
+    const recycler: Recycler = { id, name: input.name, creditCode, status: 'certified', certifiedAt: certifiedFrom, decertifiedAt: null, createdAt: at };
+    return recyclerView(recycler, [{ certifiedAt: certifiedFrom, decertifiedAt: null }], []);
   }
 
   /** Every recycler, certified or not, a page at a time (the programme office's list; keys and periods: `get`). */

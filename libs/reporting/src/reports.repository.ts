@@ -43,6 +43,20 @@ function toSummaryRow(r: SummaryDbRow): SummaryRow {
   };
 }
 
+/** One recycler's dismantling record in a programme (ReportsRepository.dismantling). */
+export interface DismantlingRow {
+  recyclerId: string;
+  name: string;
+  /** live claims whose receipt this recycler issued */
+  claims: number;
+  /** of those, receipts confirmed dismantled */
+  confirmed: number;
+  /** of those, claims held from payout for unconfirmed dismantling */
+  held: number;
+  /** median hours from the later of sale and receipt issue to the confirmation; null when none was confirmed */
+  medianDelayHours: number | null;
+}
+
 /** Whitelisted grouping expressions: the group key and what a person reads for it. */
 const GROUPS: Record<SummaryGroupBy, { key: string; label: string; join: string }> = {
   city: { key: 'c.city', label: 'c.city', join: '' },
@@ -101,6 +115,36 @@ export class ReportsRepository {
       [programId, from ?? null, to ?? null],
     ));
     return rows.map(toSummaryRow);
+  }
+
+  /**
+   * Dismantling per recycler (issue 13), one statement on the read replica: the programme's live claims (not rejected
+   * or cancelled) by the recycler that issued their receipt, how many of those receipts were confirmed dismantled, and
+   * the median delay from the later of the sale and the receipt's issue time to the confirmation (the platform's
+   * clock, which a recycler cannot back-date). Worst confirmation rate first.
+   */
+  async dismantling(programId: string, from?: Date, to?: Date): Promise<DismantlingRow[]> {
+    const rows: { recycler_id: string; name: string; claims: number; confirmed: number; held: number; median_delay_hours: number | null }[] =
+      await this.read.run((m) => m.query(
+        `SELECT c.receipt_issuer AS recycler_id, min(rc.name) AS name,
+                count(*)::int AS claims,
+                count(rg.dismantle_confirmed_at)::int AS confirmed,
+                count(*) FILTER (WHERE c.dismantling = 'held')::int AS held,
+                round((percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM rg.dismantle_confirmed_at - greatest(c.sold_at, c.receipt_issued_at)))
+                       / 3600)::numeric, 1)::float8 AS median_delay_hours
+           FROM claims c
+           JOIN recyclers rc ON rc.id = c.receipt_issuer
+           LEFT JOIN receipt_registrations rg ON rg.recycler_id = c.receipt_issuer AND rg.rid = c.receipt_rid
+          WHERE c.program_id = $1 AND c.status NOT IN ('rejected', 'cancelled')
+            AND ($2::timestamptz IS NULL OR c.created_at >= $2)
+            AND ($3::timestamptz IS NULL OR c.created_at < $3)
+          GROUP BY c.receipt_issuer`,
+        [programId, from ?? null, to ?? null],
+      ));
+    return rows.map((r) => ({
+      recyclerId: r.recycler_id, name: r.name, claims: r.claims, confirmed: r.confirmed, held: r.held,
+      medianDelayHours: r.median_delay_hours === null ? null : Number(r.median_delay_hours),
+    }));
   }
 
   /**

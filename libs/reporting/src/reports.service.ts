@@ -3,7 +3,7 @@ import { Actor, DomainError, toShanghaiIso, requireAccess } from '@huanxin/core'
 import { CityBalances, LedgerService } from '@huanxin/ledger';
 import { resolveClaimFilter } from '@huanxin/claims';
 import { ProgramsRepository } from '@huanxin/programs';
-import { ReportsRepository, SummaryGroupBy, SummaryRow } from './reports.repository';
+import { DismantlingRow, ReportsRepository, SummaryGroupBy, SummaryRow } from './reports.repository';
 
 export interface SummaryFigures extends Omit<SummaryRow, 'key' | 'label'> {
   /** The share of `grade1Claims` in `claims`, in basis points (rounded half up). */
@@ -60,6 +60,14 @@ function total(rows: SummaryRowView[]): SummaryFigures {
   return t;
 }
 
+export interface DismantlingReport {
+  programCode: string;
+  from: string | null;
+  to: string | null;
+  /** worst confirmation rate first, then the longest median delay */
+  rows: (DismantlingRow & { confirmationRateBp: number })[];
+}
+
 /** Aggregates for the provincial and city offices: set-based SQL, read-only. */
 @Injectable()
 export class ReportsService {
@@ -75,6 +83,18 @@ export class ReportsService {
       programCode: q.programCode, groupBy, from: from ? toShanghaiIso(from) : null, to: to ? toShanghaiIso(to) : null,
       rows, totals: total(rows),
     };
+  }
+
+  /** Recyclers by dismantling confirmation rate and median delay (issue 13). */
+  async dismantling(actor: Actor, q: { programCode: string; from?: string; to?: string }): Promise<DismantlingReport> {
+    requireAccess(actor, 'claims.review');
+    const { from, to } = resolveClaimFilter({ from: q.from, to: q.to });
+    const programId = await this.program(q.programCode);
+    const rows = (await this.repo.dismantling(programId, from, to))
+      .map((r) => ({ ...r, confirmationRateBp: shareBp(r.confirmed, r.claims) }))
+      .sort((a, b) => a.confirmationRateBp - b.confirmationRateBp || (b.medianDelayHours ?? -1) - (a.medianDelayHours ?? -1)
+        || (a.recyclerId < b.recyclerId ? -1 : 1));
+    return { programCode: q.programCode, from: from ? toShanghaiIso(from) : null, to: to ? toShanghaiIso(to) : null, rows };
   }
 
   /**

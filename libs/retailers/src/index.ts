@@ -4,3 +4,4 @@ export * from './retailers.module';
 export * from './retailers.repository';
 export * from './retailers.service';
 export * from './bank-account-seal';
+export * from './payout-details.service';

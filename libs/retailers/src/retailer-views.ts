@@ -13,9 +13,13 @@ export function retailerView(r: Retailer, stores: Store[]): RetailerView {
     city: r.city,
     status: r.status,
     statusReason: r.statusReason,
-    payout: { stripeAccountId: r.stripeAccountId, bank: r.bank },
+    payout: {
+      stripeAccountId: r.stripeAccountId, bank: r.bank, version: r.payoutDetailsVersion,
+      changedAt: r.payoutDetailsChangedAt ? toShanghaiIso(r.payoutDetailsChangedAt) : null,
+    },
     // code order by code point, as the repository reads them (COLLATE "C"), so every answer lists them alike
     stores: [...stores].sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0)).map(storeView),
+    certifiedFrom: toShanghaiIso(r.certifiedFrom),
     createdAt: toShanghaiIso(r.createdAt),
   };
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@huanxin/config';
 import { isUuid } from '@huanxin/core';
-import { queryPrepared, TransactionService, Tx } from '@huanxin/database';
+import { queryPrepared, returnedRows, TransactionService, Tx } from '@huanxin/database';
 import type { BankAccount, PayoutAccount, Retailer, RetailerStatus, Store, StoredBankAccount } from './retailer.types';
 import { openBankAccount, sealBankAccount } from './bank-account-seal';
 
@@ -14,6 +14,9 @@ interface RetailerRow {
   status_reason: string | null;
   stripe_account_id: string | null;
   bank: StoredBankAccount | null;
+  payout_details_version: number;
+  payout_details_changed_at: Date | null;
+  certified_from: Date;
   created_at: Date;
 }
 
@@ -25,7 +28,8 @@ interface StoreRow {
   city: string;
 }
 
-const RETAILER_COLUMNS = `id, name, credit_code, city, status, status_reason, stripe_account_id, bank, created_at`;
+const RETAILER_COLUMNS = `id, name, credit_code, city, status, status_reason, stripe_account_id, bank, payout_details_version,
+  payout_details_changed_at, certified_from, created_at`;
 const STORE_COLUMNS = `id, retailer_id, code, name, city`;
 
 function toRetailer(r: RetailerRow): Retailer {
@@ -39,6 +43,9 @@ function toRetailer(r: RetailerRow): Retailer {
     stripeAccountId: r.stripe_account_id,
     // The row keeps the number sealed; everything read through here sees its last four digits only.
     bank: r.bank ? { accountName: r.bank.accountName, accountNumberLast4: r.bank.accountNumberLast4, bankCode: r.bank.bankCode } : null,
+    payoutDetailsVersion: r.payout_details_version,
+    payoutDetailsChangedAt: r.payout_details_changed_at,
+    certifiedFrom: r.certified_from,
     createdAt: r.created_at,
   };
 }
@@ -54,6 +61,8 @@ export interface RetailerInsert {
   city: string;
   stripeAccountId: string | null;
   bank: BankAccount | null;
+  /** when certification began outside the platform (issue 13); the creation time when not given */
+  certifiedFrom: Date;
   createdAt: Date;
 }
 
@@ -70,9 +79,9 @@ export class RetailersRepository {
 
   async insert(tx: Tx, r: RetailerInsert): Promise<void> {
     await tx.query(
-      `INSERT INTO retailers (id, name, credit_code, city, status, stripe_account_id, bank, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, 'active', $5, $6, $7, $7)`,
-      [r.id, r.name, r.creditCode, r.city, r.stripeAccountId, r.bank && sealBankAccount(this.config.dataEncryptionKey, r.id, r.bank), r.createdAt],
+      `INSERT INTO retailers (id, name, credit_code, city, status, stripe_account_id, bank, created_at, updated_at, certified_from)
+       VALUES ($1, $2, $3, $4, 'active', $5, $6, $7, $7, $8)`,
+      [r.id, r.name, r.creditCode, r.city, r.stripeAccountId, r.bank && sealBankAccount(this.config.dataEncryptionKey, r.id, r.bank), r.createdAt, r.certifiedFrom],
     );
   }
 
@@ -177,12 +186,15 @@ export class RetailersRepository {
   /** Where to pay a retailer, account number in full: for the settlement gateways only. */
   async payoutAccount(retailerId: string): Promise<PayoutAccount | undefined> {
     if (!isUuid(retailerId)) return undefined;
-    const rows: Pick<RetailerRow, 'id' | 'stripe_account_id' | 'bank'>[] = await this.db.manager.query(
-      `SELECT id, stripe_account_id, bank FROM retailers WHERE id = $1`,
+    const rows: Pick<RetailerRow, 'id' | 'stripe_account_id' | 'bank' | 'payout_details_version'>[] = await this.db.manager.query(
+      `SELECT id, stripe_account_id, bank, payout_details_version FROM retailers WHERE id = $1`,
       [retailerId],
     );
     const r = rows[0];
-    return r && { retailerId: r.id, stripeAccountId: r.stripe_account_id, bank: r.bank && openBankAccount(this.config.dataEncryptionKey, r.id, r.bank) };
+    return r && {
+      retailerId: r.id, stripeAccountId: r.stripe_account_id, bank: r.bank && openBankAccount(this.config.dataEncryptionKey, r.id, r.bank),
+      version: r.payout_details_version,
+    };
   }
 
   /** Several retailers (status, payout details masked), read inside `tx`, in id order; unknown ids are left out. */
@@ -197,11 +209,70 @@ export class RetailersRepository {
   async payoutAccounts(tx: Tx, retailerIds: string[]): Promise<PayoutAccount[]> {
     const wanted = [...new Set(retailerIds.filter(isUuid))];
     if (!wanted.length) return [];
-    const rows: Pick<RetailerRow, 'id' | 'stripe_account_id' | 'bank'>[] = await tx.query(
-      `SELECT id, stripe_account_id, bank FROM retailers WHERE id = ANY($1::uuid[]) ORDER BY id`,
+    const rows: Pick<RetailerRow, 'id' | 'stripe_account_id' | 'bank' | 'payout_details_version'>[] = await tx.query(
+      `SELECT id, stripe_account_id, bank, payout_details_version FROM retailers WHERE id = ANY($1::uuid[]) ORDER BY id`,
       [wanted],
     );
-    return rows.map((r) => ({ retailerId: r.id, stripeAccountId: r.stripe_account_id, bank: r.bank && openBankAccount(this.config.dataEncryptionKey, r.id, r.bank) }));
+    return rows.map((r) => ({
+      retailerId: r.id, stripeAccountId: r.stripe_account_id, bank: r.bank && openBankAccount(this.config.dataEncryptionKey, r.id, r.bank),
+      version: r.payout_details_version,
+    }));
+  }
+
+  /**
+   * Where to pay each retailer as its payout-details version `version` said (null: the current details), account
+   * numbers in full, read inside `tx`: for the settlement gateways only. A payout keeps the details it was created
+   * under: an older version's details are the ones the approved change from that version replaced (kept sealed in
+   * payout_details_changes). A version that cannot be found answers no details at all (the gateway refuses the
+   * payout) — never the current ones in its place.
+   */
+  async payoutAccountsAt(tx: Tx, wanted: { retailerId: string; version: number | null }[]): Promise<PayoutAccount[]> {
+    const asked = wanted.filter((w) => isUuid(w.retailerId));
+    if (!asked.length) return [];
+    const rows: { retailer_id: string; version: number; found: boolean; stripe_account_id: string | null; bank: StoredBankAccount | null }[] = await tx.query(
+      `WITH w AS (SELECT DISTINCT * FROM unnest($1::uuid[], $2::int[]) AS w(retailer_id, version))
+       SELECT w.retailer_id, coalesce(w.version, r.payout_details_version) AS version,
+              (w.version IS NULL OR w.version = r.payout_details_version OR c.id IS NOT NULL) AS found,
+              CASE WHEN w.version IS NULL OR w.version = r.payout_details_version THEN r.stripe_account_id ELSE c.previous_stripe_account_id END AS stripe_account_id,
+              CASE WHEN w.version IS NULL OR w.version = r.payout_details_version THEN r.bank ELSE c.previous_bank END AS bank
+         FROM w JOIN retailers r ON r.id = w.retailer_id
+         LEFT JOIN payout_details_changes c ON c.retailer_id = w.retailer_id AND c.status = 'approved' AND c.from_version = w.version
+        ORDER BY w.retailer_id, version`,
+      [asked.map((w) => w.retailerId), asked.map((w) => w.version)],
+    );
+    return rows.map((r) => ({
+      retailerId: r.retailer_id,
+      stripeAccountId: r.found ? r.stripe_account_id : null,
+      bank: r.found && r.bank ? openBankAccount(this.config.dataEncryptionKey, r.retailer_id, r.bank) : null,
+      version: r.version,
+    }));
+  }
+
+  /** A retailer's payout details as stored (the bank account sealed) and their version, locked FOR UPDATE in `tx`. */
+  async lockStoredPayout(tx: Tx, retailerId: string): Promise<{ stripeAccountId: string | null; bank: StoredBankAccount | null; version: number } | undefined> {
+    if (!isUuid(retailerId)) return undefined;
+    const rows: Pick<RetailerRow, 'stripe_account_id' | 'bank' | 'payout_details_version'>[] = await tx.query(
+      `SELECT stripe_account_id, bank, payout_details_version FROM retailers WHERE id = $1 FOR UPDATE`,
+      [retailerId],
+    );
+    const r = rows[0];
+    return r && { stripeAccountId: r.stripe_account_id, bank: r.bank, version: r.payout_details_version };
+  }
+
+  /**
+   * An approved change takes effect: the new details (the bank account as sealed for this retailer) and the next
+   * version, only if the version is still `fromVersion` (answers false otherwise: nothing written).
+   */
+  async applyPayoutDetails(
+    tx: Tx, retailerId: string, details: { stripeAccountId: string | null; bank: StoredBankAccount | null }, fromVersion: number, at: Date,
+  ): Promise<boolean> {
+    const rows = returnedRows(await tx.query(
+      `UPDATE retailers SET stripe_account_id = $2, bank = $3, payout_details_version = $4 + 1, payout_details_changed_at = $5, updated_at = $5
+        WHERE id = $1 AND payout_details_version = $4
+        RETURNING id`,
+      [retailerId, details.stripeAccountId, details.bank, fromVersion, at],
+    ));
+    return rows.length === 1;
   }
 
 

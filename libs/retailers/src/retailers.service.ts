@@ -1,11 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@huanxin/audit-log';
-import { ApiKeysService, AuthService, CreatedApiKey, StaffUser } from '@huanxin/auth';
-import { Actor, Clock, decodeCursor, DomainError, encodeCursor, FieldError, isCityCode, isUuid, isValidCreditCode, newId, normaliseCreditCode, Page, toShanghaiIso, requireAccess } from '@huanxin/core';
+import { ApiKeysService, AuthService, CreatedApiKey, StaffUser, UsersRepository } from '@huanxin/auth';
+import { Actor, certificationStart, Clock, decodeCursor, DomainError, encodeCursor, FieldError, isCityCode, isUuid, isValidCreditCode, newId, normaliseCreditCode, Page, toShanghaiIso, requireAccess } from '@huanxin/core';
 import { isUniqueViolation, TransactionService, Tx } from '@huanxin/database';
 import { retailerView, storeView } from './retailer-views';
-import type { NewRetailer, NewStore, Retailer, RetailerStatus, RetailerView, RevokedApiKey, Store, StoreView } from './retailer.types';
+import type { NewRetailer, NewStore, PayoutDetailsChangeView, Retailer, RetailerStatus, RetailerView, RevokedApiKey, Store, StoreView } from './retailer.types';
 import { RetailersRepository } from './retailers.repository';
+import { PayoutDetailsChangesRepository } from './payout-details-changes.repository';
+import { payoutDetailsChangeView } from './payout-details-views';
 
 export const STRIPE_ACCOUNT_RE = /^acct_[A-Za-z0-9]+$/;
 export const BANK_ACCOUNT_NUMBER_RE = /^\d{8,32}$/;
@@ -53,6 +55,8 @@ export class RetailersService {
   constructor(
     private readonly db: TransactionService,
     private readonly retailers: RetailersRepository,
+    private readonly payoutChanges: PayoutDetailsChangesRepository,
+    private readonly users: UsersRepository,
     private readonly auth: AuthService,
     private readonly apiKeys: ApiKeysService,
     private readonly audit: AuditService,
@@ -64,6 +68,7 @@ export class RetailersService {
     const errors = checkNewRetailer(input);
     if (errors.length) throw new DomainError('validation_failed', 'The request has invalid fields', errors);
     const now = this.clock.now();
+    const certifiedFrom = certificationStart(input.certifiedFrom, now);
     const id = newId();
     const creditCode = normaliseCreditCode(input.creditCode);
     const bank = input.payout?.bank;
@@ -72,7 +77,8 @@ export class RetailersService {
       stripeAccountId: input.payout?.stripeAccountId ?? null,
       // Store exactly what a payment needs and nothing else that came in the body.
       bank: bank ? { accountName: bank.accountName, accountNumberLast4: bank.accountNumber.slice(-4), bankCode: bank.bankCode } : null,
-      createdAt: now,
+      payoutDetailsVersion: 1, payoutDetailsChangedAt: null,
+      certifiedFrom, createdAt: now,
     };
     const stores: Store[] = input.stores.map((s) => ({ id: newId(), retailerId: id, code: s.code, name: s.name, city: s.city }));
     try {
@@ -80,7 +86,7 @@ export class RetailersService {
         await this.retailers.insert(tx, {
           id, name: input.name, creditCode, city: input.city, stripeAccountId: retailer.stripeAccountId,
           bank: bank ? { accountName: bank.accountName, accountNumber: bank.accountNumber, bankCode: bank.bankCode } : null,
-          createdAt: now,
+          certifiedFrom, createdAt: now,
         });
         for (const s of stores) await this.retailers.insertStore(tx, s);
         await this.audit.append(tx, actor, {
@@ -89,6 +95,7 @@ export class RetailersService {
             name: input.name, creditCode, city: input.city,
             stores: stores.map((s) => ({ id: s.id, code: s.code, city: s.city })),
             payoutMethods: [...(retailer.stripeAccountId ? ['stripe'] : []), ...(bank ? ['bank'] : [])],
+            certifiedFrom: toShanghaiIso(certifiedFrom),
           },
         });
       });
@@ -120,11 +127,15 @@ export class RetailersService {
     };
   }
 
-  async get(actor: Actor, id: string): Promise<RetailerView> {
+  async get(actor: Actor, id: string): Promise<RetailerView & { pendingPayoutChange: PayoutDetailsChangeView | null }> {
     requireAccess(actor, 'programme.manage');
     const r = await this.retailers.findById(id);
     if (!r) throw notFound();
-    return retailerView(r, await this.retailers.storesOf(this.db.manager, [r.id]));
+    const [pending] = await this.payoutChanges.pendingOf([r.id]);
+    return {
+      ...retailerView(r, await this.retailers.storesOf(this.db.manager, [r.id])),
+      pendingPayoutChange: pending ? payoutDetailsChangeView(actor, pending, r.name, await this.users.staffNames([pending.proposedBy]), r) : null,
+    };
   }
 
   /** The calling retailer's own stores (staff or POS key): what its till may sell from. */

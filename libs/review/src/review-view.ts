@@ -47,7 +47,8 @@ export interface MovementView {
 
 export interface ReviewClaimDetail extends ReviewClaimView {
   household: { id: string; phone: string; idNumberLast4: string | null };
-  receipt: { issuer: string; rid: string; issuedAt: string };
+  /** `dismantling` (issue 13): held from payout for unconfirmed dismantling, or how the hold ended; null: never held */
+  receipt: { issuer: string; rid: string; issuedAt: string; dismantling: 'held' | 'confirmed' | 'released' | null };
   checks: CheckView[];
   history: HistoryEventView[];
   ledgerMovements: MovementView[];

@@ -73,7 +73,7 @@ export class ReviewService {
     return {
       ...toReviewClaimView(claim, context(claim)),
       household: householdView(household ?? { id: claim.householdId, maskedPhone: null, idNumberLast4: null }),
-      receipt: { issuer: claim.receiptIssuer, rid: claim.receiptRid, issuedAt: toShanghaiIso(claim.receiptIssuedAt) },
+      receipt: { issuer: claim.receiptIssuer, rid: claim.receiptRid, issuedAt: toShanghaiIso(claim.receiptIssuedAt), dismantling: claim.dismantling },
       checks: toChecks(claim.checks),
       history: events.map(toHistory),
       ledgerMovements: movements.map(toMovement),

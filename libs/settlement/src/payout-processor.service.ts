@@ -194,8 +194,10 @@ export class PayoutProcessor {
       await this.settle.markFailed(tx, SETTLEMENT_ACTOR, suspended.map((p) => ({ id: p.id, code: 'retailer_suspended', reason: 'The retailer was suspended before the payout was sent' })), now);
       await this.settle.markPaid(tx, SETTLEMENT_ACTOR, zero.map((p) => ({ id: p.id })), now);
       const ref = { id: run.id, programCode: (await this.programs.codesByIds(tx, [run.programId])).get(run.programId)!, createdAt: run.createdAt };
-      // the full account numbers, opened for the file only
-      const accounts = new Map((await this.retailers.payoutAccounts(tx, toSend.map((p) => p.retailerId))).map((a) => [a.retailerId, a]));
+      // the full account numbers, opened for the file only: each payout's as it was created (its payout-details
+      // version), so a change approved since does not redirect a payout written before it (one payout a retailer a run)
+      const accounts = new Map((await this.retailers.payoutAccountsAt(tx, toSend.map((p) => ({ retailerId: p.retailerId, version: p.payoutDetailsVersion }))))
+        .map((a) => [a.retailerId, a]));
       const outcomes = await this.bank.send(ref, toSend.map((p) => ({
         payoutId: p.id, runId: p.runId, retailerId: p.retailerId, amountFen: p.amountFen, claimCount: p.claimCount,
         idempotencyKey: p.idempotencyKey, stripeAccountId: null, bank: accounts.get(p.retailerId)?.bank ?? null,

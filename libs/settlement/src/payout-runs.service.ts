@@ -16,6 +16,7 @@ export function toPayoutSummary(p: Payout): PayoutSummary {
   return {
     id: p.id, retailerId: p.retailerId, amountFen: p.amountFen, claimCount: p.claimCount, status: p.status,
     grossFen: p.grossFen, nettedFen: p.nettedFen, reference: p.gatewayRef, failureCode: p.failureCode, failureReason: p.failureReason,
+    destination: p.destination, payoutDetailsVersion: p.payoutDetailsVersion,
   };
 }
 
@@ -166,7 +167,7 @@ export class PayoutRunsService {
             action: 'payout.created', subjectType: 'payout', subjectId: p.id,
             details: {
               runId, retailerId: p.retailerId, claimCount: p.claimCount, grossFen: p.grossFen, nettedFen: p.nettedFen,
-              amountFen: p.amountFen, gateway,
+              amountFen: p.amountFen, gateway, destination: p.destination, payoutDetailsVersion: p.payoutDetailsVersion,
             },
           })),
         ]);
@@ -194,7 +195,8 @@ export class PayoutRunsService {
       if (!r) continue;
       const reason = holdReason(r, gateway, r.stripeAccountId ? accounts.get(r.stripeAccountId) : undefined);
       if (reason) held.push({ retailerId: r.id, reason, claimCount: t.claimCount, amountFen: t.amountFen });
-      else payable.push({ id: newId(), retailerId: r.id, destination: destination(r, gateway) });
+      // the destination and its version from the one row read: a payout is paid where it was created to be paid
+      else payable.push({ id: newId(), retailerId: r.id, destination: destination(r, gateway), payoutDetailsVersion: r.payoutDetailsVersion });
     }
     return { held, payable };
   }

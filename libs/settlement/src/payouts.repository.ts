@@ -19,6 +19,8 @@ export interface Payout {
   amountFen: number;
   reversedFen: number;
   destination: string | null;
+  /** The retailer's payout-details version the payout was created under (null: written before versions existed). */
+  payoutDetailsVersion: number | null;
   gatewayRef: string | null;
   failureCode: string | null;
   failureReason: string | null;
@@ -34,6 +36,7 @@ export interface NewPayout {
   id: string;
   retailerId: string;
   destination: string | null;
+  payoutDetailsVersion: number;
 }
 
 /** A claim tied to an open payout (payout_claims: the city and amount as paid). */
@@ -87,6 +90,7 @@ interface PayoutRow {
   amount_fen: string;
   reversed_fen: string;
   destination: string | null;
+  payout_details_version: number | null;
   gateway_ref: string | null;
   failure_code: string | null;
   failure_reason: string | null;
@@ -98,7 +102,7 @@ interface PayoutRow {
 }
 
 const PAYOUT_COLUMNS = `p.id, p.run_id, p.program_id, p.retailer_id, p.gateway, p.status, p.idempotency_key, p.claim_count,
-  p.gross_fen::text, p.netted_fen::text, p.amount_fen::text, p.reversed_fen::text, p.destination, p.gateway_ref,
+  p.gross_fen::text, p.netted_fen::text, p.amount_fen::text, p.reversed_fen::text, p.destination, p.payout_details_version, p.gateway_ref,
   p.failure_code, p.failure_reason, p.attempts, p.created_at, p.sent_at, p.paid_at, p.failed_at`;
 
 const CHANGE_COLUMNS = `p.id, p.run_id, p.program_id, p.retailer_id, p.amount_fen::text, p.gross_fen::text, p.netted_fen::text, p.claim_count,
@@ -109,7 +113,7 @@ function toPayout(r: PayoutRow): Payout {
     id: r.id, runId: r.run_id, programId: r.program_id, retailerId: r.retailer_id, gateway: r.gateway, status: r.status,
     idempotencyKey: r.idempotency_key, claimCount: r.claim_count, grossFen: fenFromDb(r.gross_fen, 'payout gross'),
     nettedFen: fenFromDb(r.netted_fen, 'payout netted'), amountFen: fenFromDb(r.amount_fen, 'payout amount'),
-    reversedFen: fenFromDb(r.reversed_fen, 'payout reversed'), destination: r.destination, gatewayRef: r.gateway_ref,
+    reversedFen: fenFromDb(r.reversed_fen, 'payout reversed'), destination: r.destination, payoutDetailsVersion: r.payout_details_version, gatewayRef: r.gateway_ref,
     failureCode: r.failure_code, failureReason: r.failure_reason, attempts: r.attempts, createdAt: r.created_at,
     sentAt: r.sent_at, paidAt: r.paid_at, failedAt: r.failed_at,
   };
@@ -155,16 +159,16 @@ export class PayoutsRepository {
       `WITH moved AS (
          ${move({ program: '$2', retailers: '$7::uuid[]', at: '$4' })}
        ), p AS (
-         SELECT * FROM unnest($6::uuid[], $7::uuid[], $8::text[]) AS p(id, retailer_id, destination)
+         SELECT * FROM unnest($6::uuid[], $7::uuid[], $8::text[], $9::int[]) AS p(id, retailer_id, destination, payout_details_version)
        ), m AS (
          SELECT moved.id, p.id AS payout_id, moved.city, moved.amount_fen FROM moved JOIN p ON p.retailer_id = moved.retailer_id
        ), per AS (
          SELECT payout_id, count(*)::int AS n, sum(amount_fen)::bigint AS gross FROM m GROUP BY payout_id
        ), ins AS (
          INSERT INTO payouts (id, run_id, program_id, retailer_id, gateway, status, idempotency_key, claim_count, gross_fen,
-                              netted_fen, amount_fen, destination, next_attempt_at, created_at, updated_at)
+                              netted_fen, amount_fen, destination, payout_details_version, next_attempt_at, created_at, updated_at)
          SELECT p.id, $1, $2, p.retailer_id, $3, 'pending', 'hx-payout-' || p.id::text, per.n, per.gross,
-                0, per.gross, p.destination, $4, $4, $4
+                0, per.gross, p.destination, p.payout_details_version, $4, $4, $4
            FROM p JOIN per ON per.payout_id = p.id
          RETURNING retailer_id
        ), tied AS (
@@ -180,7 +184,7 @@ export class PayoutsRepository {
        SELECT retailer_id FROM ins ORDER BY retailer_id`,
       [
         run.runId, run.programId, run.gateway, run.now, JSON.stringify(actorRef(actor)),
-        payouts.map((p) => p.id), payouts.map((p) => p.retailerId), payouts.map((p) => p.destination),
+        payouts.map((p) => p.id), payouts.map((p) => p.retailerId), payouts.map((p) => p.destination), payouts.map((p) => p.payoutDetailsVersion),
       ],
     );
     return rows.map((r) => r.retailer_id);

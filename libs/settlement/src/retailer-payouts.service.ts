@@ -88,6 +88,7 @@ export class RetailerPayoutsService {
       status: p.status,
       gateway: p.gateway,
       destination: p.destination,
+      payoutDetailsVersion: p.payoutDetailsVersion,
       reference: p.gatewayRef,
       claimCount: p.claimCount,
       grossFen: p.grossFen,

@@ -28,6 +28,9 @@ export interface PayoutSummary {
   reference: string | null;
   failureCode: string | null;
   failureReason: string | null;
+  /** Where it is paid (the connected account, or the bank account as ****1234) and the retailer's payout-details version it was created under. */
+  destination: string | null;
+  payoutDetailsVersion: number | null;
 }
 
 export interface HeldRetailer {
@@ -95,6 +98,8 @@ export interface RetailerPayoutView {
   gateway: GatewayName;
   /** Where the money went: the connected account, or the bank account's last four digits. */
   destination: string | null;
+  /** The payout-details version the payout was created under (GET /v1/retailer/payout-details tells the current one). */
+  payoutDetailsVersion: number | null;
   reference: string | null;
   claimCount: number;
   grossFen: number;

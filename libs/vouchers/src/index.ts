@@ -2,3 +2,8 @@ export * from './voucher-code';
 export * from './vouchers.module';
 export * from './vouchers.repository';
 export * from './vouchers.service';
+export * from './lottery-draw';
+export * from './lottery.repository';
+export * from './lottery.service';
+export * from './waitlist.repository';
+export * from './waitlist.service';

@@ -31,6 +31,10 @@ export interface CityAvailability {
   vouchersLeftToday: number;
   nextReleaseAt: string | null;
   budget: 'open' | 'paused';
+  /** Only in a lottery city (issue 13): vouchers are drawn at `nextReleaseAt` among the entries of the window. */
+  allocation?: 'lottery';
+  entryOpens?: string | null;
+  entryCloses?: string | null;
 }
 
 /** `programCode`: the code of the voucher's programme (`v.programId`), which the caller has in hand. */
@@ -99,6 +103,8 @@ export class VouchersService {
     const capFen = version.rules.capFen;
     if (city === undefined) throw new DomainError('forbidden', 'Only households take vouchers');
     const quota = program.quota;
+    // a lottery city gives its vouchers by draw only (issue 13, LotteryService)
+    if (quota?.allocation === 'lottery') throw new DomainError('allocation_by_lottery', `Vouchers in ${city} are drawn by lottery: enter tomorrow's draw`);
     const day = shanghaiDate(now);
     const release = quota && quota.dailyVouchers > 0 ? shanghaiInstant(day, quota.releaseTime) : undefined;
     // the day's release (quota slots, slot accounts, their money), committed on its own before anything else
@@ -331,5 +337,8 @@ function cityAvailability(
   let next = releasedToday ? shanghaiInstant(addDays(day, 1), q.releaseTime) : todayRelease;
   if (next < program.startsAt) next = shanghaiInstant(shanghaiDate(program.startsAt), q.releaseTime);
   const left = releasedToday ? (d?.released ?? q.dailyVouchers) - (d?.issued ?? 0) : q.dailyVouchers;
-  return { city, vouchersLeftToday: Math.max(0, left), nextReleaseAt: next < program.endsAt ? toShanghaiIso(next) : null, budget };
+  const a: CityAvailability = { city, vouchersLeftToday: Math.max(0, left), nextReleaseAt: next < program.endsAt ? toShanghaiIso(next) : null, budget };
+  // a lottery city says so, with its entry window (issue 13); a first-come city's answer keeps its shape
+  if (q.allocation === 'lottery') Object.assign(a, { allocation: 'lottery', entryOpens: q.entryOpens, entryCloses: q.entryCloses });
+  return a;
 }

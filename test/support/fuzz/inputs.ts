@@ -97,6 +97,10 @@ export class InputFactory {
     const byName: Record<string, string> = {
       kid: this.f.recyclerKid, modelCode: this.f.pendingModelCode, code: this.f.programCode, city: 'hangzhou',
       rid: this.f.receiptRid, serial: 'SN-NEVER-SOLD',
+      // a draw's day (issue 13): the fixture-relative today
+      date: new Date(this.now).toISOString().slice(0, 10),
+      // a payout-details change (issue 13): the fixture has none pending, so a well-formed id that names nothing
+      changeId: this.f.claimId,
     };
     const v = byName[name];
     if (v === undefined) throw new Error(`no fixture for path parameter ${name} of ${op.key}`);
@@ -137,12 +141,14 @@ export class InputFactory {
       amountFen: 1000, note: 'fuzz', dailyVouchers: 10, releaseTime: '10:00', kid: 'fuzz-kid-1',
       stripeAccountId: 'acct_FuzzFuzz0001', accountName: '测试账户', accountNumber: '6222020200112233445', bankCode: '102331000010',
       x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo',
+      // a city's quota by lottery (issue 13): the window goes with it
+      allocation: 'lottery', entryOpens: '08:00', entryCloses: '20:00',
     };
     if (name === 'rules') return clone(f.rules) as unknown as Json;
     if (name === 'modelCode') return op.template === '/v1/admin/catalog/models' ? 'FUZZ-MODEL-1' : f.modelCode;
     if (name === 'code') return op.template === '/v1/admin/programs' ? 'p-fuzz-1' : 'FZ-1';
+    if (name in named && (!schema.enum?.length || schema.enum.includes(named[name]))) return named[name];
     if (schema.enum?.length) return schema.enum[0] as Json;
-    if (name in named) return named[name];
     if (schema.type === 'array') return depth > 4 ? [] : [this.validValue(op, name, schema.items ?? {}, depth + 1)];
     if (schema.type === 'object' || schema.properties) {
       if (depth > 4) return {};

@@ -1,7 +1,8 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsString, Length } from 'class-validator';
+import { IsDate, IsOptional, IsString, Length } from 'class-validator';
 import { IsCreditCode, normaliseCreditCode } from '@huanxin/core';
+import { INSTANT_MESSAGE, parseInstant } from '@huanxin/programs';
 
 /** What every certified organisation (retailer, recycler) is registered with. */
 export class OrganisationDto {
@@ -16,4 +17,13 @@ export class OrganisationDto {
   @IsString()
   @IsCreditCode()
   creditCode: string;
+
+  @ApiPropertyOptional({
+    type: String, format: 'date-time', example: '2026-10-01T00:00:00+08:00',
+    description: 'when certification began, outside the platform (RFC 3339); default now; not in the future',
+  })
+  @IsOptional()
+  @Transform(({ obj, key }: { obj: Record<string, unknown>; key: string }) => parseInstant(obj[key]) ?? obj[key])
+  @IsDate({ message: `$property ${INSTANT_MESSAGE}` })
+  certifiedFrom?: Date;
 }

@@ -28,6 +28,8 @@ export class PayoutSummaryDto {
   @ApiProperty({ nullable: true, type: String, description: 'Stripe transfer id, or the EndToEndId of the bank file' }) reference: string | null;
   @ApiProperty({ nullable: true, type: String }) failureCode: string | null;
   @ApiProperty({ nullable: true, type: String }) failureReason: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'where it is paid, as recorded when it was created: the connected account, or the bank account as ****1234' }) destination: string | null;
+  @ApiProperty({ nullable: true, type: Number, description: "the retailer's payout-details version the payout was created under and is paid with (null: written before versions were recorded)" }) payoutDetailsVersion: number | null;
 }
 
 export class HeldRetailerDto {

@@ -1,6 +1,6 @@
 import { ApiProperty, OmitType, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsDate, IsDefined, IsInt, IsOptional, IsString, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsDate, IsDefined, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, MaxLength, Min } from 'class-validator';
 import { IsCityCode, IsFen, ZHEJIANG_CITIES } from '@huanxin/core';
 import { DEFAULT_POLICY_RULES, RESOLUTIONS } from '@huanxin/policy';
 import type { PolicyRules } from '@huanxin/policy';
@@ -46,6 +46,11 @@ class ReceiptWindowDto {
   @ApiProperty({ example: 15 }) daysAfterSale: number;
 }
 
+class ReceiptRegistrationRuleDto {
+  @ApiProperty({ example: true, description: 'receipts must be registered with the platform (POST /v1/recycler/receipts) to be accepted' }) required: boolean;
+  @ApiProperty({ example: 24, minimum: 0, maximum: 720, description: 'hours a registration may come after the receipt\'s iat (recyclers offline)' }) graceHours: number;
+}
+
 export class PolicyRulesDto {
   @ApiProperty({ type: EligibilityDto }) eligibility: EligibilityDto;
   @ApiProperty({ type: [RateDto] }) rates: RateDto[];
@@ -59,6 +64,12 @@ export class PolicyRulesDto {
   @ApiProperty({ example: 500 }) reviewSampleBp: number;
   @ApiProperty({ example: 5 }) firstClaimsReviewed: number;
   @ApiProperty({ example: 30 }) storeBurstPerHour: number;
+  @ApiPropertyOptional({ example: 15, minimum: 0, maximum: 365, description: 'days after a rejection during which the household or the retailer may appeal it (0: no appeals); absent: 15' })
+  appealWithinDays?: number;
+  @ApiPropertyOptional({ type: ReceiptRegistrationRuleDto, description: 'receipt transparency (issue 13); absent: not required' })
+  receiptRegistration?: ReceiptRegistrationRuleDto;
+  @ApiPropertyOptional({ type: Number, nullable: true, minimum: 1, maximum: 365, example: 7, description: 'days the recycler has to confirm the set dismantled, from the later of the sale and the receipt\'s issue time; past them the claim is flagged dismantling_unconfirmed and held from payout; null or absent: no deadline' })
+  dismantleWithinDays?: number | null;
 }
 
 export class CreateProgramDto {
@@ -142,6 +153,9 @@ export class QuotaDto {
   @ApiProperty({ enum: ZHEJIANG_CITIES }) city: string;
   @ApiProperty({ example: 200 }) dailyVouchers: number;
   @ApiProperty({ example: '10:00', description: 'HH:MM, Asia/Shanghai' }) releaseTime: string;
+  @ApiPropertyOptional({ enum: ['lottery'], description: 'present for a lottery city only (absent: first come)' }) allocation?: 'lottery';
+  @ApiPropertyOptional({ example: '08:00', description: 'lottery: entry window opens (the day before the draw)' }) entryOpens?: string;
+  @ApiPropertyOptional({ example: '20:00', description: 'lottery: entry window closes' }) entryCloses?: string;
 }
 
 export class CityBudgetDto {
@@ -198,6 +212,23 @@ export class SetQuotaDto {
   @IsString()
   @Matches(RELEASE_TIME_RE, { message: 'releaseTime must be HH:MM from 00:00 to 23:59' })
   releaseTime: string;
+
+  @ApiPropertyOptional({ enum: ['first_come', 'lottery'], description: 'first_come (the default) or lottery: a daily draw at releaseTime for the entries of the day before' })
+  @IsOptional()
+  @IsIn(['first_come', 'lottery'])
+  allocation?: 'first_come' | 'lottery';
+
+  @ApiPropertyOptional({ example: '08:00', description: 'lottery only: entries open at HH:MM (Asia/Shanghai) the day before the draw' })
+  @IsOptional()
+  @IsString()
+  @Matches(RELEASE_TIME_RE, { message: 'entryOpens must be HH:MM from 00:00 to 23:59' })
+  entryOpens?: string;
+
+  @ApiPropertyOptional({ example: '20:00', description: 'lottery only: entries close at HH:MM (Asia/Shanghai), after entryOpens' })
+  @IsOptional()
+  @IsString()
+  @Matches(RELEASE_TIME_RE, { message: 'entryCloses must be HH:MM from 00:00 to 23:59' })
+  entryCloses?: string;
 }
 
 export class ProgramCodeParamsDto {

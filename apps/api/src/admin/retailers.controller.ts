@@ -4,8 +4,9 @@ import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestj
 import { CurrentActor, Roles } from '@huanxin/auth';
 import { ParseIdPipe } from '@huanxin/core';
 import type { Actor } from '@huanxin/core';
-import { RetailersService } from '@huanxin/retailers';
+import { PayoutDetailsService, RetailersService } from '@huanxin/retailers';
 import { ApiAuth, ApiProblems } from '../http/api-docs';
+import { PayoutDetailsChangeCreatedDto, ProposePayoutDetailsDto, RetailerDetailDto } from './payout-details.dto';
 import {
   ApiKeyCreatedDto, ApiKeyRevokedDto, CreateRetailerDto, CreateRetailerStaffDto, ListQueryDto, ReasonDto, RetailerDto, RetailerPageDto,
   RetailerStaffDto, StoreDto, StoreInputDto,
@@ -16,7 +17,10 @@ import {
 @Roles('admin')
 @Controller('v1/admin/retailers')
 export class AdminRetailersController {
-  constructor(private readonly retailers: RetailersService) {}
+  constructor(
+    private readonly retailers: RetailersService,
+    private readonly payoutDetails: PayoutDetailsService,
+  ) {}
 
   @Post()
   @ApiOperation({ summary: 'Certify a retailer with its stores and payout details' })
@@ -35,11 +39,22 @@ export class AdminRetailersController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'A retailer with its stores' })
-  @ApiOkResponse({ type: RetailerDto })
+  @ApiOperation({ summary: 'A retailer with its stores and the payout-details change waiting for approval, if any' })
+  @ApiOkResponse({ type: RetailerDetailDto })
   @ApiProblems('not_found')
-  get(@CurrentActor() actor: Actor, @Param('id', ParseIdPipe) id: string): Promise<RetailerDto> {
+  get(@CurrentActor() actor: Actor, @Param('id', ParseIdPipe) id: string): Promise<RetailerDetailDto> {
     return this.retailers.get(actor, id);
+  }
+
+  @Post(':id/payout-details')
+  @ApiOperation({
+    summary: 'Propose new payout details (Stripe account and/or bank account); nothing changes until another admin approves',
+    description: 'One pending change a retailer at a time. The bank account number is stored sealed and answered as its last four digits.',
+  })
+  @ApiCreatedResponse({ type: PayoutDetailsChangeCreatedDto })
+  @ApiProblems('not_found', ['payout_details_change_pending', 'a change for this retailer already waits for approval'])
+  proposePayoutDetails(@CurrentActor() actor: Actor, @Param('id', ParseIdPipe) id: string, @Body() dto: ProposePayoutDetailsDto): Promise<PayoutDetailsChangeCreatedDto> {
+    return this.payoutDetails.propose(actor, id, dto);
   }
 
   @Post(':id/stores')

@@ -144,6 +144,8 @@ export class BankAccountViewDto {
 export class PayoutViewDto {
   @ApiProperty({ type: String, nullable: true }) stripeAccountId: string | null;
   @ApiProperty({ type: BankAccountViewDto, nullable: true }) bank: BankAccountViewDto | null;
+  @ApiProperty({ example: 1, description: '1 as certified, one more at each approved change; each payout records the version it is paid with' }) version: number;
+  @ApiProperty({ type: String, nullable: true, description: 'when the last approved change took effect (null: as certified)' }) changedAt: string | null;
 }
 
 export class RetailerDto {
@@ -155,6 +157,7 @@ export class RetailerDto {
   @ApiProperty({ type: String, nullable: true, description: 'the reason given with the last suspension or reinstatement' }) statusReason: string | null;
   @ApiProperty({ type: PayoutViewDto }) payout: PayoutViewDto;
   @ApiProperty({ type: [StoreDto] }) stores: StoreDto[];
+  @ApiProperty({ example: '2026-10-01T00:00:00+08:00', description: 'when certification began, outside the platform' }) certifiedFrom: string;
   @ApiProperty({ example: '2026-11-01T09:00:00+08:00' }) createdAt: string;
 }
 

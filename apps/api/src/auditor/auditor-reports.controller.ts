@@ -5,7 +5,7 @@ import type { Actor } from '@huanxin/core';
 import { ClaimsExportService, ReportsService } from '@huanxin/reporting';
 import { ApiAuth, ApiProblems } from '../http/api-docs';
 import { csvFile } from '../http/csv-file';
-import { LedgerQueryDto, LedgerReportDto, SummaryQueryDto, SummaryReportDto } from './reports.dto';
+import { DismantlingQueryDto, DismantlingReportDto, LedgerQueryDto, LedgerReportDto, SummaryQueryDto, SummaryReportDto } from './reports.dto';
 import { ClaimFilterQueryDto } from './review.dto';
 
 @ApiTags('auditor')
@@ -21,6 +21,14 @@ export class AuditorReportsController {
   @ApiProblems('not_found')
   summary(@CurrentActor() actor: Actor, @Query() q: SummaryQueryDto): Promise<SummaryReportDto> {
     return this.reports.summary(actor, q);
+  }
+
+  @Get('reports/dismantling')
+  @ApiOperation({ summary: 'Recyclers by dismantling confirmation rate and median delay in a programme (worst first)' })
+  @ApiOkResponse({ type: DismantlingReportDto })
+  @ApiProblems('not_found')
+  dismantling(@CurrentActor() actor: Actor, @Query() q: DismantlingQueryDto): Promise<DismantlingReportDto> {
+    return this.reports.dismantling(actor, q);
   }
 
   @Get('exports/claims.csv')

@@ -89,3 +89,38 @@ export class LedgerReportDto {
   @ApiProperty({ type: [CityBalancesDto] }) cities: CityBalancesDto[];
   @ApiProperty({ type: [String], description: 'what the invariant check found wrong; empty when balanced' }) problems: string[];
 }
+
+export class DismantlingQueryDto {
+  @ApiProperty({ example: 'zj-tv-2026' })
+  @IsString()
+  @Length(1, 64)
+  programCode: string;
+
+  @ApiPropertyOptional({ example: '2026-11-01', description: 'from (inclusive), on when claims were submitted' })
+  @IsOptional()
+  @Matches(TIME_BOUND_RE, { message: 'from must be a date (YYYY-MM-DD) or an RFC 3339 time' })
+  from?: string;
+
+  @ApiPropertyOptional({ example: '2026-11-30', description: 'to: a Shanghai date (included) or an RFC 3339 time (exclusive)' })
+  @IsOptional()
+  @Matches(TIME_BOUND_RE, { message: 'to must be a date (YYYY-MM-DD) or an RFC 3339 time' })
+  to?: string;
+}
+
+export class DismantlingRowDto {
+  @ApiProperty() recyclerId: string;
+  @ApiProperty() name: string;
+  @ApiProperty({ description: "the programme's live claims whose receipt this recycler issued" }) claims: number;
+  @ApiProperty({ description: 'of those, receipts confirmed dismantled' }) confirmed: number;
+  @ApiProperty({ description: 'confirmed / claims in basis points, rounded half up' }) confirmationRateBp: number;
+  @ApiProperty({ description: 'of those, claims held from payout (dismantling_unconfirmed)' }) held: number;
+  @ApiProperty({ type: Number, nullable: true, description: 'median hours from the later of sale and receipt issue to the confirmation (platform clock)' })
+  medianDelayHours: number | null;
+}
+
+export class DismantlingReportDto {
+  @ApiProperty() programCode: string;
+  @ApiProperty({ type: String, nullable: true }) from: string | null;
+  @ApiProperty({ type: String, nullable: true }) to: string | null;
+  @ApiProperty({ type: [DismantlingRowDto], description: 'worst confirmation rate first, then the longest median delay' }) rows: DismantlingRowDto[];
+}

@@ -103,7 +103,12 @@ export class HouseholdRefDto {
 export class ReceiptRefDto {
   @ApiProperty({ description: 'recycler id' }) issuer: string;
   @ApiProperty() rid: string;
-  @ApiProperty() issuedAt: string;
+  @ApiProperty({ description: "the receipt's issue time: its registration with the platform when registered, else its iat" }) issuedAt: string;
+  @ApiProperty({
+    enum: ['held', 'confirmed', 'released'], nullable: true,
+    description: 'held: past the policy\'s dismantleWithinDays unconfirmed, kept out of payout (flag dismantling_unconfirmed); confirmed: the recycler confirmed the set dismantled (by the deadline, or ending a hold); released: an auditor let a held claim go; null: not judged (no deadline, or not reached)',
+  })
+  dismantling: 'held' | 'confirmed' | 'released' | null;
 }
 
 export class CheckDto {

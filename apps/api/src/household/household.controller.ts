@@ -1,14 +1,15 @@
 import { IdempotentInTransaction } from '@huanxin/idempotency';
-import { Body, Controller, Get, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentActor, Roles } from '@huanxin/auth';
-import { ClaimsService } from '@huanxin/claims';
+import { ClaimAppealsService, ClaimsService } from '@huanxin/claims';
+import { ParseIdPipe } from '@huanxin/core';
 import type { Actor } from '@huanxin/core';
 import { VouchersService } from '@huanxin/vouchers';
 import { ApiAuth, ApiProblems } from '../http/api-docs';
 import { PageQueryDto } from '../http/pagination.dto';
 import { RateLimit } from '../http/rate-limit';
-import { ClaimPageDto } from '../retailer/trade-in.dto';
+import { AppealFiledDto, AppealRequestDto, PartyClaimPageDto } from '../retailer/party-claim.dto';
 import { RequestVoucherDto, VoucherDto, VoucherListDto } from './household.dto';
 
 @ApiTags('household')
@@ -16,7 +17,7 @@ import { RequestVoucherDto, VoucherDto, VoucherListDto } from './household.dto';
 @Roles('household')
 @Controller('v1/household')
 export class HouseholdController {
-  constructor(private readonly vouchers: VouchersService, private readonly claims: ClaimsService) {}
+  constructor(private readonly vouchers: VouchersService, private readonly claims: ClaimsService, private readonly appeals: ClaimAppealsService) {}
 
   @Post('vouchers')
   // no claim row first: a household's second open voucher is refused by a unique index anyway, and most of a
@@ -25,7 +26,7 @@ export class HouseholdController {
   @RateLimit('voucher')
   @ApiOperation({ summary: "Take a voucher from today's quota of the household's city" })
   @ApiCreatedResponse({ type: VoucherDto })
-  @ApiProblems('not_found', 'quota_exhausted', 'budget_exhausted', 'voucher_already_open', 'household_limit_reached', 'program_not_active', 'rate_limited')
+  @ApiProblems('not_found', 'quota_exhausted', 'budget_exhausted', 'voucher_already_open', 'household_limit_reached', 'program_not_active', 'rate_limited', 'allocation_by_lottery')
   request(@CurrentActor() actor: Actor, @Body() dto: RequestVoucherDto): Promise<VoucherDto> {
     return this.vouchers.issue(actor, dto.programCode);
   }
@@ -40,9 +41,17 @@ export class HouseholdController {
 
   @Get('claims')
   @ApiOperation({ summary: "The household's claims with status and subsidy" })
-  @ApiOkResponse({ type: ClaimPageDto })
+  @ApiOkResponse({ type: PartyClaimPageDto })
   @ApiProblems()
-  listClaims(@CurrentActor() actor: Actor, @Query() q: PageQueryDto): Promise<ClaimPageDto> {
+  listClaims(@CurrentActor() actor: Actor, @Query() q: PageQueryDto): Promise<PartyClaimPageDto> {
     return this.claims.list(actor, q);
+  }
+
+  @Post('claims/:id/appeal')
+  @ApiOperation({ summary: "Appeal the rejection of the household's claim: once per claim (by the household or its retailer), within the policy's appealWithinDays" })
+  @ApiCreatedResponse({ type: AppealFiledDto })
+  @ApiProblems('not_found', 'claim_not_rejected', 'appeal_exists', 'appeal_window_closed')
+  appeal(@CurrentActor() actor: Actor, @Param('id', ParseIdPipe) id: string, @Body() dto: AppealRequestDto): Promise<AppealFiledDto> {
+    return this.appeals.file(actor, id, dto.reason);
   }
 }

@@ -1,5 +1,5 @@
 import { Controller, Get, Param } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Public } from '@huanxin/auth';
 import { ClaimsService } from '@huanxin/claims';
 import { ProgramsService } from '@huanxin/programs';
@@ -11,6 +11,9 @@ class CityAvailabilityDto {
   @ApiProperty() vouchersLeftToday: number;
   @ApiProperty({ nullable: true, type: String }) nextReleaseAt: string | null;
   @ApiProperty({ enum: ['open', 'paused'] }) budget: 'open' | 'paused';
+  @ApiPropertyOptional({ enum: ['lottery'], description: 'present in a lottery city only: vouchers are drawn among the entries of the day before' }) allocation?: 'lottery';
+  @ApiPropertyOptional({ type: String, nullable: true, example: '08:00', description: 'lottery: the daily entry window opens (Asia/Shanghai)' }) entryOpens?: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true, example: '20:00', description: 'lottery: the daily entry window closes' }) entryCloses?: string | null;
 }
 
 class AvailabilityDto {

@@ -24,6 +24,7 @@ export class RetailerPayoutDto {
   @ApiProperty({ enum: ['pending', 'sent', 'paid', 'failed'] }) status: string;
   @ApiProperty({ enum: ['stripe', 'bank-file'] }) gateway: string;
   @ApiProperty({ nullable: true, type: String, description: 'the connected account, or the bank account as ****1234' }) destination: string | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'the payout-details version the payout was created under (GET /v1/retailer/payout-details has the current one)' }) payoutDetailsVersion: number | null;
   @ApiProperty({ nullable: true, type: String, description: 'what the bank line or Stripe shows: EndToEndId or transfer id' }) reference: string | null;
   @ApiProperty() claimCount: number;
   @ApiProperty({ description: 'sum of the claims' }) grossFen: number;
@@ -42,4 +43,18 @@ export class RetailerPayoutDto {
 export class RetailerPayoutPageDto {
   @ApiProperty({ type: [RetailerPayoutDto] }) items: RetailerPayoutDto[];
   @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
+}
+
+export class MaskedBankAccountDto {
+  @ApiProperty() accountName: string;
+  @ApiProperty({ example: '3445', description: 'the account number is never answered in full' }) accountNumberLast4: string;
+  @ApiProperty() bankCode: string;
+}
+
+export class RetailerPayoutDetailsDto {
+  @ApiProperty({ nullable: true, type: String }) stripeAccountId: string | null;
+  @ApiProperty({ nullable: true, type: MaskedBankAccountDto }) bank: MaskedBankAccountDto | null;
+  @ApiProperty({ example: 2, description: '1 as certified, one more at each approved change; each payout says the version it was paid with' }) version: number;
+  @ApiProperty({ nullable: true, type: String, example: '2026-11-20T15:04:00+08:00', description: 'when the last approved change took effect (null: as certified)' }) changedAt: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'a change the programme office proposed that waits for a second admin: when it was proposed' }) pendingChangeProposedAt: string | null;
 }

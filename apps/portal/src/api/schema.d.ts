@@ -207,6 +207,76 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/household/claims/{id}/appeal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Appeal the rejection of the household's claim: once per claim (by the household or its retailer), within the policy's appealWithinDays */
+        post: operations["HouseholdController_appeal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/household/lottery-entries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The household's draw entries: entered, won (with the voucher), not drawn (carried into the next draw) */
+        get: operations["HouseholdAllocationController_listEntries"];
+        put?: never;
+        /** Enter tomorrow's draw of the household's city (lottery cities, during the entry window) */
+        post: operations["HouseholdAllocationController_enter"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/household/waitlist": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The household's place on the waitlist, or the voucher it was given */
+        get: operations["HouseholdAllocationController_myWaitlist"];
+        put?: never;
+        /** Join today's waitlist of the household's city after it sold out (first-come cities) */
+        post: operations["HouseholdAllocationController_joinWaitlist"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/public/programs/{code}/draws/{city}/{date}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A lottery city's draw: commitment, reveal, tree head, entries and winners — recompute it with `npm run draw:verify` */
+        get: operations["PublicDrawsController_draw"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/retailer/trade-ins": {
         parameters: {
             query?: never;
@@ -292,6 +362,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/retailer/claims/{id}/appeal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Appeal the rejection of one of the retailer's claims: once per claim (by the retailer or the household), within the policy's appealWithinDays */
+        post: operations["RetailerClaimsController_appeal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/retailer/stores": {
         parameters: {
             query?: never;
@@ -320,6 +407,41 @@ export interface paths {
         get: operations["TillController_searchCatalog"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/recycler/receipts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The calling recycler's registered receipts, newest first, with their state (recycler API key) */
+        get: operations["RecyclerController_listRegistered"];
+        put?: never;
+        /** Register a receipt as it is issued; the platform's clock becomes its issue time (recycler API key) */
+        post: operations["RecyclerController_register"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/recycler/receipts/{rid}/dismantled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Confirm the collected set dismantled, once (recycler API key) */
+        post: operations["RecyclerController_confirmDismantled"];
         delete?: never;
         options?: never;
         head?: never;
@@ -436,10 +558,30 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A retailer with its stores */
+        /** A retailer with its stores and the payout-details change waiting for approval, if any */
         get: operations["AdminRetailersController_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/retailers/{id}/payout-details": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Propose new payout details (Stripe account and/or bank account); nothing changes until another admin approves
+         * @description One pending change a retailer at a time. The bank account number is stored sealed and answered as its last four digits.
+         */
+        post: operations["AdminRetailersController_proposePayoutDetails"];
         delete?: never;
         options?: never;
         head?: never;
@@ -542,6 +684,74 @@ export interface paths {
         put?: never;
         /** Reinstate a suspended retailer; idempotent */
         post: operations["AdminRetailersController_reinstate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/payout-details-changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Payout-details changes, oldest proposal first (keyset paginated); ?status=pending is the approvals queue */
+        get: operations["AdminPayoutDetailsChangesController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/payout-details-changes/{changeId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A payout-details change (the bank account masked) */
+        get: operations["AdminPayoutDetailsChangesController_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/payout-details-changes/{changeId}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve another admin's proposal: the retailer's payout details change now, in the same transaction; the next payout run uses them */
+        post: operations["AdminPayoutDetailsChangesController_approve"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/payout-details-changes/{changeId}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reject another admin's proposal (optional reason); nothing changes */
+        post: operations["AdminPayoutDetailsChangesController_reject"];
         delete?: never;
         options?: never;
         head?: never;
@@ -841,6 +1051,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/auditor/claims/{id}/dismantling-release": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Let a claim held for unconfirmed dismantling (flag dismantling_unconfirmed) go to payout, with a reason */
+        post: operations["AuditorClaimsController_releaseDismantling"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/auditor/claims": {
         parameters: {
             query?: never;
@@ -909,6 +1136,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/auditor/appeals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Appeals against rejections, by status and city; the queue is status=open */
+        get: operations["AuditorAppealsController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auditor/appeals/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An appeal with the rejection it contests and its claim (checks, history, ledger movements) */
+        get: operations["AuditorAppealsController_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auditor/appeals/{id}/decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Uphold (the claim is approved: its amount reserved again and made payable, as an approval) or dismiss an appeal, once; not by the auditor who rejected the claim */
+        post: operations["AuditorAppealsController_decide"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/auditor/reports/summary": {
         parameters: {
             query?: never;
@@ -918,6 +1196,23 @@ export interface paths {
         };
         /** Claims, subsidy and payouts by city, retailer or day, with the 4K/8K split, the grade-1 share and rejection reasons */
         get: operations["AuditorReportsController_summary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auditor/reports/dismantling": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Recyclers by dismantling confirmation rate and median delay in a programme (worst first) */
+        get: operations["AuditorReportsController_dismantling"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1137,6 +1432,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/retailer/payout-details": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Where the retailer is paid (masked), since when, and whether a change waits for approval */
+        get: operations["RetailerPayoutsController_payoutDetails"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/webhooks/stripe": {
         parameters: {
             query?: never;
@@ -1269,7 +1581,27 @@ export interface components {
             amountFen: number;
             capped: boolean;
         };
-        ClaimDto: {
+        PartyAppealDto: {
+            id: string;
+            /** @enum {string} */
+            status: "open" | "upheld" | "dismissed";
+            /**
+             * @description who filed it (one appeal per claim, whoever was first)
+             * @enum {string}
+             */
+            appellant: "household" | "retailer";
+            /** @description the appellant's reason; null when the other party filed it */
+            reason: string | null;
+            createdAt: string;
+            /** @description when the claim was rejected */
+            rejectedAt: string;
+            /** @description the rejection's reason (an upheld appeal replaces the claim's own decision) */
+            rejectionReason: string | null;
+            decidedAt: string | null;
+            /** @description the deciding auditor's reason */
+            decisionReason: string | null;
+        };
+        PartyClaimDto: {
             id: string;
             /** @enum {string} */
             status: "pending_review" | "approved" | "rejected" | "cancelled" | "in_payout" | "paid" | "payout_failed" | "clawed_back";
@@ -1296,10 +1628,140 @@ export interface components {
             cancelledAt: string | null;
             /** @description the last change of status (for a paid claim: when it was paid) */
             updatedAt: string;
+            appeal: components["schemas"]["PartyAppealDto"] | null;
+            /** @description a rejected claim not yet appealed: until when it may be (the policy's appealWithinDays after the rejection) */
+            appealableUntil: string | null;
         };
-        ClaimPageDto: {
-            items: components["schemas"]["ClaimDto"][];
+        PartyClaimPageDto: {
+            items: components["schemas"]["PartyClaimDto"][];
             nextCursor: string | null;
+        };
+        AppealRequestDto: {
+            /**
+             * @description why the rejection is wrong; stored as given, shown to the auditors (not to the other party), never logged
+             * @example 回收单据上的日期是回收商系统时区错误所致，附件为回收商说明
+             */
+            reason: string;
+        };
+        AppealFiledDto: {
+            appealId: string;
+            /** @enum {string} */
+            status: "open";
+        };
+        LotteryEntryCreatedDto: {
+            /** @example zj-tv-demo */
+            programCode: string;
+            /**
+             * @description the day of the draw (Asia/Shanghai)
+             * @example 2026-11-12
+             */
+            drawDate: string;
+            /**
+             * @description when the draw runs
+             * @example 2026-11-12T10:00:00+08:00
+             */
+            drawAt: string;
+            city: string;
+            /** @description the pseudonymous id the public draw lists (a keyed hash of the household and the draw: it names no one) */
+            entryId: string;
+            /** @enum {string} */
+            status: "entered";
+        };
+        LotteryEntryDto: {
+            programCode: string;
+            city: string;
+            drawDate: string;
+            drawAt: string;
+            entryId: string;
+            /**
+             * @description withdrawn: the household held an open voucher when the draw ran
+             * @enum {string}
+             */
+            status: "entered" | "won" | "not_drawn" | "withdrawn";
+            /** @description carried over from an earlier draw the household was not drawn in */
+            carried: boolean;
+            /** @description won: the voucher the draw issued */
+            voucherCode: string | null;
+            /** @description not_drawn: the draw the household is now in (null: none — the programme ends) */
+            carriedTo: string | null;
+        };
+        LotteryEntryListDto: {
+            items: components["schemas"]["LotteryEntryDto"][];
+        };
+        WaitlistJoinedDto: {
+            programCode: string;
+            city: string;
+            /**
+             * @description the day whose returned vouchers the household waits for (a day's waitlist lapses at midnight)
+             * @example 2026-11-11
+             */
+            day: string;
+            /** @enum {string} */
+            status: "waiting";
+            /**
+             * @description 1 = next in line
+             * @example 3
+             */
+            position: number;
+        };
+        WaitlistEntryDto: {
+            programCode: string;
+            city: string;
+            day: string;
+            /**
+             * @description skipped: the household could no longer take a voucher when its turn came
+             * @enum {string}
+             */
+            status: "waiting" | "served" | "skipped" | "lapsed";
+            /** @description waiting: the place in line (1 = next) */
+            position: number | null;
+            /** @description served: the voucher given */
+            voucherCode: string | null;
+            joinedAt: string;
+            servedAt: string | null;
+        };
+        WaitlistListDto: {
+            items: components["schemas"]["WaitlistEntryDto"][];
+        };
+        DrawTreeHeadDto: {
+            treeSize: number;
+            rootHash: string;
+            timestamp: string;
+            signature: string;
+            keyId: string;
+        };
+        DrawDto: {
+            /** @example huanxin-draw-v1 */
+            algorithm: string;
+            programCode: string;
+            city: string;
+            /** @example 2026-11-12 */
+            drawDate: string;
+            /** @enum {string} */
+            status: "open" | "drawn";
+            entryOpensAt: string;
+            entryClosesAt: string;
+            drawAt: string;
+            /** @description hex SHA-256 of the secret, logged when the entry window opened */
+            commitment: string;
+            /** @description the secret (hex), null before the draw */
+            reveal: string | null;
+            /** @description the first signed audit tree head after the window closed */
+            treeHead: components["schemas"]["DrawTreeHeadDto"] | null;
+            /** @description RFC 6962 root over the sorted entries */
+            entriesRoot: string | null;
+            seed: string | null;
+            /** @description the day's quota the draw drew for */
+            quota: number | null;
+            /**
+             * @description why fewer than the quota won
+             * @enum {string|null}
+             */
+            limitedBy?: "entries" | "budget" | null;
+            /** @description pseudonymous entry ids, sorted (before the draw: the entries so far) */
+            entries: string[];
+            /** @description the winning entry ids in the order drawn */
+            winners: string[];
         };
         TradeInDto: {
             /** @example HX-7K3M-9QF2-XD4P */
@@ -1400,6 +1862,69 @@ export interface components {
             /** @description approved models only, at most 20, an exact GTIN first */
             items?: components["schemas"]["CatalogModelDto"][];
         };
+        RegisterReceiptDto: {
+            /** @description the compact JWS the recycler issued (API.md "Recycling receipts") */
+            receipt: string;
+        };
+        ReceiptRegistrationDto: {
+            /** @description the recycler (the receipt's iss) */
+            iss: string;
+            /** @example R-2026-000123 */
+            rid: string;
+            /**
+             * Format: date-time
+             * @description the platform's clock: the receipt's issue time from now on
+             * @example 2026-11-11T10:00:00.123+08:00
+             */
+            registeredAt: string;
+            /** @description compact JWS (EdDSA, typ hx-receipt-timestamp+jwt) by the platform's audit key (GET /v1/audit/public-key) over {iss, rid, receiptHash, registeredAt}; receiptHash = hex SHA-256 of the receipt */
+            timestampToken: string;
+        };
+        RegisteredReceiptDto: {
+            rid: string;
+            kid: string;
+            /** @description hex SHA-256 of the registered receipt */
+            receiptHash: string;
+            /** Format: date-time */
+            registeredAt: string;
+            /**
+             * @description revoked, else dismantled, else used in a live claim, else registered
+             * @enum {string}
+             */
+            status: "registered" | "used" | "dismantled" | "revoked";
+            usedInClaim: boolean;
+            /** Format: date-time */
+            dismantledAt: string | null;
+            dismantleEvidence: string | null;
+            /** Format: date-time */
+            revokedAt: string | null;
+        };
+        RegisteredReceiptPageDto: {
+            items: components["schemas"]["RegisteredReceiptDto"][];
+            nextCursor: string | null;
+        };
+        ConfirmDismantledDto: {
+            /**
+             * Format: date-time
+             * @description when the set was dismantled; not in the future
+             * @example 2026-11-12T15:00:00+08:00
+             */
+            dismantledAt: string;
+            /**
+             * @description free: a photo hash, a weight
+             * @example sha256:9f2c…
+             */
+            evidence?: string;
+        };
+        DismantledDto: {
+            iss: string;
+            rid: string;
+            /** Format: date-time */
+            dismantledAt: string;
+            /** Format: date-time */
+            confirmedAt: string;
+            evidence: string | null;
+        };
         RevokedReceiptDto: {
             /** @example R-2026-000123 */
             rid: string;
@@ -1441,6 +1966,21 @@ export interface components {
             nextReleaseAt: string | null;
             /** @enum {string} */
             budget: "open" | "paused";
+            /**
+             * @description present in a lottery city only: vouchers are drawn among the entries of the day before
+             * @enum {string}
+             */
+            allocation?: "lottery";
+            /**
+             * @description lottery: the daily entry window opens (Asia/Shanghai)
+             * @example 08:00
+             */
+            entryOpens?: string | null;
+            /**
+             * @description lottery: the daily entry window closes
+             * @example 20:00
+             */
+            entryCloses?: string | null;
         };
         AvailabilityDto: {
             programCode: string;
@@ -1491,6 +2031,12 @@ export interface components {
              */
             creditCode: string;
             /**
+             * Format: date-time
+             * @description when certification began, outside the platform (RFC 3339); default now; not in the future
+             * @example 2026-10-01T00:00:00+08:00
+             */
+            certifiedFrom?: string;
+            /**
              * @description where the retailer is registered
              * @enum {string}
              */
@@ -1512,6 +2058,13 @@ export interface components {
         PayoutViewDto: {
             stripeAccountId: string | null;
             bank: components["schemas"]["BankAccountViewDto"] | null;
+            /**
+             * @description 1 as certified, one more at each approved change; each payout records the version it is paid with
+             * @example 1
+             */
+            version: number;
+            /** @description when the last approved change took effect (null: as certified) */
+            changedAt: string | null;
         };
         StoreDto: {
             id: string;
@@ -1534,12 +2087,82 @@ export interface components {
             statusReason: string | null;
             payout: components["schemas"]["PayoutViewDto"];
             stores: components["schemas"]["StoreDto"][];
+            /**
+             * @description when certification began, outside the platform
+             * @example 2026-10-01T00:00:00+08:00
+             */
+            certifiedFrom: string;
             /** @example 2026-11-01T09:00:00+08:00 */
             createdAt: string;
         };
         RetailerPageDto: {
             items: components["schemas"]["RetailerDto"][];
             nextCursor: string | null;
+        };
+        PayoutDetailsDto: {
+            stripeAccountId: string | null;
+            bank: components["schemas"]["BankAccountViewDto"] | null;
+        };
+        PayoutDetailsChangeDto: {
+            changeId: string;
+            retailerId: string;
+            retailerName: string | null;
+            /** @enum {string} */
+            status: "pending_approval" | "approved" | "rejected";
+            /** @description what the change sets; a null part is kept as it is */
+            proposed: components["schemas"]["PayoutDetailsDto"];
+            /** @description what it replaces: for a pending change the details in force now; for an approved one what it replaced; null when rejected */
+            previous: components["schemas"]["PayoutDetailsDto"] | null;
+            /** @description the payout-details version the approval made */
+            version: number | null;
+            /** @description the admin who proposed it (user id) */
+            proposedBy: string;
+            proposedByName: string | null;
+            /** @description you proposed it: another admin must approve or reject it */
+            proposedByYou: boolean;
+            /** @example 2026-11-20T15:04:00+08:00 */
+            proposedAt: string;
+            decidedBy: string | null;
+            decidedByName: string | null;
+            decidedAt: string | null;
+            /** @description the reason given with a rejection */
+            reason: string | null;
+        };
+        RetailerDetailDto: {
+            id: string;
+            name: string;
+            /** @example 91330100MA27XK3Q2L */
+            creditCode: string;
+            /** @enum {string} */
+            city: "hangzhou" | "ningbo" | "wenzhou" | "jiaxing" | "huzhou" | "shaoxing" | "jinhua" | "quzhou" | "zhoushan" | "taizhou" | "lishui";
+            /** @enum {string} */
+            status: "active" | "suspended";
+            /** @description the reason given with the last suspension or reinstatement */
+            statusReason: string | null;
+            payout: components["schemas"]["PayoutViewDto"];
+            stores: components["schemas"]["StoreDto"][];
+            /**
+             * @description when certification began, outside the platform
+             * @example 2026-10-01T00:00:00+08:00
+             */
+            certifiedFrom: string;
+            /** @example 2026-11-01T09:00:00+08:00 */
+            createdAt: string;
+            /** @description the payout-details change waiting for a second admin, or null */
+            pendingPayoutChange: components["schemas"]["PayoutDetailsChangeDto"] | null;
+        };
+        ProposePayoutDetailsDto: {
+            /**
+             * @description Stripe Connect account
+             * @example acct_1QxYzAbCdEfGh
+             */
+            stripeAccountId?: string;
+            bank?: components["schemas"]["BankAccountDto"];
+        };
+        PayoutDetailsChangeCreatedDto: {
+            changeId: string;
+            /** @enum {string} */
+            status: "pending_approval";
         };
         CreateRetailerStaffDto: {
             /**
@@ -1579,6 +2202,17 @@ export interface components {
              */
             reason: string;
         };
+        PayoutDetailsChangePageDto: {
+            items: components["schemas"]["PayoutDetailsChangeDto"][];
+            nextCursor: string | null;
+        };
+        RejectPayoutDetailsChangeDto: {
+            /**
+             * @description recorded with the decision and in the audit log
+             * @example the retailer did not ask for this; confirmed by phone
+             */
+            reason?: string;
+        };
         CreateRecyclerDto: {
             /** @example 杭州某某有限公司 */
             name: string;
@@ -1587,6 +2221,12 @@ export interface components {
              * @example 91330100MA27XK3Q2L
              */
             creditCode: string;
+            /**
+             * Format: date-time
+             * @description when certification began, outside the platform (RFC 3339); default now; not in the future
+             * @example 2026-10-01T00:00:00+08:00
+             */
+            certifiedFrom?: string;
         };
         CertificationPeriodDto: {
             /** @example 2026-11-01T09:00:00+08:00 */
@@ -1767,6 +2407,18 @@ export interface components {
             /** @example 15 */
             daysAfterSale: number;
         };
+        ReceiptRegistrationRuleDto: {
+            /**
+             * @description receipts must be registered with the platform (POST /v1/recycler/receipts) to be accepted
+             * @example true
+             */
+            required: boolean;
+            /**
+             * @description hours a registration may come after the receipt's iat (recyclers offline)
+             * @example 24
+             */
+            graceHours: number;
+        };
         PolicyRulesDto: {
             eligibility: components["schemas"]["EligibilityDto"];
             rates: components["schemas"]["RateDto"][];
@@ -1788,6 +2440,18 @@ export interface components {
             firstClaimsReviewed: number;
             /** @example 30 */
             storeBurstPerHour: number;
+            /**
+             * @description days after a rejection during which the household or the retailer may appeal it (0: no appeals); absent: 15
+             * @example 15
+             */
+            appealWithinDays?: number;
+            /** @description receipt transparency (issue 13); absent: not required */
+            receiptRegistration?: components["schemas"]["ReceiptRegistrationRuleDto"];
+            /**
+             * @description days the recycler has to confirm the set dismantled, from the later of the sale and the receipt's issue time; past them the claim is flagged dismantling_unconfirmed and held from payout; null or absent: no deadline
+             * @example 7
+             */
+            dismantleWithinDays?: number | null;
         };
         CreateProgramDto: {
             /**
@@ -1913,6 +2577,21 @@ export interface components {
              * @example 10:00
              */
             releaseTime: string;
+            /**
+             * @description present for a lottery city only (absent: first come)
+             * @enum {string}
+             */
+            allocation?: "lottery";
+            /**
+             * @description lottery: entry window opens (the day before the draw)
+             * @example 08:00
+             */
+            entryOpens?: string;
+            /**
+             * @description lottery: entry window closes
+             * @example 20:00
+             */
+            entryCloses?: string;
         };
         CityBudgetDto: {
             /** @enum {string} */
@@ -2041,6 +2720,30 @@ export interface components {
              * @example 10:00
              */
             releaseTime: string;
+            /**
+             * @description first_come (the default) or lottery: a daily draw at releaseTime for the entries of the day before
+             * @enum {string}
+             */
+            allocation?: "first_come" | "lottery";
+            /**
+             * @description lottery only: entries open at HH:MM (Asia/Shanghai) the day before the draw
+             * @example 08:00
+             */
+            entryOpens?: string;
+            /**
+             * @description lottery only: entries close at HH:MM (Asia/Shanghai), after entryOpens
+             * @example 20:00
+             */
+            entryCloses?: string;
+        };
+        ClawbackDto: {
+            /** @example 回收单据伪造 */
+            reason: string;
+        };
+        DismantlingReleasedDto: {
+            claimId: string;
+            /** @enum {string} */
+            dismantling: "released";
         };
         DecisionViewDto: {
             /** @description the deciding auditor's user id */
@@ -2106,7 +2809,13 @@ export interface components {
             /** @description recycler id */
             issuer: string;
             rid: string;
+            /** @description the receipt's issue time: its registration with the platform when registered, else its iat */
             issuedAt: string;
+            /**
+             * @description held: past the policy's dismantleWithinDays unconfirmed, kept out of payout (flag dismantling_unconfirmed); confirmed: the recycler confirmed the set dismantled (by the deadline, or ending a hold); released: an auditor let a held claim go; null: not judged (no deadline, or not reached)
+             * @enum {string|null}
+             */
+            dismantling: "held" | "confirmed" | "released" | null;
         };
         CheckDto: {
             /** @example receipt */
@@ -2203,8 +2912,85 @@ export interface components {
              */
             reason: string;
         };
-        ClawbackDto: {
-            /** @example 回收单据伪造 */
+        StaffRefDto: {
+            id: string;
+            name: string | null;
+        };
+        AppealRejectionDto: {
+            /** @description the auditor who rejected the claim: another auditor decides the appeal */
+            by: components["schemas"]["StaffRefDto"] | null;
+            at: string;
+            reason: string | null;
+        };
+        AppealDecisionViewDto: {
+            by: components["schemas"]["StaffRefDto"];
+            at: string;
+            reason: string | null;
+        };
+        AuditorAppealDto: {
+            id: string;
+            claimId: string;
+            /** @enum {string} */
+            status: "open" | "upheld" | "dismissed";
+            city: string;
+            programCode: string;
+            retailerId: string;
+            retailerName: string;
+            /** @enum {string} */
+            appellant: "household" | "retailer";
+            /** @description the appellant's reason, as given */
+            reason: string;
+            createdAt: string;
+            /** @description the claim's status now (rejected while the appeal is open) */
+            claimStatus: string;
+            /** @description the claim's subsidy, fen: what upholding moves to the retailer's payable */
+            amountFen: number;
+            /** @description the rejection appealed against */
+            rejection: components["schemas"]["AppealRejectionDto"];
+            decision: components["schemas"]["AppealDecisionViewDto"] | null;
+            /** @description open, and not rejected by the asking auditor: whether they may decide it */
+            decidableByMe: boolean;
+        };
+        AuditorAppealPageDto: {
+            items: components["schemas"]["AuditorAppealDto"][];
+            nextCursor: string | null;
+        };
+        AuditorAppealDetailDto: {
+            id: string;
+            claimId: string;
+            /** @enum {string} */
+            status: "open" | "upheld" | "dismissed";
+            city: string;
+            programCode: string;
+            retailerId: string;
+            retailerName: string;
+            /** @enum {string} */
+            appellant: "household" | "retailer";
+            /** @description the appellant's reason, as given */
+            reason: string;
+            createdAt: string;
+            /** @description the claim's status now (rejected while the appeal is open) */
+            claimStatus: string;
+            /** @description the claim's subsidy, fen: what upholding moves to the retailer's payable */
+            amountFen: number;
+            /** @description the rejection appealed against */
+            rejection: components["schemas"]["AppealRejectionDto"];
+            decision: components["schemas"]["AppealDecisionViewDto"] | null;
+            /** @description open, and not rejected by the asking auditor: whether they may decide it */
+            decidableByMe: boolean;
+            /** @description the claim with its checks, history (the appeal and its decision included) and ledger movements */
+            claim: components["schemas"]["ReviewClaimDetailDto"];
+        };
+        AppealDecisionDto: {
+            /**
+             * @description uphold: the claim is approved, with the money movements of an approval; dismiss: it stays rejected
+             * @enum {string}
+             */
+            decision: "uphold" | "dismiss";
+            /**
+             * @description recorded on the appeal, on the claim when upheld, and in the audit log
+             * @example 回收商已确认单据日期错误，原驳回理由不成立
+             */
             reason: string;
         };
         RejectionCountDto: {
@@ -2285,6 +3071,27 @@ export interface components {
             rows: components["schemas"]["SummaryRowDto"][];
             /** @description all rows together */
             totals: components["schemas"]["SummaryFiguresDto"];
+        };
+        DismantlingRowDto: {
+            recyclerId: string;
+            name: string;
+            /** @description the programme's live claims whose receipt this recycler issued */
+            claims: number;
+            /** @description of those, receipts confirmed dismantled */
+            confirmed: number;
+            /** @description confirmed / claims in basis points, rounded half up */
+            confirmationRateBp: number;
+            /** @description of those, claims held from payout (dismantling_unconfirmed) */
+            held: number;
+            /** @description median hours from the later of sale and receipt issue to the confirmation (platform clock) */
+            medianDelayHours: number | null;
+        };
+        DismantlingReportDto: {
+            programCode: string;
+            from: string | null;
+            to: string | null;
+            /** @description worst confirmation rate first, then the longest median delay */
+            rows: components["schemas"]["DismantlingRowDto"][];
         };
         CityBalancesDto: {
             /** @enum {string} */
@@ -2441,6 +3248,10 @@ export interface components {
             reference: string | null;
             failureCode: string | null;
             failureReason: string | null;
+            /** @description where it is paid, as recorded when it was created: the connected account, or the bank account as ****1234 */
+            destination: string | null;
+            /** @description the retailer's payout-details version the payout was created under and is paid with (null: written before versions were recorded) */
+            payoutDetailsVersion: number | null;
         };
         HeldRetailerDto: {
             retailerId: string;
@@ -2585,6 +3396,8 @@ export interface components {
             gateway: "stripe" | "bank-file";
             /** @description the connected account, or the bank account as ****1234 */
             destination: string | null;
+            /** @description the payout-details version the payout was created under (GET /v1/retailer/payout-details has the current one) */
+            payoutDetailsVersion: number | null;
             /** @description what the bank line or Stripe shows: EndToEndId or transfer id */
             reference: string | null;
             claimCount: number;
@@ -2607,6 +3420,31 @@ export interface components {
         RetailerPayoutPageDto: {
             items: components["schemas"]["RetailerPayoutDto"][];
             nextCursor: string | null;
+        };
+        MaskedBankAccountDto: {
+            accountName: string;
+            /**
+             * @description the account number is never answered in full
+             * @example 3445
+             */
+            accountNumberLast4: string;
+            bankCode: string;
+        };
+        RetailerPayoutDetailsDto: {
+            stripeAccountId: string | null;
+            bank: components["schemas"]["MaskedBankAccountDto"] | null;
+            /**
+             * @description 1 as certified, one more at each approved change; each payout says the version it was paid with
+             * @example 2
+             */
+            version: number;
+            /**
+             * @description when the last approved change took effect (null: as certified)
+             * @example 2026-11-20T15:04:00+08:00
+             */
+            changedAt: string | null;
+            /** @description a change the programme office proposed that waits for a second admin: when it was proposed */
+            pendingChangeProposedAt: string | null;
         };
         WebhookAckDto: {
             received: boolean;
@@ -3385,7 +4223,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description quota_exhausted, budget_exhausted, voucher_already_open, household_limit_reached */
+            /** @description quota_exhausted, budget_exhausted, voucher_already_open, household_limit_reached, allocation_by_lottery */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3432,7 +4270,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ClaimPageDto"];
+                    "application/json": components["schemas"]["PartyClaimPageDto"];
                 };
             };
             /** @description validation_failed */
@@ -3455,6 +4293,390 @@ export interface operations {
             };
             /** @description forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    HouseholdController_appeal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppealRequestDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppealFiledDto"];
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description claim_not_rejected, appeal_exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description appeal_window_closed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    HouseholdAllocationController_listEntries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LotteryEntryListDto"];
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    HouseholdAllocationController_enter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RequestVoucherDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LotteryEntryCreatedDto"];
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description not_a_lottery_city, entry_window_closed, already_entered, voucher_already_open, household_limit_reached */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description program_not_active */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    HouseholdAllocationController_myWaitlist: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitlistListDto"];
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    HouseholdAllocationController_joinWaitlist: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RequestVoucherDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitlistJoinedDto"];
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description allocation_by_lottery, quota_not_exhausted, already_waitlisted, voucher_already_open, household_limit_reached */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description program_not_active */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    PublicDrawsController_draw: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+                city: string;
+                date: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DrawDto"];
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description not_found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3533,7 +4755,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description voucher_expired, voucher_not_owned, retailer_not_active, store_not_in_city, model_not_eligible, sale_outside_program, sale_in_future, price_invalid, receipt_signature_invalid, receipt_key_unknown, receipt_key_revoked, recycler_not_certified, receipt_revoked, receipt_wrong_category, receipt_holder_mismatch, receipt_outside_window */
+            /** @description voucher_expired, voucher_not_owned, retailer_not_active, store_not_in_city, model_not_eligible, sale_outside_program, sale_in_future, price_invalid, receipt_signature_invalid, receipt_key_unknown, receipt_key_revoked, recycler_not_certified, receipt_revoked, receipt_wrong_category, receipt_holder_mismatch, receipt_outside_window, receipt_not_registered (the policy requires receipts registered with the platform (receiptRegistration), within its graceHours) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3610,7 +4832,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description voucher_expired, voucher_not_owned, retailer_not_active, store_not_in_city, model_not_eligible, sale_outside_program, sale_in_future, price_invalid, receipt_signature_invalid, receipt_key_unknown, receipt_key_revoked, recycler_not_certified, receipt_revoked, receipt_wrong_category, receipt_holder_mismatch, receipt_outside_window */
+            /** @description voucher_expired, voucher_not_owned, retailer_not_active, store_not_in_city, model_not_eligible, sale_outside_program, sale_in_future, price_invalid, receipt_signature_invalid, receipt_key_unknown, receipt_key_revoked, recycler_not_certified, receipt_revoked, receipt_wrong_category, receipt_holder_mismatch, receipt_outside_window, receipt_not_registered (the policy requires receipts registered with the platform (receiptRegistration), within its graceHours) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3641,7 +4863,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ClaimPageDto"];
+                    "application/json": components["schemas"]["PartyClaimPageDto"];
                 };
             };
             /** @description validation_failed */
@@ -3689,7 +4911,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ClaimDto"];
+                    "application/json": components["schemas"]["PartyClaimDto"];
                 };
             };
             /** @description validation_failed */
@@ -3750,7 +4972,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ClaimDto"];
+                    "application/json": components["schemas"]["PartyClaimDto"];
                 };
             };
             /** @description validation_failed */
@@ -3791,6 +5013,85 @@ export interface operations {
             };
             /** @description claim_not_cancellable */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    RetailerClaimsController_appeal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppealRequestDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppealFiledDto"];
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description claim_not_rejected, appeal_exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description appeal_window_closed */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3886,6 +5187,204 @@ export interface operations {
             };
             /** @description forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    RecyclerController_listRegistered: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegisteredReceiptPageDto"];
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    RecyclerController_register: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegisterReceiptDto"];
+            };
+        };
+        responses: {
+            /** @description this very receipt was registered before: the first answer */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReceiptRegistrationDto"];
+                };
+            };
+            /** @description registered now */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReceiptRegistrationDto"];
+                };
+            };
+            /** @description validation_failed, receipt_malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description receipt_rid_conflict (another receipt with the same (iss, rid) is registered) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description receipt_signature_invalid, receipt_key_unknown, receipt_key_revoked, recycler_not_certified, receipt_revoked */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    RecyclerController_confirmDismantled: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rid: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConfirmDismantledDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DismantledDto"];
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description already_confirmed */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4219,7 +5718,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RetailerDto"];
+                    "application/json": components["schemas"]["RetailerDetailDto"];
                 };
             };
             /** @description validation_failed */
@@ -4251,6 +5750,76 @@ export interface operations {
             };
             /** @description not_found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    AdminRetailersController_proposePayoutDetails: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProposePayoutDetailsDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayoutDetailsChangeCreatedDto"];
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description payout_details_change_pending (a change for this retailer already waits for approval) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4637,6 +6206,253 @@ export interface operations {
             };
             /** @description not_found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    AdminPayoutDetailsChangesController_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+                /** @description pending_approval (alias: pending) for the approvals queue */
+                status?: "pending_approval" | "approved" | "rejected";
+                /** @description one retailer's changes */
+                retailerId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayoutDetailsChangePageDto"];
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    AdminPayoutDetailsChangesController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                changeId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayoutDetailsChangeDto"];
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    AdminPayoutDetailsChangesController_approve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                changeId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayoutDetailsChangeDto"];
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description forbidden, four_eyes_required (you proposed it) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description change_already_decided (approved or rejected already) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    AdminPayoutDetailsChangesController_reject: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                changeId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RejectPayoutDetailsChangeDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayoutDetailsChangeDto"];
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description forbidden, four_eyes_required (you proposed it) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description change_already_decided (approved or rejected already) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5892,6 +7708,76 @@ export interface operations {
             };
         };
     };
+    AuditorClaimsController_releaseDismantling: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClawbackDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DismantlingReleasedDto"];
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description conflict (the claim is not held for dismantling) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
     AuditorClaimsController_list: {
         parameters: {
             query?: {
@@ -6151,6 +8037,188 @@ export interface operations {
             };
         };
     };
+    AuditorAppealsController_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+                /** @description the queue is status=open */
+                status?: "open" | "upheld" | "dismissed";
+                city?: "hangzhou" | "ningbo" | "wenzhou" | "jiaxing" | "huzhou" | "shaoxing" | "jinhua" | "quzhou" | "zhoushan" | "taizhou" | "lishui";
+                /** @description desc: newest first; asc: oldest first, to work the queue in arrival order */
+                order?: "desc" | "asc";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditorAppealPageDto"];
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    AuditorAppealsController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditorAppealDetailDto"];
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    AuditorAppealsController_decide: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppealDecisionDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditorAppealDetailDto"];
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description forbidden, same_auditor */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description appeal_already_decided, claim_not_rejected, budget_exhausted (the city's pool can no longer cover the claim: nothing changes, the appeal stays open), household_limit_reached (the household has reached its limit with other claims since the rejection), serial_already_subsidised (another claim took the TV since the rejection), receipt_already_used (another claim took the receipt since the rejection), invoice_duplicate (another claim took the invoice number since the rejection) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
     AuditorReportsController_summary: {
         parameters: {
             query: {
@@ -6174,6 +8242,67 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SummaryReportDto"];
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    AuditorReportsController_dismantling: {
+        parameters: {
+            query: {
+                programCode: string;
+                /** @description from (inclusive), on when claims were submitted */
+                from?: string;
+                /** @description to: a Shanghai date (included) or an RFC 3339 time (exclusive) */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DismantlingReportDto"];
                 };
             };
             /** @description validation_failed */
@@ -6913,6 +9042,61 @@ export interface operations {
             };
             /** @description forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    RetailerPayoutsController_payoutDetails: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetailerPayoutDetailsDto"];
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description not_found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -5,6 +5,7 @@ import { Loading, Page } from '../ui/components';
 import { Home } from '../pages/public/Home';
 import { Register } from '../pages/public/Register';
 import { SerialCheck } from '../pages/public/SerialCheck';
+import { Draw } from '../pages/public/Draw';
 import { SignIn } from '../pages/public/SignIn';
 import { HOME_OF, SessionProvider, useSession, type Role } from './session';
 
@@ -43,9 +44,9 @@ function RoleGate({ role, children }: { role: Role; children: ReactNode }) {
 const NAV: Record<Role, [string, MessageKey][]> = {
   household: [['/household', 'household.nav.home'], ['/household/claims', 'household.nav.claims'], ['/check', 'household.nav.check']],
   retailer: [['/till', 'cashier.nav.sale'], ['/till/claims', 'cashier.nav.claims'], ['/till/payouts', 'cashier.nav.payouts']],
-  recycler: [['/recycler', 'recycler.nav.revocations'], ['/recycler/slip', 'recycler.nav.slip']],
-  auditor: [['/auditor', 'auditor.nav.queue'], ['/auditor/dashboard', 'auditor.nav.dashboard'], ['/auditor/audit-log', 'auditor.nav.auditLog']],
-  admin: [['/admin', 'admin.nav.programs'], ['/admin/organisations', 'admin.nav.organisations'], ['/admin/catalog', 'admin.nav.catalog'], ['/admin/users', 'admin.nav.users'], ['/admin/payout-runs', 'admin.nav.payouts']],
+  recycler: [['/recycler', 'recycler.nav.revocations'], ['/recycler/slip', 'recycler.nav.slip'], ['/recycler/receipts', 'recycler.nav.receipts']],
+  auditor: [['/auditor', 'auditor.nav.queue'], ['/auditor/dashboard', 'auditor.nav.dashboard'], ['/auditor/appeals', 'auditor.nav.appeals'], ['/auditor/audit-log', 'auditor.nav.auditLog']],
+  admin: [['/admin', 'admin.nav.programs'], ['/admin/organisations', 'admin.nav.organisations'], ['/admin/catalog', 'admin.nav.catalog'], ['/admin/users', 'admin.nav.users'], ['/admin/payout-runs', 'admin.nav.payouts'], ['/admin/payout-approvals', 'admin.nav.approvals']],
 };
 
 function Frame() {
@@ -80,6 +81,8 @@ function Frame() {
           <Route path="/sign-in" element={<SignIn />} />
           <Route path="/register" element={<Register />} />
           <Route path="/check" element={<SerialCheck />} />
+          <Route path="/draws" element={<Draw />} />
+          <Route path="/draws/:code/:city/:date" element={<Draw />} />
           <Route path="/household/*" element={<RoleGate role="household"><HouseholdPages /></RoleGate>} />
           <Route path="/till/*" element={<RoleGate role="retailer"><CashierPages /></RoleGate>} />
           <Route path="/recycler/sign-in" element={<Suspense fallback={<Loading />}><RecyclerPages signInOnly /></Suspense>} />

@@ -1,15 +1,17 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { admin } from '../pages/admin/messages';
+import { payoutDetails } from '../pages/admin/payout-details-messages';
 import { auditor } from '../pages/auditor/messages';
 import { cashier } from '../pages/cashier/messages';
 import { household } from '../pages/household/messages';
+import { allocation } from '../pages/household/allocation-messages';
 import { recycler } from '../pages/recycler/messages';
 import { common } from './common';
 import { errors } from './errors';
 import { shanghaiDate, shanghaiTime, yuan, type Lang } from './format';
 
-const zh = { ...common.zh, ...errors.zh, ...household.zh, ...cashier.zh, ...recycler.zh, ...auditor.zh, ...admin.zh };
-const en = { ...common.en, ...errors.en, ...household.en, ...cashier.en, ...recycler.en, ...auditor.en, ...admin.en };
+const zh = { ...common.zh, ...errors.zh, ...household.zh, ...allocation.zh, ...cashier.zh, ...recycler.zh, ...auditor.zh, ...admin.zh, ...payoutDetails.zh };
+const en = { ...common.en, ...errors.en, ...household.en, ...allocation.en, ...cashier.en, ...recycler.en, ...auditor.en, ...admin.en, ...payoutDetails.en };
 export type MessageKey = keyof typeof zh;
 // every key in both languages, checked by the compiler
 const _sameKeys: Record<MessageKey, string> = en satisfies Record<keyof typeof en, string>;

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useId, useRef, useState, type ButtonHTMLAttributes, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes } from 'react';
+import { useCallback, useEffect, useId, useRef, useState, type ButtonHTMLAttributes, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes, type TextareaHTMLAttributes } from 'react';
 import { ApiProblem } from '../api/client';
 import { useI18n, type MessageKey } from '../i18n';
 
@@ -156,5 +156,19 @@ export function MoreButton({ pages }: { pages: { more: { run: () => Promise<unkn
       <ProblemAlert error={pages.more.error} />
       {pages.hasMore && <Button kind="secondary" busy={pages.more.busy} onClick={() => void pages.more.run()}>{t('app.more')}</Button>}
     </>
+  );
+}
+
+/** A labelled textarea with its hint tied to it (a reason to give: an appeal, a decision). */
+export function TextArea({ label, hint, id, ...rest }: TextareaHTMLAttributes<HTMLTextAreaElement> & { label: string; hint?: ReactNode }) {
+  const auto = useId();
+  const fid = id ?? auto;
+  const hintId = hint ? `${fid}-hint` : undefined;
+  return (
+    <div className="field">
+      <label htmlFor={fid}>{label}</label>
+      <textarea id={fid} rows={3} aria-describedby={hintId} {...rest} />
+      {hint && <p id={hintId} className="hint">{hint}</p>}
+    </div>
   );
 }

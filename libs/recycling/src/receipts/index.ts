@@ -4,3 +4,5 @@ export * from './sign-receipt';
 export * from './receipt-revocations.repository';
 export * from './receipt-revocations.service';
 export * from './receipts.module';
+export * from './receipt-registrations.repository';
+export * from './receipt-registrations.service';

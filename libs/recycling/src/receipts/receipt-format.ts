@@ -24,6 +24,14 @@ export function receiptHolderHash(idNumber: string): string {
   return createHash('sha256').update(RECEIPT_HOLDER_PREFIX + idNumber.trim().toUpperCase()).digest('hex');
 }
 
+/**
+ * What the platform keeps of a registered receipt and signs in its timestamp: lower-case hex SHA-256 of the compact
+ * JWS exactly as sent. Never the receipt itself (its payload carries `holderIdHash`, an unsalted hash of an ID number).
+ */
+export function receiptHash(jws: string): string {
+  return createHash('sha256').update(jws, 'utf8').digest('hex');
+}
+
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

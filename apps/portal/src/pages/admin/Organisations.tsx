@@ -64,7 +64,7 @@ function Retailers() {
 function CreateRetailer() {
   const { t } = useI18n();
   const navigate = useNavigate();
-  const [form, setForm] = useState<{ name: string; creditCode: string; city: City }>({ name: '', creditCode: '', city: 'hangzhou' });
+  const [form, setForm] = useState<{ name: string; creditCode: string; city: City; certifiedFrom: string }>({ name: '', creditCode: '', city: 'hangzhou', certifiedFrom: '' });
   const [stores, setStores] = useState<StoreRow[]>([{ code: '', name: '', city: 'hangzhou' }]);
   const [payout, setPayout] = useState({ stripeAccountId: '', accountName: '', accountNumber: '', bankCode: '' });
   const attempt = useAttemptKey();
@@ -73,7 +73,7 @@ function CreateRetailer() {
       ? { accountName: payout.accountName.trim(), accountNumber: payout.accountNumber.trim(), bankCode: payout.bankCode.trim() } : undefined;
     const stripe = payout.stripeAccountId.trim() || undefined;
     const body = {
-      name: form.name.trim(), creditCode: form.creditCode.trim(), city: form.city,
+      name: form.name.trim(), creditCode: form.creditCode.trim(), city: form.city, ...certifiedFromBody(form.certifiedFrom),
       stores: stores.map((s) => ({ code: s.code.trim(), name: s.name.trim(), city: s.city })),
       ...(bank || stripe ? { payout: { ...(stripe ? { stripeAccountId: stripe } : {}), ...(bank ? { bank } : {}) } } : {}),
     };
@@ -92,6 +92,7 @@ function CreateRetailer() {
           <Field label={t('admin.org.creditCode')} hint={t('admin.org.creditCodeHint')} required autoComplete="off" value={form.creditCode}
             onChange={(e) => setForm((f) => ({ ...f, creditCode: e.target.value }))} />
           <Select label={t('admin.retailers.city')} value={form.city} onChange={(e) => setForm((f) => ({ ...f, city: e.target.value as City }))} options={cityOptions} />
+          <CertifiedFromField value={form.certifiedFrom} onChange={(certifiedFrom) => setForm((f) => ({ ...f, certifiedFrom }))} />
         </div>
         <fieldset className="card admin-stores">
           <legend>{t('admin.retailers.storesLegend')}</legend>
@@ -129,11 +130,11 @@ function CreateRetailer() {
 function Recyclers() {
   const { t, date } = useI18n();
   const navigate = useNavigate();
-  const [form, setForm] = useState({ name: '', creditCode: '' });
+  const [form, setForm] = useState({ name: '', creditCode: '', certifiedFrom: '' });
   const pages = usePages((cursor) => call(() => api.GET('/v1/admin/recyclers', { params: { query: { limit: 50, cursor } } })), []);
   const attempt = useAttemptKey();
   const create = useAction(async () => {
-    const body = { name: form.name.trim(), creditCode: form.creditCode.trim() };
+    const body = { name: form.name.trim(), creditCode: form.creditCode.trim(), ...certifiedFromBody(form.certifiedFrom) };
     const r = await call(() => api.POST('/v1/admin/recyclers', { body, headers: { 'Idempotency-Key': attempt.keyFor('/v1/admin/recyclers', body) } }));
     attempt.done();
     navigate(`/admin/organisations/recyclers/${r.id}`);
@@ -175,6 +176,7 @@ function Recyclers() {
           <Field label={t('admin.recyclers.name')} required value={form.name} onChange={(e) => setForm((f) => ({ ...f, name: e.target.value }))} />
           <Field label={t('admin.recyclers.creditCode')} hint={t('admin.org.creditCodeHint')} required autoComplete="off" value={form.creditCode}
             onChange={(e) => setForm((f) => ({ ...f, creditCode: e.target.value }))} />
+          <CertifiedFromField value={form.certifiedFrom} onChange={(certifiedFrom) => setForm((f) => ({ ...f, certifiedFrom }))} />
           <div className="admin-span">
             <ProblemAlert error={create.error} />
             <Button type="submit" busy={create.busy}>{t('admin.recyclers.submit')}</Button>
@@ -182,5 +184,28 @@ function Recyclers() {
         </form>
       </div>
     </section>
+  );
+}
+
+/** Today in Shanghai (YYYY-MM-DD): the latest certification date the API accepts. */
+function shanghaiToday(): string {
+  return new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
+}
+
+/**
+ * `certifiedFrom` (issue 13) from the date field: the start of that day in Shanghai. Empty or today: not sent, so the
+ * API takes now, its default.
+ */
+function certifiedFromBody(date: string): { certifiedFrom?: string } {
+  if (!date || date === shanghaiToday()) return {};
+  return { certifiedFrom: `${date}T00:00:00+08:00` };
+}
+
+/** When the organisation's certification began, outside the platform: a date, not after today; empty means today. */
+function CertifiedFromField({ value, onChange }: { value: string; onChange: (v: string) => void }) {
+  const { t } = useI18n();
+  return (
+    <Field label={t('admin.org.certifiedFrom')} name="certifiedFrom" type="date" max={shanghaiToday()} hint={t('admin.org.certifiedFromHint')}
+      value={value} onChange={(e) => onChange(e.target.value)} />
   );
 }

@@ -2,7 +2,7 @@ import { useMemo, useState } from 'react';
 import { useI18n, type MessageKey } from '../../i18n';
 import { parseYuan } from '../../i18n/format';
 import { Button, Field, Notice, Select } from '../../ui/components';
-import { bpToPercent, checkRules, GRADES, percentToBp, previewModels, previewSubsidy, RESOLUTIONS, type PolicyRules, type Resolution, type RulesError } from './policy';
+import { bpToPercent, checkRules, DEFAULT_APPEAL_WITHIN_DAYS, GRADES, percentToBp, previewModels, previewSubsidy, RESOLUTIONS, type PolicyRules, type Resolution, type RulesError } from './policy';
 import { TextArea } from './shared';
 
 /** The rules as a person types them: percentages, yuan and whole numbers as text. */
@@ -22,6 +22,12 @@ interface RulesForm {
   reviewSample: string;
   firstClaimsReviewed: string;
   storeBurstPerHour: string;
+  appealWithinDays: string;
+  /** receipt transparency (issue 13): only a required registration is written into the rules */
+  registrationRequired: boolean;
+  graceHours: string;
+  /** empty: no dismantling deadline */
+  dismantleWithinDays: string;
 }
 
 const yuanText = (fen: number) => `${Math.floor(fen / 100)}.${String(fen % 100).padStart(2, '0')}`;
@@ -40,6 +46,9 @@ function toForm(r: PolicyRules): RulesForm {
     daysBeforeSale: String(r.receiptWindow.daysBeforeSale), daysAfterSale: String(r.receiptWindow.daysAfterSale),
     priceFlagRatio: bpToPercent(r.priceFlagRatioBp), maxSalePrice: yuanText(r.maxSalePriceFen), reviewSample: bpToPercent(r.reviewSampleBp),
     firstClaimsReviewed: String(r.firstClaimsReviewed), storeBurstPerHour: String(r.storeBurstPerHour),
+    appealWithinDays: String(r.appealWithinDays ?? DEFAULT_APPEAL_WITHIN_DAYS),
+    registrationRequired: r.receiptRegistration?.required ?? false, graceHours: String(r.receiptRegistration?.graceHours ?? 0),
+    dismantleWithinDays: r.dismantleWithinDays == null ? '' : String(r.dismantleWithinDays),
   };
 }
 
@@ -81,6 +90,9 @@ function fromForm(f: RulesForm): { rules?: PolicyRules; fieldErrors: FieldErrors
     reviewSampleBp: pct('reviewSample', f.reviewSample),
     firstClaimsReviewed: int('firstClaimsReviewed', f.firstClaimsReviewed),
     storeBurstPerHour: int('storeBurstPerHour', f.storeBurstPerHour),
+    appealWithinDays: int('appealWithinDays', f.appealWithinDays),
+    ...(f.registrationRequired ? { receiptRegistration: { required: true, graceHours: int('graceHours', f.graceHours) } } : {}),
+    ...(f.dismantleWithinDays.trim() ? { dismantleWithinDays: int('dismantleWithinDays', f.dismantleWithinDays) } : {}),
   };
   if (Object.keys(fieldErrors).length) return { fieldErrors, errors: [] };
   const checked = checkRules(rules);
@@ -195,6 +207,21 @@ export function PolicyEditor({ draft, idPrefix }: { draft: PolicyDraft; idPrefix
               <Field label={t('admin.policy.reviewSample')} inputMode="decimal" value={form.reviewSample} error={err('reviewSample')} onChange={(e) => set('reviewSample')(e.target.value)} />
               <Field label={t('admin.policy.firstClaimsReviewed')} inputMode="numeric" value={form.firstClaimsReviewed} error={err('firstClaimsReviewed')} onChange={(e) => set('firstClaimsReviewed')(e.target.value)} />
               <Field label={t('admin.policy.storeBurstPerHour')} inputMode="numeric" value={form.storeBurstPerHour} error={err('storeBurstPerHour')} onChange={(e) => set('storeBurstPerHour')(e.target.value)} />
+              <Field label={t('admin.policy.appealWithinDays')} hint={t('admin.policy.appealWithinDaysHint')} inputMode="numeric" value={form.appealWithinDays} error={err('appealWithinDays')} onChange={(e) => set('appealWithinDays')(e.target.value)} />
+            </div>
+          </fieldset>
+          <fieldset className="card" data-testid="policy-recycling">
+            <legend>{t('admin.policy.recycling')}</legend>
+            <label className="admin-check">
+              <input type="checkbox" name="registrationRequired" checked={form.registrationRequired} onChange={(e) => set('registrationRequired')(e.target.checked)} />
+              {' '}{t('admin.policy.registrationRequired')}
+            </label>
+            <p className="hint">{t('admin.policy.registrationRequiredHint')}</p>
+            <div className="form-grid admin-grid">
+              <Field label={t('admin.policy.graceHours')} hint={t('admin.policy.graceHoursHint')} inputMode="numeric" disabled={!form.registrationRequired}
+                value={form.graceHours} error={err('graceHours')} onChange={(e) => set('graceHours')(e.target.value)} />
+              <Field label={t('admin.policy.dismantleWithinDays')} hint={t('admin.policy.dismantleWithinDaysHint')} inputMode="numeric"
+                value={form.dismantleWithinDays} error={err('dismantleWithinDays')} onChange={(e) => set('dismantleWithinDays')(e.target.value)} />
             </div>
           </fieldset>
         </>

@@ -119,11 +119,23 @@ function Budgets({ program, onChange }: { program: Detail; onChange: () => void 
 
 function Quotas({ program, onChange }: { program: Detail; onChange: () => void }) {
   const { t } = useI18n();
-  const [form, setForm] = useState<{ city: City; dailyVouchers: string; releaseTime: string }>({ city: 'hangzhou', dailyVouchers: '', releaseTime: '10:00' });
+  const [form, setForm] = useState<{ city: City; dailyVouchers: string; releaseTime: string; allocation: 'first_come' | 'lottery'; entryOpens: string; entryCloses: string }>(
+    () => {
+      const q = program.quotas.find((x) => x.city === 'hangzhou');
+      return {
+        city: 'hangzhou', dailyVouchers: '', releaseTime: '10:00', allocation: q?.allocation === 'lottery' ? 'lottery' : 'first_come',
+        entryOpens: q?.entryOpens ?? '08:00', entryCloses: q?.entryCloses ?? '20:00',
+      };
+    });
   const [done, setDone] = useState<string>();
   const save = useAction(async () => {
     const q = await call(() => api.PUT('/v1/admin/programs/{code}/quotas/{city}', {
-      params: { path: { code: program.code, city: form.city } }, body: { dailyVouchers: wholeNumber(form.dailyVouchers), releaseTime: form.releaseTime },
+      params: { path: { code: program.code, city: form.city } },
+      body: {
+        dailyVouchers: wholeNumber(form.dailyVouchers), releaseTime: form.releaseTime,
+        // issue 13: allocation by lottery takes its daily entry window
+        ...(form.allocation === 'lottery' ? { allocation: 'lottery' as const, entryOpens: form.entryOpens, entryCloses: form.entryCloses } : {}),
+      },
     }));
     setDone(t('admin.quota.done', { city: t(`city.${q.city}` as MessageKey), n: q.dailyVouchers, time: q.releaseTime }));
     onChange();
@@ -139,6 +151,7 @@ function Quotas({ program, onChange }: { program: Detail; onChange: () => void }
                 <th scope="col">{t('admin.city')}</th>
                 <th scope="col" className="num">{t('admin.quota.daily')}</th>
                 <th scope="col">{t('admin.quota.release')}</th>
+                <th scope="col">{t('allocation.mode')}</th>
               </tr>
             </thead>
             <tbody>
@@ -147,6 +160,7 @@ function Quotas({ program, onChange }: { program: Detail; onChange: () => void }
                   <th scope="row">{t(`city.${q.city}` as MessageKey)}</th>
                   <td className="num">{q.dailyVouchers}</td>
                   <td>{q.releaseTime}</td>
+                  <td>{q.allocation === 'lottery' ? t('allocation.modeSummary', { opens: q.entryOpens ?? '', closes: q.entryCloses ?? '' }) : t('allocation.mode.first_come')}</td>
                 </tr>
               ))}
             </tbody>
@@ -155,12 +169,30 @@ function Quotas({ program, onChange }: { program: Detail; onChange: () => void }
       )}
       <form className="form-grid admin-grid admin-subform" noValidate aria-labelledby="quota-h" onSubmit={(e) => { e.preventDefault(); setDone(undefined); void save.run(); }}>
         <h3 id="quota-h" className="admin-span">{t('admin.quota.set')}</h3>
-        <Select label={t('admin.city')} value={form.city} onChange={(e) => setForm((f) => ({ ...f, city: e.target.value as City }))}
+        <Select label={t('admin.city')} value={form.city} onChange={(e) => {
+          const city = e.target.value as City;
+          // a city that draws by lottery keeps its mode and window unless the admin changes them
+          const q = program.quotas.find((x) => x.city === city);
+          setForm((f) => ({
+            ...f, city,
+            ...(q?.allocation === 'lottery' ? { allocation: 'lottery' as const, entryOpens: q.entryOpens ?? f.entryOpens, entryCloses: q.entryCloses ?? f.entryCloses } : { allocation: 'first_come' as const }),
+          }));
+        }}
           options={CITIES.map((c) => ({ value: c, label: t(`city.${c}` as MessageKey) }))} />
         <Field label={t('admin.quota.daily')} hint={t('admin.quota.dailyHint')} inputMode="numeric" required value={form.dailyVouchers}
           onChange={(e) => setForm((f) => ({ ...f, dailyVouchers: e.target.value }))} />
         <Field label={t('admin.quota.release')} hint={t('admin.timeZone')} type="time" required value={form.releaseTime}
           onChange={(e) => setForm((f) => ({ ...f, releaseTime: e.target.value }))} />
+        <Select label={t('allocation.mode')} value={form.allocation} onChange={(e) => setForm((f) => ({ ...f, allocation: e.target.value as 'first_come' | 'lottery' }))}
+          options={(['first_come', 'lottery'] as const).map((m) => ({ value: m, label: t(`allocation.mode.${m}`) }))} />
+        {form.allocation === 'lottery' && (
+          <>
+            <Field label={t('allocation.entryOpens')} hint={t('admin.timeZone')} type="time" required value={form.entryOpens}
+              onChange={(e) => setForm((f) => ({ ...f, entryOpens: e.target.value }))} />
+            <Field label={t('allocation.entryCloses')} hint={t('admin.timeZone')} type="time" required value={form.entryCloses}
+              onChange={(e) => setForm((f) => ({ ...f, entryCloses: e.target.value }))} />
+          </>
+        )}
         <div className="admin-span">
           <ProblemAlert error={save.error} />
           {done && <Notice kind="ok">{done}</Notice>}

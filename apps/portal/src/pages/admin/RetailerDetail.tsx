@@ -5,6 +5,7 @@ import type { components } from '../../api/schema';
 import { useI18n, type MessageKey } from '../../i18n';
 import { Button, Field, Loading, Notice, Page, ProblemAlert, Select, useAction, useLoad } from '../../ui/components';
 import { ApiKeys, StatusChange } from './OrgParts';
+import { PayoutDetailsCard } from './PayoutDetails';
 import { Badge, CITIES, useAttemptKey, type City } from './shared';
 
 type Retailer = components['schemas']['RetailerDto'];
@@ -36,6 +37,7 @@ export function RetailerDetail() {
             <dt>{t('admin.org.id')}</dt><dd className="mono">{r.id}</dd>
             <dt>{t('admin.org.since')}</dt><dd>{time(r.createdAt)}</dd>
           </dl>
+          <PayoutDetailsCard retailer={r} onChange={data.reload} />
           <Stores retailer={r} onChange={data.reload} />
           <Staff retailer={r} />
           <ApiKeys

@@ -35,7 +35,9 @@ export interface RulesError {
 }
 
 const TOP_KEYS = ['eligibility', 'rates', 'resolutionBonusBp', 'capFen', 'roundingFen', 'rounding', 'receiptWindow', 'priceFlagRatioBp',
-  'maxSalePriceFen', 'reviewSampleBp', 'firstClaimsReviewed', 'storeBurstPerHour'];
+  'maxSalePriceFen', 'reviewSampleBp', 'firstClaimsReviewed', 'storeBurstPerHour', 'appealWithinDays', 'receiptRegistration', 'dismantleWithinDays'];
+/** Days to appeal a rejection when a version does not say (libs/policy DEFAULT_APPEAL_WITHIN_DAYS). */
+export const DEFAULT_APPEAL_WITHIN_DAYS = 15;
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -108,6 +110,15 @@ export function checkRules(input: unknown): { ok: true; rules: PolicyRules } | {
   int(r.reviewSampleBp, 'rules.reviewSampleBp', 0, BP_FULL);
   int(r.firstClaimsReviewed, 'rules.firstClaimsReviewed', 0);
   int(r.storeBurstPerHour, 'rules.storeBurstPerHour', 0);
+  if (r.appealWithinDays !== undefined) int(r.appealWithinDays, 'rules.appealWithinDays', 0, 365);
+  if (r.receiptRegistration !== undefined) {
+    const reg = object(r.receiptRegistration, 'rules.receiptRegistration', ['required', 'graceHours']);
+    if (reg) {
+      if (typeof reg.required !== 'boolean') fail('rules.receiptRegistration.required', reg.required === undefined ? 'is required' : 'must be true or false');
+      int(reg.graceHours, 'rules.receiptRegistration.graceHours', 0, 720);
+    }
+  }
+  if (r.dismantleWithinDays !== undefined && r.dismantleWithinDays !== null) int(r.dismantleWithinDays, 'rules.dismantleWithinDays', 1, 365);
   if (maxRate + maxBonus > BP_FULL) fail('rules.resolutionBonusBp', `rateBp plus resolution bonus reaches ${maxRate + maxBonus} bp; it must not exceed ${BP_FULL} bp`);
   if (maxSale !== undefined && roundingFen !== undefined && maxSale * (maxRate + maxBonus) + BP_FULL * roundingFen >= 2 ** 53) {
     fail('rules.maxSalePriceFen', 'maxSalePriceFen × highest rate + 10000 × roundingFen must stay below 2^53');

@@ -4,6 +4,7 @@ import { Page } from '../../ui/components';
 import './admin.css';
 import { Catalog } from './Catalog';
 import { Organisations } from './Organisations';
+import { PayoutApprovals } from './PayoutDetails';
 import { PayoutRunDetail } from './PayoutRunDetail';
 import { PayoutRuns } from './PayoutRuns';
 import { ProgramDetail } from './ProgramDetail';
@@ -26,6 +27,7 @@ export default function AdminRoutes() {
       <Route path="users" element={<Users />} />
       <Route path="payout-runs" element={<PayoutRuns />} />
       <Route path="payout-runs/:id" element={<PayoutRunDetail />} />
+      <Route path="payout-approvals" element={<PayoutApprovals />} />
       <Route path="*" element={<Page title={t('app.notFound')}><p><Link to="/admin">{t('admin.nav.programs')}</Link></p></Page>} />
     </Routes>
   );

@@ -34,6 +34,7 @@ export function ClaimDetail() {
         <>
           {claim.status === 'clawed_back' && <Notice kind="warn">{t('auditor.clawback.done', { reason: claim.cancelReason ?? '—' })}</Notice>}
           <Decision claim={claim} onDecided={setClaim} onStale={load.reload} />
+          {claim.receipt.dismantling === 'held' && <DismantlingHold claim={claim} />}
           <ClaimFacts claim={claim} />
           <Checks claim={claim} />
           <History claim={claim} />
@@ -202,6 +203,7 @@ function History({ claim }: { claim: Detail }) {
         {claim.history.map((e) => (
           <li key={e.id} className="step step-done" data-testid="history-event">
             <strong>{word('auditor.action', e.action)}</strong> <code className="muted">{e.action}</code>
+            {typeof e.details.appealId === 'string' && <> <Link to={`/auditor/appeals/${e.details.appealId}`}>{t('auditor.appeals.openOne')}</Link></>}
             <time dateTime={e.at}>{time(e.at)}</time>
             <div className="muted">
               {t('auditor.history.actor', { who: e.actor.role ? word('role', e.actor.role) : (e.actor.kind ?? '—') })}
@@ -292,6 +294,44 @@ function Clawback({ claim, onDone }: { claim: Detail; onDone: (d: Detail) => voi
           <button type="button" className="btn btn-secondary" ref={cancel} onClick={() => dialog.current?.close()}>{t('app.cancel')}</button>
         </div>
       </dialog>
+    </section>
+  );
+}
+
+/**
+ * A claim held from payout because the recycler did not confirm the old set dismantled in time (issue 13): what it
+ * means, and releasing it with a reason after checking (POST /v1/auditor/claims/{id}/dismantling-release).
+ */
+function DismantlingHold({ claim }: { claim: Detail }) {
+  const { t } = useI18n();
+  const [reason, setReason] = useState('');
+  const [missing, setMissing] = useState(false);
+  const [done, setDone] = useState(false);
+  const action = useAction(async () => {
+    await call(() => api.POST('/v1/auditor/claims/{id}/dismantling-release', { params: { path: { id: claim.id } }, body: { reason: reason.trim() } }));
+    setDone(true);
+  });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    if (!reason.trim()) {
+      setMissing(true);
+      return;
+    }
+    setMissing(false);
+    void action.run();
+  };
+  return (
+    <section className="card" aria-labelledby="dismantling-h" data-testid="dismantling-hold">
+      <h2 id="dismantling-h">{t('auditor.dismantling.title')}</h2>
+      <p>{t('auditor.dismantling.text')}</p>
+      {done ? <Notice kind="ok">{t('auditor.dismantling.released')}</Notice> : (
+        <form className="form" onSubmit={submit} noValidate>
+          <TextArea label={t('auditor.dismantling.reason')} value={reason} maxLength={500} error={missing ? t('auditor.decision.reasonRequired') : undefined}
+            onChange={(e) => setReason(e.target.value)} />
+          <ProblemAlert error={action.error} />
+          <div className="actions"><Button type="submit" busy={action.busy}>{t('auditor.dismantling.release')}</Button></div>
+        </form>
+      )}
     </section>
   );
 }

@@ -9,6 +9,7 @@ import { CsvExport, TableWrap, usePrograms } from './shared';
 
 type Summary = components['schemas']['SummaryReportDto'];
 type Ledger = components['schemas']['LedgerReportDto'];
+type Dismantling = components['schemas']['DismantlingReportDto'];
 
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 const toYuan = (fen: number) => Math.round(fen) / 100;
@@ -32,12 +33,13 @@ export default function Dashboard() {
   const data = useLoad(async () => {
     if (!chosen) return undefined;
     const period = { programCode: chosen, from, to };
-    const [byCity, byDay, ledger] = await Promise.all([
+    const [byCity, byDay, ledger, dismantling] = await Promise.all([
       call(() => api.GET('/v1/auditor/reports/summary', { params: { query: { ...period, groupBy: 'city' } } })),
       call(() => api.GET('/v1/auditor/reports/summary', { params: { query: { ...period, groupBy: 'day' } } })),
       call(() => api.GET('/v1/auditor/ledger', { params: { query: { programCode: chosen } } })),
+      call(() => api.GET('/v1/auditor/reports/dismantling', { params: { query: period } })),
     ]);
-    return { byCity, byDay, ledger };
+    return { byCity, byDay, ledger, dismantling };
   }, [chosen, from, to]);
 
   const submit = (e: FormEvent) => {
@@ -79,7 +81,7 @@ export default function Dashboard() {
           <div className="auditor-bar auditor-bar-end">
             <CsvExport filters={{ programCode: chosen, from, to }} />
           </div>
-          <Charts byCity={data.data.byCity} byDay={data.data.byDay} ledger={data.data.ledger} />
+          <Charts byCity={data.data.byCity} byDay={data.data.byDay} ledger={data.data.ledger} dismantling={data.data.dismantling} />
         </>
       )}
     </Page>
@@ -135,7 +137,7 @@ function Figure({ id, title, summary, option, empty, table }: {
   );
 }
 
-function Charts({ byCity, byDay, ledger }: { byCity: Summary; byDay: Summary; ledger: Ledger }) {
+function Charts({ byCity, byDay, ledger, dismantling }: { byCity: Summary; byDay: Summary; ledger: Ledger; dismantling: Dismantling }) {
   const { t, yuan, lang } = useI18n();
   const city = (c: string) => t(`city.${c}` as MessageKey);
   const money = (v: unknown) => (typeof v === 'number' ? yuan(Math.round(v * 100)) : String(v));
@@ -266,9 +268,33 @@ function Charts({ byCity, byDay, ledger }: { byCity: Summary; byDay: Summary; le
         rows: reasons.map((r) => [r.reason, r.count]),
       },
     });
+
+    // dismantling confirmed, per recycler (issue 13): worst confirmation rate first
+    const recyclers = dismantling.rows;
+    const hours = (h: number | null) => (h === null ? '—' : t('auditor.dismantling.hours', { n: h }));
+    out.push({
+      id: 'dismantling', title: t('auditor.chart.dismantling'),
+      summary: t('auditor.chart.dismantlingSummary', {
+        n: recyclers.length, held: recyclers.reduce((n, r) => n + r.held, 0),
+        worst: recyclers[0] ? `${recyclers[0].name} ${pct(recyclers[0].confirmationRateBp)}` : '—',
+      }),
+      empty: recyclers.length === 0,
+      option: {
+        grid: { left: 8, right: 24, bottom: 8, top: 8, containLabel: true },
+        tooltip: { trigger: 'axis', valueFormatter: (v) => `${String(v)}%` },
+        xAxis: { type: 'value', max: 100, axisLabel: { formatter: '{value}%' } },
+        yAxis: { type: 'category', inverse: true, data: recyclers.map((r) => (r.name.length > 18 ? `${r.name.slice(0, 17)}…` : r.name)) },
+        series: [{ type: 'bar', barMaxWidth: 32, name: t('auditor.dismantling.rate'), data: recyclers.map((r) => r.confirmationRateBp / 100) }],
+      },
+      table: {
+        head: [t('auditor.dismantling.recycler'), t('auditor.dash.claims'), t('auditor.dismantling.confirmed'), t('auditor.dismantling.rate'),
+          t('auditor.dismantling.median'), t('auditor.dismantling.held')],
+        rows: recyclers.map((r) => [r.name, r.claims, r.confirmed, pct(r.confirmationRateBp), hours(r.medianDelayHours), r.held]),
+      },
+    });
     return out;
     // the words change with the language: recompute then
-  }, [byCity, byDay, ledger, lang]);
+  }, [byCity, byDay, ledger, dismantling, lang]);
 
   return (
     <div className="auditor-figures">

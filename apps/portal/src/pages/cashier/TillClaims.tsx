@@ -3,9 +3,9 @@ import { useSearchParams } from 'react-router';
 import { api, call } from '../../api/client';
 import type { components, paths } from '../../api/schema';
 import { useI18n, type MessageKey } from '../../i18n';
-import { Button, Field, Loading, MoreButton, Notice, Page, ProblemAlert, Select, StatusBadge, useAction, usePages } from '../../ui/components';
+import { Button, Field, Loading, MoreButton, Notice, Page, ProblemAlert, Select, StatusBadge, TextArea, useAction, usePages } from '../../ui/components';
 
-type Claim = components['schemas']['ClaimDto'];
+type Claim = components['schemas']['PartyClaimDto'];
 type Status = NonNullable<NonNullable<paths['/v1/retailer/claims']['get']['parameters']['query']>['status']>;
 const STATUSES = ['pending_review', 'approved', 'rejected', 'cancelled', 'in_payout', 'paid', 'payout_failed', 'clawed_back'] as const;
 
@@ -57,14 +57,50 @@ function ClaimRow({ claim: c, onChanged, t, yuan, time }: { claim: Claim; onChan
     setOpen(false);
   });
   const cancellable = ['pending_review', 'approved', 'paid'].includes(c.status);
+  const [appealing, setAppealing] = useState(false);
+  const [appealReason, setAppealReason] = useState('');
+  const appeal = useAction(async () => {
+    await call(() => api.POST('/v1/retailer/claims/{id}/appeal', { params: { path: { id: c.id } }, body: { reason: appealReason.trim() } }));
+    onChanged(await call(() => api.GET('/v1/retailer/claims/{id}', { params: { path: { id: c.id } } })));
+    setAppealing(false);
+  });
+  const appealable = c.status === 'rejected' && !c.appeal && !!c.appealableUntil && Date.parse(c.appealableUntil) > Date.now();
+  const a = c.appeal;
   return (
     <>
       <tr>
         <td>{time(c.createdAt)}</td><td>{c.storeCode}</td><td className="mono">{c.invoiceNumber}</td><td className="mono">{c.modelCode}</td>
         <td className="mono">{c.serialNumber}</td><td className="num">{yuan(c.salePriceFen)}</td><td className="num">{yuan(c.subsidy.amountFen)}</td>
-        <td><StatusBadge status={c.status} /></td>
-        <td>{cancellable && !open && <Button kind="secondary" onClick={() => setOpen(true)}>{t('cashier.cancel')}</Button>}</td>
+        <td>
+          <StatusBadge status={c.status} />
+          {(c.status === 'rejected' || a) && (
+            <p className="hint" data-testid="appeal-state">
+              {t('cashier.rejectedBecause', { reason: (a ? a.rejectionReason : c.decisionReason) ?? '—' })}
+              {a && <> · {t(`cashier.appealState.${a.status}` as MessageKey, { reason: a.decisionReason ?? '—' })} {t(`cashier.appealBy.${a.appellant}` as MessageKey)}</>}
+              {c.status === 'rejected' && !a && !appealable && <> · {t('cashier.appealClosed')}</>}
+            </p>
+          )}
+        </td>
+        <td>
+          {cancellable && !open && <Button kind="secondary" onClick={() => setOpen(true)}>{t('cashier.cancel')}</Button>}
+          {appealable && !appealing && <Button kind="secondary" onClick={() => setAppealing(true)}>{t('cashier.appeal')}</Button>}
+        </td>
       </tr>
+      {appealing && (
+        <tr>
+          <td colSpan={9}>
+            <form onSubmit={(e) => { e.preventDefault(); if (appealReason.trim()) void appeal.run(); }}>
+              <TextArea label={t('cashier.appealReason')} hint={t('cashier.appealHint', { time: time(c.appealableUntil ?? '') })} value={appealReason} maxLength={1000} required
+                onChange={(e) => setAppealReason(e.target.value)} />
+              <div className="form-inline">
+                <Button type="submit" busy={appeal.busy} disabled={!appealReason.trim()}>{t('cashier.appealSubmit')}</Button>
+                <Button kind="secondary" type="button" onClick={() => setAppealing(false)}>{t('app.cancel')}</Button>
+              </div>
+            </form>
+            <ProblemAlert error={appeal.error} />
+          </td>
+        </tr>
+      )}
       {open && (
         <tr>
           <td colSpan={9}>

@@ -2,6 +2,7 @@ import { api, call } from '../../api/client';
 import type { components } from '../../api/schema';
 import { useI18n } from '../../i18n';
 import { Button, Loading, MoreButton, Notice, Page, ProblemAlert, StatusBadge, usePages } from '../../ui/components';
+import { PayoutDetailsNotice } from './PayoutDetailsNotice';
 
 type Payout = components['schemas']['RetailerPayoutDto'];
 
@@ -40,6 +41,7 @@ export function TillPayouts() {
   const pages = usePages((cursor) => call(() => api.GET('/v1/retailer/payouts', { params: { query: { limit: 10, cursor } } })), []);
   return (
     <Page title={t('cashier.payouts')} wide>
+      <PayoutDetailsNotice />
       {pages.first.loading && <Loading />}
       <ProblemAlert error={pages.first.error} />
       {pages.first.data && pages.items.length === 0 && <Notice>{t('app.none')}</Notice>}

@@ -5,6 +5,7 @@ import { useI18n, type MessageKey } from '../../i18n';
 import { Button, Loading, Notice, Page, ProblemAlert, StatusBadge, useAction, useLoad } from '../../ui/components';
 import { QrCode } from '../../ui/qr';
 import { useRef } from 'react';
+import { LotteryPanel, WaitlistPanel } from './Allocation';
 
 type Voucher = components['schemas']['VoucherDto'];
 type Availability = components['schemas']['CityAvailabilityDto'];
@@ -69,15 +70,22 @@ function ProgramCard({ code, name, startsAt, availability, city, open, onTaken }
   else if (availability.budget === 'paused') state = { kind: 'warn', text: t('household.paused'), canTake: false };
   else if (availability.vouchersLeftToday > 0) state = { kind: 'ok', text: t('household.open', { n: availability.vouchersLeftToday }), canTake: true };
   else state = { kind: 'warn', text: availability.nextReleaseAt ? t('household.soldOut', { next: time(availability.nextReleaseAt) }) : t('household.soldOutNoNext'), canTake: false };
+  // sold out after today's release (before it, vouchersLeftToday is the whole quota): the waitlist is open
+  const soldOut = started && !!availability && availability.budget === 'open' && availability.vouchersLeftToday === 0;
   return (
     <section className="card" aria-labelledby={`p-${code}`}>
       <h2 id={`p-${code}`}>{name}</h2>
       <p className="muted">{t('household.today', { city: t(`city.${city}` as MessageKey) })}</p>
-      {open ? <VoucherCard voucher={open} /> : (
+      {open && <VoucherCard voucher={open} />}
+      {/* issue 13: a lottery city's entry and its status; a first-come city's waitlist once sold out */}
+      {started && availability?.allocation === 'lottery' ? (
+        <LotteryPanel programCode={code} availability={availability} holdsVoucher={!!open} onChange={onTaken} />
+      ) : !open && (
         <>
           <Notice kind={state.kind}>{state.text}</Notice>
           {state.canTake && <Button onClick={() => void take.run()} busy={take.busy}>{t('household.take')}</Button>}
           <ProblemAlert error={take.error} />
+          {soldOut && <WaitlistPanel programCode={code} onChange={onTaken} />}
         </>
       )}
     </section>
@@ -97,3 +105,4 @@ function VoucherCard({ voucher }: { voucher: Voucher }) {
     </div>
   );
 }
+

@@ -1,23 +1,38 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import { api, call } from '../../api/client';
+import type { components } from '../../api/schema';
+import { useSession } from '../../app/session';
 import { useI18n, type MessageKey } from '../../i18n';
-import { Button, Page } from '../../ui/components';
+import { Button, Page, ProblemAlert, useAction } from '../../ui/components';
 import { QrCode } from '../../ui/qr';
 import { decodeReceipt, shortHash, type SlipProblem, type SlipReceipt } from './receipt';
 import './recycler.css';
 
+type Registration = components['schemas']['ReceiptRegistrationDto'];
+
 /**
- * The slip a household takes to the till: a pasted receipt (compact JWS) decoded here, in the page (nothing is
- * sent), its details as signed by the recycler, and a large QR code of the whole JWS that the till's scanner reads.
- * Printing leaves the slip only (the print stylesheet hides the frame and the form).
+ * The slip a household takes to the till: a pasted receipt (compact JWS) decoded here, in the page, its details as
+ * signed by the recycler, and a large QR code of the whole JWS that the till's scanner reads. Making the slip
+ * registers the receipt with the platform (receipt transparency, issue 13: POST /v1/recycler/receipts; the same
+ * receipt again answers its first registration), and the slip shows the platform's time; a receipt the platform
+ * refuses gets no slip. Printing leaves the slip only (the print stylesheet hides the frame and the form).
  */
 export function ReceiptSlip() {
   const { t } = useI18n();
+  const { recyclerKey } = useSession();
   const inputId = useId();
   const [input, setInput] = useState('');
-  const [shown, setShown] = useState<{ receipt: SlipReceipt } | { problem: SlipProblem }>();
+  const [shown, setShown] = useState<{ receipt: SlipReceipt; registration: Registration } | { problem: SlipProblem }>();
+  const register = useAction(async (receipt: SlipReceipt) => {
+    const registration = await call(() => api.POST('/v1/recycler/receipts', { body: { receipt: receipt.jws }, headers: { 'X-Api-Key': recyclerKey ?? '' } }));
+    setShown({ receipt, registration });
+  });
   const show = (e: FormEvent) => {
     e.preventDefault();
-    setShown(input.trim() ? decodeReceipt(input) : undefined);
+    register.clear();
+    const decoded = input.trim() ? decodeReceipt(input) : undefined;
+    setShown(decoded && 'problem' in decoded ? decoded : undefined);
+    if (decoded && 'receipt' in decoded) void register.run(decoded.receipt);
   };
   const problem = shown && 'problem' in shown ? shown.problem : undefined;
   return (
@@ -36,17 +51,18 @@ export function ReceiptSlip() {
             </div>
           )}
         </div>
+        <ProblemAlert error={register.error} />
         <div className="actions">
-          <Button type="submit" disabled={!input.trim()}>{t('recycler.slip.show')}</Button>
-          <Button type="button" kind="secondary" disabled={!input && !shown} onClick={() => { setInput(''); setShown(undefined); }}>{t('recycler.slip.clear')}</Button>
+          <Button type="submit" busy={register.busy} disabled={!input.trim()}>{t('recycler.slip.show')}</Button>
+          <Button type="button" kind="secondary" disabled={!input && !shown} onClick={() => { setInput(''); setShown(undefined); register.clear(); }}>{t('recycler.slip.clear')}</Button>
         </div>
       </form>
-      {shown && 'receipt' in shown && <Slip receipt={shown.receipt} />}
+      {shown && 'receipt' in shown && <Slip receipt={shown.receipt} registration={shown.registration} />}
     </Page>
   );
 }
 
-function Slip({ receipt: r }: { receipt: SlipReceipt }) {
+function Slip({ receipt: r, registration }: { receipt: SlipReceipt; registration: Registration }) {
   const { t, time } = useI18n();
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
@@ -66,6 +82,8 @@ function Slip({ receipt: r }: { receipt: SlipReceipt }) {
         <dl className="summary slip-details">
           <dt>{t('recycler.slip.rid')}</dt><dd className="mono">{r.rid}</dd>
           <dt>{t('recycler.slip.issuedAt')}</dt><dd><time dateTime={r.issuedAt}>{time(r.issuedAt)}</time></dd>
+          <dt>{t('recycler.slip.registeredAt')}</dt>
+          <dd data-testid="registered-at"><time dateTime={registration.registeredAt}>{time(registration.registeredAt)}</time></dd>
           <dt>{t('recycler.slip.category')}</dt><dd>{category}</dd>
           <dt>{t('recycler.slip.brand')}</dt><dd>{r.device.brand ?? none}</dd>
           <dt>{t('recycler.slip.model')}</dt><dd>{r.device.model ?? none}</dd>

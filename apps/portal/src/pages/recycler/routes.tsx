@@ -1,6 +1,7 @@
 import { Link, Route, Routes } from 'react-router';
 import { useI18n } from '../../i18n';
 import { Page } from '../../ui/components';
+import { Receipts } from './Receipts';
 import { ReceiptSlip } from './ReceiptSlip';
 import { RecyclerSignIn } from './RecyclerSignIn';
 import { Revocations } from './Revocations';
@@ -16,6 +17,7 @@ export default function RecyclerRoutes({ signInOnly }: { signInOnly?: boolean })
     <Routes>
       <Route index element={<Revocations />} />
       <Route path="slip" element={<ReceiptSlip />} />
+      <Route path="receipts" element={<Receipts />} />
       <Route path="*" element={<Page title={t('app.notFound')}><p><Link to="/recycler">{t('recycler.nav.revocations')}</Link></p></Page>} />
     </Routes>
   );
