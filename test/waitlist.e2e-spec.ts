@@ -119,6 +119,44 @@ describe('waitlist (e2e)', () => {
     expect(served).toMatchObject({ programCode: c.programCode, status: 'served' });
   });
 
+  it('a voucher given up gives its place and its money back: the household asks, the next in line is served', async () => {
+    t.clock.set(at('10:30'));
+    const c = await Scenario.create(t, { cities: ['jiaxing'], dailyVouchers: 1, releaseTime: '10:00' });
+    const pid = (await t.db.query(`SELECT id FROM programs WHERE code = $1`, [c.programCode]))[0].id;
+    const [holder, next, stranger] = [await c.household('jiaxing'), await c.household('jiaxing'), await c.household('jiaxing')];
+    const { code } = await c.voucher(holder);
+    expect((await join(next, c.programCode).expect(201)).body.position).toBe(1);
+    const giveUp = (h: Household, voucherCode: string) => t.http().post(`/v1/household/vouchers/${encodeURIComponent(voucherCode)}/give-up`).set(h.auth).send({});
+    // someone else's code, or no such code: voucher_not_found, and nothing changes
+    const before = (await t.app.get(LedgerService).balances(pid, 'jiaxing'))[0];
+    expect((await giveUp(stranger, code).expect(404)).body.code).toBe('voucher_not_found');
+    expect((await giveUp(holder, 'HX-2222-3333-4444').expect(404)).body.code).toBe('voucher_not_found');
+    expect((await t.app.get(LedgerService).balances(pid, 'jiaxing'))[0]).toEqual(before);
+    await t.http().post(`/v1/household/vouchers/${code}/give-up`).set(c.admin.auth).send({}).expect(403);
+
+    // the holder gives it up (typed in lower case, without dashes, as a phone may): expired now, the cap back in the pool
+    const res = await giveUp(holder, code.toLowerCase().replace(/-/g, '')).expect(200);
+    expect(res.body).toMatchObject({ code, status: 'expired', reservedFen: CAP, usedAt: null });
+    const after = (await t.app.get(LedgerService).balances(pid, 'jiaxing'))[0];
+    expect(after.reservedFen).toBe(before.reservedFen - CAP);
+    expect(after.availableFen).toBe(before.availableFen + CAP);
+    expect(await t.db.query(`SELECT action FROM audit_events WHERE subject_id = $1 ORDER BY id`, [code]))
+      .toEqual([{ action: 'voucher.issued' }, { action: 'voucher.given_up' }]);
+    // again: it has ended
+    expect((await giveUp(holder, code).expect(422)).body.code).toBe('voucher_expired');
+
+    // its place goes to the first in line
+    expect(await waitlist.serve()).toBe(1);
+    const [served] = await mine(next);
+    expect(served).toMatchObject({ programCode: c.programCode, status: 'served' });
+    expect((await t.app.get(LedgerService).checkInvariants(pid)).balanced).toBe(true);
+
+    // a voucher used in a trade-in cannot be given up
+    const used = await c.tradeIn(await c.tradeInBody(next, served.voucherCode)).expect(201);
+    expect(used.body.claimId).toEqual(expect.any(String));
+    expect((await giveUp(next, served.voucherCode).expect(409)).body.code).toBe('voucher_used');
+  });
+
   it('the next day, the day\'s waitlist has lapsed', async () => {
     t.clock.set(shanghaiInstant(addDays(D, 1), '09:00'));
     expect((await mine(hs[4]))[0]).toMatchObject({ status: 'lapsed', position: null });

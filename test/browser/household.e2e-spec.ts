@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 import type { Browser } from 'playwright-core';
 import type { TestApp } from '../support/app';
-import { checkPage, launchBrowser, newContext, PHONE, servePortal } from '../support/browser';
+import { checkPage, launchBrowser, newContext, PHONE, servePortal, signIn } from '../support/browser';
 import { randomPhone, randomResidentId } from '../support/ids';
 import { Scenario } from '../support/scenario';
 
@@ -126,6 +126,36 @@ describe('portal: household pages in a real browser (e2e)', () => {
 
     expect(problems).toEqual([]);
     for (const [name, v] of Object.entries(violations)) expect({ name, v }).toEqual({ name, v: [] });
+    await context.close();
+  }, 120_000);
+
+  it('a household gives up its voucher on a phone: asked twice, then the voucher is gone, once', async () => {
+    const h = await s.household('hangzhou');
+    const { code } = await s.voucher(h);
+    const { context, page, problems } = await newContext(browser, base, { device: PHONE });
+    await page.goto('/sign-in');
+    await signIn(page, h.phone, h.password, '我的补贴');
+    const voucher = page.getByTestId('voucher');
+    await voucher.waitFor();
+    expect(await voucher.locator('.voucher-code strong').textContent()).toBe(code);
+    // first tap only asks; "keep it" keeps it
+    await voucher.getByRole('button', { name: '放弃此券' }).click();
+    await voucher.getByText('放弃后此券立即失效').waitFor();
+    const asked = await checkPage(page, 'household-give-up-asked-phone');
+    await voucher.getByRole('button', { name: '保留此券' }).click();
+    expect(await t.db.query(`SELECT status FROM vouchers WHERE code = $1`, [code])).toEqual([{ status: 'open' }]);
+    // asked again and confirmed (a double tap gives it up once)
+    await voucher.getByRole('button', { name: '放弃此券' }).click();
+    const answered = page.waitForResponse((r) => r.url().endsWith(`/v1/household/vouchers/${code}/give-up`));
+    await voucher.getByRole('button', { name: '确定放弃' }).dblclick();
+    expect((await answered).status()).toBe(200);
+    await page.getByRole('button', { name: '领取补贴券' }).waitFor();
+    expect(await page.getByTestId('voucher').count()).toBe(0);
+    await page.locator('.list-row', { hasText: code }).waitFor();
+    expect(await t.db.query(`SELECT status FROM vouchers WHERE code = $1`, [code])).toEqual([{ status: 'expired' }]);
+    expect(await t.db.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'voucher.given_up' AND subject_id = $1`, [code])).toEqual([{ n: 1 }]);
+    expect(problems).toEqual([]);
+    expect(asked).toEqual([]);
     await context.close();
   }, 120_000);
 

@@ -210,6 +210,11 @@ export class VouchersRepository {
     );
   }
 
+  /** The household gave the voucher up (call with it locked and open: `lockByCode`): it ends as expired, now. */
+  async giveUp(tx: Tx, voucherId: string, at: Date): Promise<void> {
+    await tx.query(`UPDATE vouchers SET status = 'expired', expired_at = $2 WHERE id = $1 AND status = 'open'`, [voucherId, at]);
+  }
+
   /** The trade-in consumed the voucher (call with it locked: `lockByCode`). */
   async markUsed(tx: Tx, voucherId: string, at: Date): Promise<void> {
     await tx.query(`UPDATE vouchers SET status = 'used', used_at = $2 WHERE id = $1`, [voucherId, at]);

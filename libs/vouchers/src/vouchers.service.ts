@@ -11,7 +11,7 @@ import { answerInTransaction, isUniqueViolation, ReadDatabase, TransactionServic
 import { LedgerService, SlotUnfunded } from '@huanxin/ledger';
 import { selectVersion } from '@huanxin/policy';
 import { Program, ProgramsRepository, PublishedPolicyVersion, Quota } from '@huanxin/programs';
-import { newVoucherCode } from './voucher-code';
+import { newVoucherCode, normaliseVoucherCode } from './voucher-code';
 import { ExpiredVoucher, NewVoucher, QuotaDay, TakenSlot, Voucher, VouchersRepository } from './vouchers.repository';
 
 export interface VoucherView {
@@ -256,6 +256,30 @@ export class VouchersService {
     const programs = await this.programs.findByIds([...new Set(vouchers.map((v) => v.programId))]);
     const codes = new Map(programs.map((p) => [p.id, p.code]));
     return { items: vouchers.map((v) => toVoucherView(v, codes.get(v.programId)!)) };
+  }
+
+  /**
+   * The household gives up its open voucher (issue 13): the voucher ends as `expired` (now), its reservation goes
+   * back to the city's pool — where the waitlist (first come) or the next draw (lottery) finds it, as it finds an
+   * expiry's — and `voucher.given_up` is logged. One transaction, the voucher locked first (LedgerService,
+   * "Locking"). Another household's code is `voucher_not_found`, as an unknown one is.
+   */
+  async giveUp(actor: Actor, code: string): Promise<VoucherView> {
+    requireAccess(actor, 'vouchers.take');
+    const now = this.clock.now();
+    return this.db.run(async (tx) => {
+      const v = await this.repo.lockByCode(tx, normaliseVoucherCode(code));
+      if (!v || v.householdId !== actor.id) throw new DomainError('voucher_not_found', 'No voucher with this code');
+      if (v.status === 'used') throw new DomainError('voucher_used', 'The voucher was used in a trade-in');
+      if (v.status === 'expired' || v.expiresAt <= now) throw new DomainError('voucher_expired', 'The voucher has expired already');
+      await this.repo.giveUp(tx, v.id, now);
+      await this.ledger.release(tx, actor, { programId: v.programId, city: v.city, reference: v.code, note: 'voucher given up', amountFen: v.reservedFen });
+      await this.audit.append(tx, actor, {
+        action: 'voucher.given_up', subjectType: 'voucher', subjectId: v.code, details: { city: v.city, releasedFen: v.reservedFen },
+      });
+      const [program] = await this.programs.findByIds([v.programId]);
+      return toVoucherView({ ...v, status: 'expired', expiredAt: now }, program.code);
+    });
   }
 
   /** One batch of the expiry job: expired vouchers give their reservations back, one ledger movement a city. */

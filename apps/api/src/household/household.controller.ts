@@ -1,5 +1,5 @@
 import { IdempotentInTransaction } from '@huanxin/idempotency';
-import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentActor, Roles } from '@huanxin/auth';
 import { ClaimAppealsService, ClaimsService } from '@huanxin/claims';
@@ -29,6 +29,15 @@ export class HouseholdController {
   @ApiProblems('not_found', 'quota_exhausted', 'budget_exhausted', 'voucher_already_open', 'household_limit_reached', 'program_not_active', 'rate_limited', 'allocation_by_lottery')
   request(@CurrentActor() actor: Actor, @Body() dto: RequestVoucherDto): Promise<VoucherDto> {
     return this.vouchers.issue(actor, dto.programCode);
+  }
+
+  @Post('vouchers/:code/give-up')
+  @HttpCode(200)
+  @ApiOperation({ summary: "Give up the household's open voucher: its reservation goes back to the city's pool, for the waitlist or the next draw" })
+  @ApiOkResponse({ type: VoucherDto })
+  @ApiProblems('voucher_not_found', 'voucher_used', 'voucher_expired')
+  giveUp(@CurrentActor() actor: Actor, @Param('code') code: string): Promise<VoucherDto> {
+    return this.vouchers.giveUp(actor, code);
   }
 
   @Get('vouchers')

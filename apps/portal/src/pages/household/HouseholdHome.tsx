@@ -4,7 +4,7 @@ import { useSession } from '../../app/session';
 import { useI18n, type MessageKey } from '../../i18n';
 import { Button, Loading, Notice, Page, ProblemAlert, StatusBadge, useAction, useLoad } from '../../ui/components';
 import { QrCode } from '../../ui/qr';
-import { useRef } from 'react';
+import { useRef, useState } from 'react';
 import { LotteryPanel, WaitlistPanel } from './Allocation';
 
 type Voucher = components['schemas']['VoucherDto'];
@@ -76,7 +76,7 @@ function ProgramCard({ code, name, startsAt, availability, city, open, onTaken }
     <section className="card" aria-labelledby={`p-${code}`}>
       <h2 id={`p-${code}`}>{name}</h2>
       <p className="muted">{t('household.today', { city: t(`city.${city}` as MessageKey) })}</p>
-      {open && <VoucherCard voucher={open} />}
+      {open && <VoucherCard voucher={open} onGivenUp={onTaken} />}
       {/* issue 13: a lottery city's entry and its status; a first-come city's waitlist once sold out */}
       {started && availability?.allocation === 'lottery' ? (
         <LotteryPanel programCode={code} availability={availability} holdsVoucher={!!open} onChange={onTaken} />
@@ -92,8 +92,15 @@ function ProgramCard({ code, name, startsAt, availability, city, open, onTaken }
   );
 }
 
-function VoucherCard({ voucher }: { voucher: Voucher }) {
+function VoucherCard({ voucher, onGivenUp }: { voucher: Voucher; onGivenUp: () => void }) {
   const { t, time, yuan } = useI18n();
+  // giving up is final: asked twice, sent with one key (a double tap or a retry gives up once)
+  const [asking, setAsking] = useState(false);
+  const key = useRef(newIdempotencyKey());
+  const giveUp = useAction(async () => {
+    await call(() => api.POST('/v1/household/vouchers/{code}/give-up', { params: { path: { code: voucher.code } }, headers: { 'Idempotency-Key': key.current } }));
+    onGivenUp();
+  });
   return (
     <div className="voucher" data-testid="voucher">
       <h3>{t('household.voucher')}</h3>
@@ -102,6 +109,15 @@ function VoucherCard({ voucher }: { voucher: Voucher }) {
       <p>{t('household.reserved', { amount: yuan(voucher.reservedFen) })}</p>
       <p>{t('household.expires', { time: time(voucher.expiresAt) })}</p>
       <p className="muted">{t('household.voucherShow')}</p>
+      {!asking && <Button kind="secondary" onClick={() => setAsking(true)}>{t('household.giveUp')}</Button>}
+      {asking && (
+        <div role="group" aria-label={t('household.giveUp')}>
+          <Notice kind="warn">{t('household.giveUpConfirm')}</Notice>
+          <Button kind="danger" onClick={() => void giveUp.run()} busy={giveUp.busy}>{t('household.giveUpYes')}</Button>{' '}
+          <Button kind="secondary" onClick={() => setAsking(false)}>{t('household.giveUpNo')}</Button>
+        </div>
+      )}
+      <ProblemAlert error={giveUp.error} />
     </div>
   );
 }
