@@ -149,7 +149,7 @@ describe('voucher slots: the rush across two API processes (e2e)', () => {
     const waiting = (5 * SLOTS - 3) * CAP;
     const day1 = await bySlot();
     const fenOf = (rows: string[], key: string) => Number(rows.find((r) => r.startsWith(`${key} `))!.split(' ')[1]);
-    expect(day1.map((r) => r.split(' ')[0])).toEqual(['available@main', 'available@slots', 'reserved@slots']);
+    expect(day1.map((r: string) => r.split(' ')[0])).toEqual(['available@main', 'available@slots', 'reserved@slots']);
     expect(fenOf(day1, 'available@main') + fenOf(day1, 'available@slots')).toBe(100_000_000 - 3 * CAP);
     expect(fenOf(day1, 'available@slots')).toBeGreaterThanOrEqual(waiting);
     expect(fenOf(day1, 'reserved@slots')).toBe(3 * CAP);
