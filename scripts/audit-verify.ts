@@ -9,11 +9,12 @@
  * 1: something does not (the first entry that does not match is named); 2: bad usage or unreadable input.
  * A thin wrapper: the checks are verifyExport() in libs/audit-log, which the tests exercise.
  */
-import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 // The verifier module alone, not the library's index: that would load Nest and TypeORM, a second of start-up
 // for a tool that needs neither.
 import { verifyExport, type ExportReport } from '../libs/audit-log/src/export-verifier';
+import { readJson, UsageError } from './cli-args';
 
 const USAGE = 'usage: npm run audit:verify -- export.jsonl [--tree-head head.json] [--public-key key.json]';
 
@@ -43,16 +44,6 @@ function parseArgs(argv: string[]): Args {
   if (positional.length !== 1) throw new UsageError('give exactly one export file');
   if (named['public-key'] && !named['tree-head']) throw new UsageError('--public-key checks a tree head: give --tree-head too');
   return { exportPath: positional[0], treeHeadPath: named['tree-head'], publicKeyPath: named['public-key'] };
-}
-
-class UsageError extends Error {}
-
-function readJson(path: string, what: string): unknown {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new UsageError(`cannot read the ${what} ${path}: ${err instanceof Error ? err.message : err}`);
-  }
 }
 
 function report(r: ExportReport, seconds: number): string[] {

@@ -9,21 +9,11 @@
  * 1: it does not; 2: bad usage or unreadable input. A thin wrapper: the checks are verifyDraw(), which the tests
  * exercise.
  */
-import { readFileSync } from 'node:fs';
 import { verifyTreeHeadSignature } from '@huanxin/audit-log';
 import { verifyDraw } from '@huanxin/vouchers';
+import { readJson, UsageError } from './cli-args';
 
 const USAGE = 'usage: npm run draw:verify -- draw.json [--public-key key.json]';
-
-class UsageError extends Error {}
-
-function readJson(path: string, what: string): unknown {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new UsageError(`cannot read the ${what} ${path}: ${err instanceof Error ? err.message : err}`);
-  }
-}
 
 function parseArgs(argv: string[]): { drawPath: string; publicKeyPath?: string } {
   const positional: string[] = [];
