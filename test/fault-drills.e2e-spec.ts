@@ -229,8 +229,13 @@ if ('missing' in binaries) {
         }
       };
       const askQueue = [...askers];
+      // half the households ask before the stop, the other half only once PostgreSQL is down: voucher requests
+      // are quick enough that lanes paced from the start could all be answered before the outage begins
+      let outageBegan = (): void => undefined;
+      const outage = new Promise<void>((resolve) => { outageBegan = resolve; });
       const voucherLane = async () => {
         for (let h = askQueue.shift(); h; h = askQueue.shift()) {
+          if (askQueue.length < askers.length / 2) await outage;
           const key = `drill-v-${uniq()}`;
           vouchersIssued.set(key, await rec.untilFinal('voucher', api.url, '/v1/household/vouchers', { programCode: p.programCode }, { ...h.auth, 'Idempotency-Key': key }, deadline));
           await sleep(PACE_MS * 2);
@@ -274,6 +279,7 @@ if ('missing' in binaries) {
         stopWall = Date.now();
         await pg.stop();
         marks.down = rec.now();
+        outageBegan();
         // while it is down: sign-in, a POS key, a bearer token, readiness — and liveness, which must not flap
         while (rec.now() < marks.down + OUTAGE_MS) {
           await Promise.all([
@@ -287,6 +293,7 @@ if ('missing' in binaries) {
           await sleep(300);
         }
       } finally {
+        outageBegan(); // (if the drill failed before the stop, the held-back households must not wait forever)
         marks.start = rec.now();
         if (!pg.running()) await pg.start();
         marks.up = rec.now();
