@@ -76,18 +76,22 @@ export class VouchersRepository {
 
   /**
    * From the pool, unlocked: the household's open voucher in the programme, and whether the city's day is sold out
-   * (released, and no voucher left on any slot — final). Lets a refusal be answered without a transaction.
+   * (released, and no voucher left on any slot — final), and how many vouchers it has ever held in the programme
+   * (`held`, any status). Lets a refusal be answered without a transaction.
    */
-  async openAndSoldOut(programId: string, householdId: string, city: string, day: string): Promise<{ open: Voucher | undefined; soldOut: boolean }> {
-    const [r]: (Partial<VoucherRow> & { sold_out: boolean })[] = await this.db.manager.query(
+  async openAndSoldOut(
+    programId: string, householdId: string, city: string, day: string,
+  ): Promise<{ open: Voucher | undefined; soldOut: boolean; held: number }> {
+    const [r]: (Partial<VoucherRow> & { sold_out: boolean; held: number })[] = await this.db.manager.query(
       `SELECT ${COLUMNS},
               EXISTS (SELECT 1 FROM quota_day_slots WHERE program_id = $1 AND city = $3 AND day = $4)
-              AND NOT EXISTS (SELECT 1 FROM quota_day_slots WHERE program_id = $1 AND city = $3 AND day = $4 AND issued < released) AS sold_out
+              AND NOT EXISTS (SELECT 1 FROM quota_day_slots WHERE program_id = $1 AND city = $3 AND day = $4 AND issued < released) AS sold_out,
+              (SELECT count(*)::int FROM vouchers WHERE household_id = $2 AND program_id = $1) AS held
          FROM (SELECT 1) one
          LEFT JOIN vouchers v ON v.program_id = $1 AND v.household_id = $2 AND v.status = 'open'`,
       [programId, householdId, city, day],
     );
-    return { open: r.id ? toVoucher(r as VoucherRow) : undefined, soldOut: r.sold_out };
+    return { open: r.id ? toVoucher(r as VoucherRow) : undefined, soldOut: r.sold_out, held: r.held };
   }
 
   /** The voucher, held until `tx` ends (FOR UPDATE): a lock always names its transaction. */
