@@ -23,9 +23,10 @@ describe('voucher refusals: the reads before the transaction (service)', () => {
     const manager = t.app.get(TransactionService).manager;
     const statements: string[] = [];
     const query = manager.query.bind(manager);
-    const spy = jest.spyOn(manager, 'query').mockImplementation(((sql: string, params?: unknown[]) => {
-      statements.push(sql.replace(/\s+/g, ' ').trim());
-      return query(sql, params);
+    const spy = jest.spyOn(manager, 'query').mockImplementation(((sql: string | { text: string }, params?: unknown[]) => {
+      // a prepared statement (queryPrepared) comes as node-postgres's query config
+      statements.push((typeof sql === 'string' ? sql : sql.text).replace(/\s+/g, ' ').trim());
+      return query(sql as string, params);
     }) as typeof manager.query);
     try {
       const result = await work();

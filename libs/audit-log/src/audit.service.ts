@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Actor, actorRef } from '@huanxin/core';
-import { TransactionService, Tx } from '@huanxin/database';
+import { queryPrepared, TransactionService, Tx } from '@huanxin/database';
 import type { SignedTreeHead } from './tree-head';
 
 /** An event as a subject's history shows it (before it is sealed, if it is not yet). */
@@ -83,7 +83,7 @@ export class AuditService {
   }
 
   async append(tx: Tx, actor: Actor, record: AuditRecord): Promise<void> {
-    await tx.query(
+    await queryPrepared(tx,
       `INSERT INTO audit_events (actor, action, subject_type, subject_id, details) VALUES ($1, $2, $3, $4, $5)`,
       [actorRef(actor), record.action, record.subjectType, record.subjectId ?? null, scrub(record.details ?? {})],
     );

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { LiveClaims } from '@huanxin/core';
-import type { Tx } from '@huanxin/database';
+import { queryPrepared, type Tx } from '@huanxin/database';
 import { LIVE_CLAIM_SQL } from './claim-states';
 
 /**
@@ -11,7 +11,7 @@ import { LIVE_CLAIM_SQL } from './claim-states';
 @Injectable()
 export class LiveClaimsProvider implements LiveClaims {
   async countForHousehold(tx: Tx, programId: string, householdId: string): Promise<number> {
-    const [r] = await tx.query(
+    const [r] = await queryPrepared(tx,
       `SELECT count(*)::int AS n FROM claims WHERE program_id = $1 AND household_id = $2 AND ${LIVE_CLAIM_SQL}`,
       [programId, householdId],
     );

@@ -26,7 +26,8 @@ export class IdempotencyRepository {
   }
 
   async find(scope: string, key: string): Promise<IdempotencyRow | undefined> {
-    const rows = await this.db.manager.query(
+    // every voucher request reads its key first (claimFirst: false): a prepared statement (`queryPrepared`)
+    const rows = await queryPrepared(this.db.manager,
       `SELECT request_hash, state, response_status, response_body,
               locked_until < now() AS lock_expired, expires_at < now() AS expired
          FROM idempotency_keys WHERE scope = $1 AND key = $2`,

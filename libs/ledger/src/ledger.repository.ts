@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ReadDatabase, TransactionService, Tx } from '@huanxin/database';
+import { queryPrepared, ReadDatabase, TransactionService, Tx } from '@huanxin/database';
 import type { AccountKind } from './ledger.types';
 
 /** An account as `post` names it: city accounts have no retailer; `slot` (default 0, the main account) names a slot account. */
@@ -202,7 +202,7 @@ export class LedgerRepository {
    * undefined to must not wait for anything before it ends, unless it holds the city lock already.
    */
   async reserveInSlot(tx: Tx, t: TransactionInsert, slot: number, amountFen: number): Promise<string | undefined> {
-    const rows: { id: string }[] = await tx.query(
+    const rows: { id: string }[] = await queryPrepared(tx,
       `WITH debit AS (
          UPDATE ledger_accounts
             SET balance_fen = balance_fen - $8::bigint

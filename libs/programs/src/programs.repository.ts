@@ -131,7 +131,7 @@ export class ProgramsRepository {
       v_version: number | null; v_effective_from: Date; v_rules: PolicyRules; v_created_at: Date;
       q_daily_vouchers: number | null; q_release_time: string; q_updated_at: Date;
       q_allocation: Quota['allocation']; q_entry_opens: string | null; q_entry_closes: string | null;
-    })[] = await this.db.manager.query(
+    })[] = await queryPrepared(this.db.manager,
       `SELECT p.id, p.code, p.name, p.starts_at, p.ends_at, p.voucher_validity_days, p.per_household_limit, p.created_at,
               v.version AS v_version, v.effective_from AS v_effective_from, v.rules AS v_rules, v.created_at AS v_created_at,
               q.daily_vouchers AS q_daily_vouchers, q.release_time AS q_release_time, q.updated_at AS q_updated_at,

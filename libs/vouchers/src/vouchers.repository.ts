@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Fen, fenFromDb } from '@huanxin/core';
-import { returnedRows, TransactionService, Tx } from '@huanxin/database';
+import { queryPrepared, returnedRows, TransactionService, Tx } from '@huanxin/database';
 
 export type VoucherStatus = 'open' | 'used' | 'expired';
 
@@ -82,7 +82,7 @@ export class VouchersRepository {
   async openAndSoldOut(
     programId: string, householdId: string, city: string, day: string,
   ): Promise<{ open: Voucher | undefined; soldOut: boolean; held: number }> {
-    const [r]: (Partial<VoucherRow> & { sold_out: boolean; held: number })[] = await this.db.manager.query(
+    const [r]: (Partial<VoucherRow> & { sold_out: boolean; held: number })[] = await queryPrepared(this.db.manager,
       `SELECT ${COLUMNS},
               EXISTS (SELECT 1 FROM quota_day_slots WHERE program_id = $1 AND city = $3 AND day = $4)
               AND NOT EXISTS (SELECT 1 FROM quota_day_slots WHERE program_id = $1 AND city = $3 AND day = $4 AND issued < released) AS sold_out,
@@ -155,7 +155,8 @@ export class VouchersRepository {
            FROM took ${opts.lockOpenOf ? 'WHERE NOT EXISTS (SELECT 1 FROM open)' : ''}
          RETURNING id
        )` : '';
-    const rows = returnedRows<Partial<VoucherRow> & { taken_slot: number | null; left: number | null; open_slots: boolean; released: boolean; inserted: boolean }>(await tx.query(
+    // a prepared statement (`queryPrepared`): its text is one of four (the options), planned once per connection
+    const rows = returnedRows<Partial<VoucherRow> & { taken_slot: number | null; left: number | null; open_slots: boolean; released: boolean; inserted: boolean }>(await queryPrepared(tx,
       `WITH pick AS (
          SELECT slot FROM quota_day_slots
           WHERE program_id = $1 AND city = $2 AND day = $3 AND issued < released
