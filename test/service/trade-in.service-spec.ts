@@ -104,16 +104,16 @@ describe('the trade-in checklist (service)', () => {
    * Issue 11, a count and not a timing: every statement the trade-in sends inside its transaction goes through the
    * transaction's manager, wrapped here to count them, and those the ledger's movement sends are told apart.
    */
-  async function counted<T>(work: () => Promise<T>): Promise<{ result: T; statements: { sql: string; ledger: boolean }[] }> {
+  async function counted<T>(work: () => Promise<T>): Promise<{ result: T; statements: { sql: string; ledger: boolean; prepared: boolean }[] }> {
     const db = t.app.get(TransactionService);
     const ledger = t.app.get(LedgerService);
-    const statements: { sql: string; ledger: boolean }[] = [];
+    const statements: { sql: string; ledger: boolean; prepared: boolean }[] = [];
     let inLedger = false;
     const counting = (tx: Tx): Tx => new Proxy(tx, {
       get: (target, prop, receiver) => (prop === 'query'
         ? (sql: string | { text: string }, params?: unknown[]) => {
           // a prepared statement (queryPrepared) comes as node-postgres's query config
-          statements.push({ sql: (typeof sql === 'string' ? sql : sql.text).replace(/\s+/g, ' ').trim(), ledger: inLedger });
+          statements.push({ sql: (typeof sql === 'string' ? sql : sql.text).replace(/\s+/g, ' ').trim(), ledger: inLedger, prepared: typeof sql !== 'string' });
           return target.query(sql as string, params);
         }
         : Reflect.get(target, prop, receiver)),
@@ -162,6 +162,8 @@ describe('the trade-in checklist (service)', () => {
     expect(ledgerSql).toHaveLength(2);
     expect(ledgerSql[0]).toMatch(/FOR UPDATE/);
     expect(ledgerSql.some((q) => /'granted'/.test(q))).toBe(false);
+    // every one a named prepared statement (queryPrepared): PostgreSQL plans each once per pooled connection
+    expect(statements.filter((s) => !s.prepared).map((s) => s.sql.slice(0, 60))).toEqual([]);
   });
 
   it("a voucher whose slot no longer holds its reservation is posted through the city's ledger, exactly", async () => {

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@huanxin/config';
 import { lookupHash, maskPhone, Role } from '@huanxin/core';
 import type { Tx } from '@huanxin/database';
-import { TransactionService } from '@huanxin/database';
+import { queryPrepared, TransactionService } from '@huanxin/database';
 
 export interface User {
   id: string;
@@ -98,7 +98,7 @@ export class UsersRepository {
 
   /** Whether `userId` is the holder of the ID number with this keyed hash (the clear number is never stored). */
   async holdsIdNumber(tx: Tx, userId: string, idNumberHash: string): Promise<boolean> {
-    const rows = await tx.query(`SELECT 1 FROM users WHERE id = $1 AND id_number_hash = $2`, [userId, idNumberHash]);
+    const rows = await queryPrepared(tx, `SELECT 1 FROM users WHERE id = $1 AND id_number_hash = $2`, [userId, idNumberHash]);
     return rows.length > 0;
   }
 

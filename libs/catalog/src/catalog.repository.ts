@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { fenFromDb } from '@huanxin/core';
-import { TransactionService, Tx } from '@huanxin/database';
+import { queryPrepared, TransactionService, Tx } from '@huanxin/database';
 import type { Resolution } from '@huanxin/policy';
 import type { CatalogModel, ModelStatus, NewCatalogModel } from './catalog.types';
 
@@ -77,7 +77,7 @@ export class CatalogRepository {
 
   /** `tx`: the transaction to read in, or `TransactionService.manager` for the pool, always said by the caller. */
   async find(tx: Tx, modelCode: string): Promise<CatalogModel | undefined> {
-    const rows: ModelRow[] = await tx.query(`SELECT ${COLUMNS} FROM catalog_models WHERE model_code = $1`, [modelCode]);
+    const rows: ModelRow[] = await queryPrepared(tx, `SELECT ${COLUMNS} FROM catalog_models WHERE model_code = $1`, [modelCode]);
     return rows[0] ? toModel(rows[0]) : undefined;
   }
 

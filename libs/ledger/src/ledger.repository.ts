@@ -240,7 +240,7 @@ export class LedgerRepository {
    * exist are simply absent: the caller then takes the city path, which creates them.
    */
   async lockForSlotMove(tx: Tx, programId: string, city: string, retailerId: string | null, slot: number): Promise<LockedAccount[]> {
-    const rows: AccountRow[] = await tx.query(
+    const rows: AccountRow[] = await queryPrepared(tx,
       `SELECT a.id::text AS id, a.kind, a.retailer_id, a.slot, a.balance_fen::text AS balance_fen
          FROM ledger_accounts a
         WHERE a.program_id = $1 AND a.city = $2
@@ -267,7 +267,7 @@ export class LedgerRepository {
    * balance would go negative.
    */
   async write(tx: Tx, t: TransactionInsert, legs: Leg[]): Promise<string> {
-    const rows: { id: string }[] = await tx.query(
+    const rows: { id: string }[] = await queryPrepared(tx,
       `WITH t AS (
          INSERT INTO ledger_transactions (program_id, city, kind, reference, note, actor_id)
          VALUES ($1, $2, $3, $4, $5, $6)

@@ -96,7 +96,7 @@ export class VouchersRepository {
 
   /** The voucher, held until `tx` ends (FOR UPDATE): a lock always names its transaction. */
   async lockByCode(tx: Tx, code: string): Promise<Voucher | undefined> {
-    const rows: VoucherRow[] = await tx.query(`${SELECT} WHERE v.code = $1 FOR UPDATE OF v`, [code]);
+    const rows: VoucherRow[] = await queryPrepared(tx, `${SELECT} WHERE v.code = $1 FOR UPDATE OF v`, [code]);
     return rows[0] && toVoucher(rows[0]);
   }
 
@@ -222,7 +222,7 @@ export class VouchersRepository {
 
   /** The trade-in consumed the voucher (call with it locked: `lockByCode`). */
   async markUsed(tx: Tx, voucherId: string, at: Date): Promise<void> {
-    await tx.query(`UPDATE vouchers SET status = 'used', used_at = $2 WHERE id = $1`, [voucherId, at]);
+    await queryPrepared(tx, `UPDATE vouchers SET status = 'used', used_at = $2 WHERE id = $1`, [voucherId, at]);
   }
 
   /**
