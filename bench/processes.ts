@@ -11,6 +11,17 @@ export const START_ALL = join(ROOT, 'dist/apps/api/src/start-all.js');
 export const API_MAIN = join(ROOT, 'dist/apps/api/src/main.js');
 export const BASELINE_APP = join(ROOT, 'dist/bench/baseline-app.js');
 
+/**
+ * The Node flags `npm run start:api` starts the API with (package.json, read so the two cannot drift): the
+ * platform's processes are started with them, the baseline app without.
+ */
+export function platformNodeArgs(): string[] {
+  const scripts = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts as Record<string, string>;
+  const m = /\bnode((?:\s+--\S+)*)\s+dist\/apps\/api\/src\/main\.js/.exec(scripts['start:api'] ?? '');
+  if (!m) throw new Error('package.json: start:api does not run node dist/apps/api/src/main.js');
+  return m[1].split(/\s+/).filter(Boolean);
+}
+
 /** A port nobody listens on right now (the OS picks it). */
 export function freePort(): Promise<number> {
   return new Promise((done, fail) => {
@@ -86,12 +97,14 @@ export async function startService(opts: {
   logFile: string;
   readyPath: string;
   readyTimeoutMs?: number;
+  /** Node flags before the entry (the platform's: `platformNodeArgs()`); BENCH_NODE_ARGS come after them. */
+  nodeArgs?: string[];
 }): Promise<Service> {
   if (!existsSync(opts.entry)) throw new Error(`${opts.entry} is missing: run npm run build first`);
   const fd = openSync(opts.logFile, 'a');
   // BENCH_NODE_ARGS: Node flags for the processes under test only (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"),
   // since NODE_OPTIONS refuses --cpu-prof
-  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const nodeArgs = [...(opts.nodeArgs ?? []), ...(process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean)];
   const child = spawn(process.execPath, [...nodeArgs, opts.entry], {
     cwd: ROOT,
     env: { ...process.env, ...opts.env },

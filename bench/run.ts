@@ -39,7 +39,7 @@ import {
 import { load, LoadResult, PlannedRequest } from './load';
 import { BenchOptions, parseOptions, USAGE } from './options';
 import { runPayoutsBench } from './payouts.bench';
-import { API_MAIN, BASELINE_APP, freePort, killAll, ROOT, Service, START_ALL, startService, stopAll } from './processes';
+import { API_MAIN, BASELINE_APP, freePort, killAll, platformNodeArgs, ROOT, Service, START_ALL, startService, stopAll } from './processes';
 import { fmt, ms, Row, textTable, writeResults } from './report';
 
 const started = Date.now();
@@ -125,7 +125,9 @@ class Run {
   /** The platform as `npm start` runs it: start-all (migrations, API, worker), on its own port. */
   async startPlatform(databaseUrl: string, name: string): Promise<Service> {
     const port = await freePort();
-    const s = await startService({ name, entry: START_ALL, port, env: this.platformEnv(databaseUrl, port), logFile: join(this.tmp, `${name}.log`), readyPath: '/health/ready' });
+    const s = await startService({
+      name, entry: START_ALL, port, env: this.platformEnv(databaseUrl, port), logFile: join(this.tmp, `${name}.log`), readyPath: '/health/ready', nodeArgs: platformNodeArgs(),
+    });
     this.services.push(s);
     log(`  ${name}: the platform (API + worker, pid ${s.pid}) at ${s.url}; log ${s.logFile}`);
     return s;
@@ -136,6 +138,7 @@ class Run {
     const port = await freePort();
     const s = await startService({
       name, entry: API_MAIN, port, env: { ...this.platformEnv(databaseUrl, port), MIGRATE_ON_START: 'false' }, logFile: join(this.tmp, `${name}.log`), readyPath: '/health/ready',
+      nodeArgs: platformNodeArgs(),
     });
     this.services.push(s);
     log(`  ${name}: a second API process (pid ${s.pid}) at ${s.url}`);
