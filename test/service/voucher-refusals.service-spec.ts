@@ -1,5 +1,6 @@
 import { TransactionService } from '@huanxin/database';
 import { startTestApp, TestApp } from '../support/app';
+import { uniq } from '../support/ids';
 import { Scenario } from '../support/scenario';
 
 /**
@@ -37,8 +38,17 @@ describe('voucher refusals: the reads before the transaction (service)', () => {
   }
 
   const ask = (s: Scenario, h: { auth: Record<string, string> }) =>
-    t.http().post('/v1/household/vouchers').set(h.auth).set('Idempotency-Key', `v-${Math.random().toString(36).slice(2)}`).send({ programCode: s.programCode });
+    t.http().post('/v1/household/vouchers').set(h.auth).set('Idempotency-Key', `v-${uniq()}`).send({ programCode: s.programCode });
   const fromClaims = (statements: string[]) => statements.filter((q) => /\bFROM claims\b/.test(q));
+
+  /** A programme with this per-household limit, and a household in Hangzhou whose first voucher became a claim. */
+  async function householdWithClaim(perHouseholdLimit: number) {
+    const s = await Scenario.create(t, { cities: ['hangzhou'], perHouseholdLimit });
+    const h = await s.household('hangzhou');
+    const v = await s.voucher(h);
+    expect((await s.tradeIn(await s.tradeInBody(h, v.code))).status).toBe(201);
+    return { s, h };
+  }
 
   it('a first-time household refused for a sold-out day: two reads (the programme; its vouchers and the day), claims not read', async () => {
     const s = await Scenario.create(t, { cities: ['jiaxing'], dailyVouchers: 1 });
@@ -54,10 +64,7 @@ describe('voucher refusals: the reads before the transaction (service)', () => {
   });
 
   it('a household that has held as many vouchers as the limit: its live claims are counted — refused while its claim lives', async () => {
-    const s = await Scenario.create(t, { cities: ['hangzhou'], perHouseholdLimit: 1 });
-    const h = await s.household('hangzhou');
-    const v = await s.voucher(h);
-    expect((await s.tradeIn(await s.tradeInBody(h, v.code))).status).toBe(201);
+    const { s, h } = await householdWithClaim(1);
     const { result, statements } = await reads(() => ask(s, h));
     expect(result.status).toBe(409);
     expect(result.body.code).toBe('household_limit_reached');
@@ -80,10 +87,7 @@ describe('voucher refusals: the reads before the transaction (service)', () => {
   });
 
   it('a household under the limit with a claim already (limit 2): not counted, issued its second voucher', async () => {
-    const s = await Scenario.create(t, { cities: ['hangzhou'], perHouseholdLimit: 2 });
-    const h = await s.household('hangzhou');
-    const v = await s.voucher(h);
-    expect((await s.tradeIn(await s.tradeInBody(h, v.code))).status).toBe(201);
+    const { s, h } = await householdWithClaim(2);
     const { result, statements } = await reads(() => ask(s, h));
     expect(result.status).toBe(201);
     expect(fromClaims(statements)).toEqual([]);

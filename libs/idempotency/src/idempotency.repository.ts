@@ -26,7 +26,7 @@ export class IdempotencyRepository {
   }
 
   async find(scope: string, key: string): Promise<IdempotencyRow | undefined> {
-    // every voucher request reads its key first (claimFirst: false): a prepared statement (`queryPrepared`)
+    // every `claimFirst: false` request reads its key first (a voucher, a lottery entry, the waitlist): prepared
     const rows = await queryPrepared(this.db.manager,
       `SELECT request_hash, state, response_status, response_body,
               locked_until < now() AS lock_expired, expires_at < now() AS expired
