@@ -33,10 +33,16 @@ describe('portal: household pages in a real browser (e2e)', () => {
     expect(home.headers['content-security-policy']).toContain("script-src 'self'");
     expect(home.headers['content-security-policy']).not.toMatch(/unsafe-inline|unsafe-eval/);
     expect(home.headers['cache-control']).toBe('no-cache');
+    // revalidated by its tag (304, no body); the API's answers carry no ETag (Express's per-body hashing is off)
+    expect(home.headers.etag).toMatch(/^"[\w-]{27}"$/);
+    const again = await t.http().get('/').set('If-None-Match', home.headers.etag).expect(304);
+    expect(again.text).toBe('');
     const deep = await t.http().get('/auditor/claims/3f1c9a52-0000-4000-8000-000000000000').expect(200);
     expect(deep.text).toBe(home.text);
     const api = await t.http().get('/v1/no-such-thing').expect(404);
     expect(api.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(api.headers.etag).toBeUndefined();
+    expect((await t.http().get('/health/ready').expect(200)).headers.etag).toBeUndefined();
     await t.http().get('/assets/no-such-chunk.js').expect(404);
     const asset = home.text.match(/\/assets\/index-[\w-]+\.js/)![0];
     const js = await t.http().get(asset).expect(200);

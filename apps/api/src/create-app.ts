@@ -36,6 +36,9 @@ export async function createApp(opts: AppOptions): Promise<NestExpressApplicatio
   if (opts.observe) app.use(opts.observe);
   app.set('trust proxy', opts.config.trustProxy);
   app.disable('x-powered-by');
+  // no ETag on the API's answers: Express would hash every body (POSTs and refusals included) for a revalidation no
+  // client of the API asks for; the portal's files keep theirs (served with their own ETag and caching rules)
+  app.set('etag', false);
   // helmet's headers (the portal sets its own CSP), computed once at start
   app.use(securityHeaders({ contentSecurityPolicy: false }));
   // liveness outside the chain: probes (and floods of them) cost a constant answer, with the security headers and

@@ -86,7 +86,15 @@ export class DomainError extends Error {
     message?: string,
     public readonly errors?: FieldError[],
   ) {
-    super(message ?? code.replace(/_/g, ' '));
+    // A refusal is an answer, not a fault: no stack is captured (most of a rush is refused, and V8's stack capture
+    // is the costliest part of making an Error); a bug in the platform is any other error, whose stack is logged.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      super(message ?? code.replace(/_/g, ' '));
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
     this.name = 'DomainError';
   }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NextFunction, Request, Response } from 'express';
@@ -37,6 +38,9 @@ function isApiPath(path: string): boolean {
 export function portalMiddleware(dir: string | undefined): ((req: Request, res: Response, next: NextFunction) => void) | undefined {
   if (!dir || !existsSync(join(dir, 'index.html'))) return undefined;
   const index = readFileSync(join(dir, 'index.html'));
+  // the page is revalidated on every visit (no-cache): its tag, computed once, lets the browser keep its copy (304);
+  // the API's answers carry none (create-app.ts turns Express's per-body ETag off)
+  const indexTag = `"${createHash('sha256').update(index).digest('base64url').slice(0, 27)}"`;
   const assets = express.static(dir, { index: false, fallthrough: true, maxAge: '365d', immutable: true, redirect: false });
   const pageHeaders = (res: Response) => {
     res.setHeader('Content-Security-Policy', PORTAL_CSP);
@@ -58,6 +62,7 @@ export function portalMiddleware(dir: string | undefined): ((req: Request, res: 
 
   function sendIndex(res: Response): void {
     res.status(200).setHeader('Cache-Control', 'no-cache');
+    res.setHeader('ETag', indexTag);
     res.type('html').send(index);
   }
 }
