@@ -241,6 +241,46 @@ describe('lottery allocation (e2e)', () => {
     });
   });
 
+  it.each([
+    ['huzhou', 'the draw runs before the first request of the day'],
+    ['shaoxing', 'a household took a voucher before the draw ran'],
+  ])('a city switched back to first come before its draw (%s: %s): no one is drawn, and the day stays first come', async (city, _order) => {
+    t.clock.set(at(D, '07:00'));
+    const c = await Scenario.create(t, { cities: [city], dailyVouchers: 3, releaseTime: '10:00' });
+    const quotaPath = `/v1/admin/programs/${c.programCode}/quotas/${city}`;
+    await t.http().put(quotaPath).set(c.admin.auth).send(lotteryQuota).expect(200);
+    const pid = (await t.db.query(`SELECT id FROM programs WHERE code = $1`, [c.programCode]))[0].id;
+    t.clock.set(at(D, '09:00'));
+    const entrants = [await c.household(city), await c.household(city)];
+    for (const h of entrants) await enter(h, c.programCode).expect(201);
+    await t.http().put(quotaPath).set(c.admin.auth).send({ dailyVouchers: 3, releaseTime: '10:00', allocation: 'first_come' }).expect(200);
+    t.clock.set(at(D, '20:00', 1));
+    await lottery.closeWindows();
+    await t.app.get(AuditSealer).sealAll();
+
+    t.clock.set(at(D1, '10:00', 1));
+    const ask = (h: Household) => t.http().post('/v1/household/vouchers').set(h.auth).send({ programCode: c.programCode });
+    const others = [await c.household(city), await c.household(city)];
+    if (city === 'shaoxing') await ask(others.shift()!).expect(201);
+    expect(await lottery.draw(pid, city, D1)).toBe(true);
+    const d: DrawExport = (await t.http().get(`/v1/public/programs/${c.programCode}/draws/${city}/${D1}`).expect(200)).body;
+    expect(d).toMatchObject({ status: 'drawn', quota: 0, winners: [] });
+    expect(verifyDraw(d)).toEqual({ ok: true, winners: 0, entries: 2 });
+    for (const h of entrants) {
+      // not drawn, and not carried: the city gives its vouchers first come now
+      expect(await entries(h)).toEqual([expect.objectContaining({ drawDate: D1, status: 'not_drawn', carriedTo: null, voucherCode: null })]);
+    }
+    // the day's three vouchers are the first-come release's, entrants or not; the fourth request is refused
+    const takers = [...entrants, ...others];
+    const answers = [];
+    for (const h of takers) answers.push((await ask(h)).status);
+    expect(answers).toEqual(city === 'shaoxing' ? [201, 201, 409] : [201, 201, 201, 409]);
+    expect((await t.db.query(`SELECT count(*)::int AS n FROM vouchers WHERE program_id = $1`, [pid]))[0].n).toBe(3);
+    const [bal] = await t.app.get(LedgerService).balances(pid, city);
+    expect(bal).toMatchObject({ reservedFen: 3 * CAP, balanced: true });
+    expect((await t.app.get(LedgerService).checkInvariants(pid)).balanced).toBe(true);
+  });
+
   it('when the budget covers fewer vouchers than the quota, fewer win — and the export says so', async () => {
     t.clock.set(at(D, '07:00'));
     const b = await Scenario.create(t, { cities: ['jiaxing'], budgetFen: 2 * CAP + 1, dailyVouchers: 5, releaseTime: '10:00' });

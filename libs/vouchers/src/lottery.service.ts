@@ -262,8 +262,12 @@ export class LotteryService {
         programId, city, drawDate, winners, reservedFen: capFen, policyVersion: version?.version ?? 0, at: now, expiresAt,
       });
       if (issued !== k) throw new Error(`lottery: the draw of ${city} on ${drawDate} issued ${issued} vouchers for ${k} winners`);
-      await this.vouchers.releaseDay(tx, programId, city, drawDate, k, this.config.voucherSlots);
-      await this.repo.exhaustDay(tx, programId, city, drawDate);
+      // the day's quota is the draw's only while the city draws: one switched back to first come keeps its day for
+      // the first-come release (released by its first request, or already half taken) — the draw leaves it alone
+      if (quota?.allocation === 'lottery') {
+        await this.vouchers.releaseDay(tx, programId, city, drawDate, k, this.config.voucherSlots);
+        await this.repo.exhaustDay(tx, programId, city, drawDate);
+      }
       const reference = `lottery:${program.code}:${city}:${drawDate}`;
       if (k > 0) await this.ledger.reserve(tx, SYSTEM_ACTOR, { programId, city, reference, note: `lottery draw: ${k} vouchers`, amountFen: k * capFen });
 
