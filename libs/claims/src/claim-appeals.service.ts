@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { AuditService } from '@huanxin/audit-log';
 import { Actor, Clock, DomainError, isUuid, newId, requireAccess, toShanghaiIso } from '@huanxin/core';
-import { TransactionService } from '@huanxin/database';
+import { TransactionService, Tx } from '@huanxin/database';
 import { appealWindowDays, DEFAULT_APPEAL_WITHIN_DAYS } from '@huanxin/policy';
 import { ProgramsRepository } from '@huanxin/programs';
 import { AppealExists, AppealStatus, AppellantKind, ClaimAppeal, ClaimAppealsRepository } from './claim-appeals.repository';
@@ -90,7 +90,7 @@ export class ClaimAppealsService {
         throw new DomainError('appeal_exists', 'This claim has been appealed already; a claim is appealed once');
       }
       if (c.status !== 'rejected') throw new DomainError('claim_not_rejected', `The claim is ${c.status}; only a rejected claim can be appealed`);
-      const days = await this.windowDays(c);
+      const days = await this.windowDays(tx, c);
       const until = new Date(rejectedAt(c).getTime() + days * DAY_MS);
       if (now.getTime() >= until.getTime()) {
         throw new DomainError('appeal_window_closed', `A rejection may be appealed within ${days} days; this one could be until ${toShanghaiIso(until)}`);
@@ -130,14 +130,18 @@ export class ClaimAppealsService {
     });
   }
 
-  private async windowDays(c: Claim): Promise<number> {
-    return (await this.windows([c])).get(`${c.programId}:${c.policyVersion}`) ?? DEFAULT_APPEAL_WITHIN_DAYS;
+  private async windowDays(tx: Tx, c: Claim): Promise<number> {
+    return (await this.windows([c], tx)).get(`${c.programId}:${c.policyVersion}`) ?? DEFAULT_APPEAL_WITHIN_DAYS;
   }
 
-  /** `appealWithinDays` of each (programme, version) of `claims`, one query. */
-  private async windows(claims: Claim[]): Promise<Map<string, number>> {
+  /**
+   * `appealWithinDays` of each (programme, version) of `claims`, one query — in `tx` inside a transaction (a pool
+   * query there waits for a second connection while the first holds the claim's lock: with every connection held so,
+   * nothing moves until the connect timeout).
+   */
+  private async windows(claims: Claim[], tx: Tx = this.db.manager): Promise<Map<string, number>> {
     if (!claims.length) return new Map();
-    const versions = await this.programs.versions(this.db.manager, [...new Set(claims.map((c) => c.programId))]);
+    const versions = await this.programs.versions(tx, [...new Set(claims.map((c) => c.programId))]);
     return new Map(versions.map((v) => [`${v.programId}:${v.version}`, appealWindowDays(v.rules)]));
   }
 }

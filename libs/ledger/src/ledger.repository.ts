@@ -292,8 +292,8 @@ export class LedgerRepository {
     return rows[0].id;
   }
 
-  async totals(programId: string, city?: string): Promise<KindTotal[]> {
-    return this.totalsOn(this.db.manager, programId, city);
+  async totals(programId: string, city?: string, tx: Tx = this.db.manager): Promise<KindTotal[]> {
+    return this.totalsOn(tx, programId, city);
   }
 
   /** `totals` on the read replica (ReadDatabase: the primary when there is none, or it is behind or down): seconds old. */

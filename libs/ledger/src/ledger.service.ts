@@ -464,9 +464,9 @@ export class LedgerService {
    * Each city's position (all cities, or one). Asking for one city that has no accounts yet gives a row of
    * zeros rather than nothing. Read from the pool (a movement locks its accounts itself).
    */
-  async balances(programId: string, city?: string): Promise<CityBalances[]> {
+  async balances(programId: string, city?: string, tx?: Tx): Promise<CityBalances[]> {
     if (!isUuid(programId)) return city ? [emptyCity(city)] : [];
-    return cityBalances(await this.repo.totals(programId, city), city);
+    return cityBalances(await this.repo.totals(programId, city, tx), city);
   }
 
   /**

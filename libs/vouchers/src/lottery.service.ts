@@ -199,7 +199,7 @@ export class LotteryService {
     return this.db.run(async (tx) => {
       const closed = await this.repo.closeDue(tx, now, 100);
       if (!closed.length) return 0;
-      const codes = new Map((await this.programs.findByIds([...new Set(closed.map((c) => c.programId))])).map((p) => [p.id, p.code]));
+      const codes = new Map((await this.programs.findByIds([...new Set(closed.map((c) => c.programId))], tx)).map((p) => [p.id, p.code]));
       await this.audit.appendMany(tx, SYSTEM_ACTOR, closed.map((c) => ({
         action: 'lottery.window_closed', subjectType: 'lottery_draw', subjectId: `${codes.get(c.programId)}/${c.city}/${c.drawDate}`,
         details: { programCode: codes.get(c.programId), city: c.city, drawDate: c.drawDate, entries: c.entries },
@@ -236,7 +236,7 @@ export class LotteryService {
       if (!draw || draw.drawAt > now) return false;
       const head = await this.audit.firstHeadSignedAtOrAfter(tx, draw.entryClosesAt);
       if (!head) return false;
-      const [program] = await this.programs.findByIds([programId]);
+      const [program] = await this.programs.findByIds([programId], tx);
       const version = selectVersion(await this.programs.versions(tx, [programId]), now);
       const quota = await this.programs.quota(tx, programId, city);
       const capFen = version?.rules.capFen ?? 0;
@@ -247,7 +247,7 @@ export class LotteryService {
       // the list: every entry still in the draw, less households that now hold an open voucher of the programme
       await this.repo.withdrawVoucherHolders(tx, programId, city, drawDate, now);
       const entries = await this.repo.entryIds(tx, programId, city, drawDate, ['entered']);
-      const [balance] = await this.ledger.balances(programId, city);
+      const [balance] = await this.ledger.balances(programId, city, tx);
       const affordable = capFen > 0 ? Math.floor(Math.max(0, balance.availableFen) / capFen) : 0;
       const k = Math.min(quotaN, entries.length, affordable);
 

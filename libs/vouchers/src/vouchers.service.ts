@@ -278,7 +278,7 @@ export class VouchersService {
       await this.audit.append(tx, actor, {
         action: 'voucher.given_up', subjectType: 'voucher', subjectId: v.code, details: { city: v.city, releasedFen: v.reservedFen },
       });
-      const [program] = await this.programs.findByIds([v.programId]);
+      const [program] = await this.programs.findByIds([v.programId], tx);
       return toVoucherView({ ...v, status: 'expired', expiredAt: now }, program.code);
     });
   }

@@ -125,7 +125,7 @@ export class WaitlistService {
       if (!queue.length) return 0;
       const quota = await this.programs.quota(tx, programId, city);
       if (!quota || quota.allocation !== 'first_come') return 0;
-      const [program] = await this.programs.findByIds([programId]);
+      const [program] = await this.programs.findByIds([programId], tx);
       const version = selectVersion(await this.programs.versions(tx, [programId]), now);
       if (!program || !version || now >= program.endsAt || version.rules.capFen <= 0) return 0;
       const capFen = version.rules.capFen;
@@ -133,7 +133,7 @@ export class WaitlistService {
       const to = shanghaiInstant(addDays(day, 1), '00:00');
       const returned = (await this.repo.expiredIn(tx, programId, city, from, to)) + (await this.liveClaims.endedInCity(tx, programId, city, from, to));
       const served = await this.repo.servedCount(tx, programId, city, day);
-      const [balance] = await this.ledger.balances(programId, city);
+      const [balance] = await this.ledger.balances(programId, city, tx);
       const places = Math.min(returned - served, quota.dailyVouchers - served, Math.floor(Math.max(0, balance.availableFen) / capFen));
       if (places <= 0) return 0;
 
