@@ -16,6 +16,10 @@ module.exports = {
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
   // a global option: inside a project Jest ignores it
   testTimeout: 60000,
+  // Jest's default is one worker fewer than the cores: a single worker on the two-core CI machine, while most suites
+  // spend their time waiting on PostgreSQL, HTTP and Chromium. Each suite has its own database (cloned from a migrated
+  // template), its own ports and processes, and the build behind the two-process tests is taken under a lock.
+  maxWorkers: 2,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts'] },
     {
