@@ -117,7 +117,7 @@ export class ClaimAppealsService {
     const rejected = claims.filter((c) => c.status === 'rejected');
     const [appeals, windows] = await Promise.all([
       this.appeals.forClaims(claims.map((c) => c.id)),
-      this.windows(rejected),
+      this.windows(this.db.manager, rejected),
     ]);
     return claims.map((c) => {
       const a = appeals.get(c.id);
@@ -131,7 +131,7 @@ export class ClaimAppealsService {
   }
 
   private async windowDays(tx: Tx, c: Claim): Promise<number> {
-    return (await this.windows([c], tx)).get(`${c.programId}:${c.policyVersion}`) ?? DEFAULT_APPEAL_WITHIN_DAYS;
+    return (await this.windows(tx, [c])).get(`${c.programId}:${c.policyVersion}`) ?? DEFAULT_APPEAL_WITHIN_DAYS;
   }
 
   /**
@@ -139,7 +139,7 @@ export class ClaimAppealsService {
    * query there waits for a second connection while the first holds the claim's lock: with every connection held so,
    * nothing moves until the connect timeout).
    */
-  private async windows(claims: Claim[], tx: Tx = this.db.manager): Promise<Map<string, number>> {
+  private async windows(tx: Tx, claims: Claim[]): Promise<Map<string, number>> {
     if (!claims.length) return new Map();
     const versions = await this.programs.versions(tx, [...new Set(claims.map((c) => c.programId))]);
     return new Map(versions.map((v) => [`${v.programId}:${v.version}`, appealWindowDays(v.rules)]));

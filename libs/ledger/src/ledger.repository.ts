@@ -292,8 +292,8 @@ export class LedgerRepository {
     return rows[0].id;
   }
 
-  async totals(programId: string, city?: string, tx: Tx = this.db.manager): Promise<KindTotal[]> {
-    return this.totalsOn(tx, programId, city);
+  async totals(programId: string, city?: string): Promise<KindTotal[]> {
+    return this.totalsOn(this.db.manager, programId, city);
   }
 
   /** `totals` on the read replica (ReadDatabase: the primary when there is none, or it is behind or down): seconds old. */
@@ -301,7 +301,7 @@ export class LedgerRepository {
     return this.read.run((m) => this.totalsOn(m, programId, city));
   }
 
-  private async totalsOn(on: Tx, programId: string, city?: string): Promise<KindTotal[]> {
+  async totalsOn(on: Tx, programId: string, city?: string): Promise<KindTotal[]> {
     const rows: { city: string; kind: AccountKind; balance_fen: string }[] = await on.query(
       `SELECT city, kind, sum(balance_fen)::text AS balance_fen
          FROM ledger_accounts

@@ -464,9 +464,15 @@ export class LedgerService {
    * Each city's position (all cities, or one). Asking for one city that has no accounts yet gives a row of
    * zeros rather than nothing. Read from the pool (a movement locks its accounts itself).
    */
-  async balances(programId: string, city?: string, tx?: Tx): Promise<CityBalances[]> {
+  async balances(programId: string, city?: string): Promise<CityBalances[]> {
     if (!isUuid(programId)) return city ? [emptyCity(city)] : [];
-    return cityBalances(await this.repo.totals(programId, city, tx), city);
+    return cityBalances(await this.repo.totals(programId, city), city);
+  }
+
+  /** `balances` read in `tx` (a worker's draw or waitlist decides in it; a pool read there would need a second connection). */
+  async balancesIn(tx: Tx, programId: string, city: string): Promise<CityBalances[]> {
+    this.scope(programId, city);
+    return cityBalances(await this.repo.totalsOn(tx, programId, city), city);
   }
 
   /**

@@ -155,11 +155,8 @@ export class ProgramsRepository {
     return { ...toProgram(r), versions, quota };
   }
 
-  /**
-   * Several programmes at once, in no particular order (ids that are not programmes are left out). Inside a
-   * transaction pass its `tx`: a pool query there would wait for a second connection while the first holds locks.
-   */
-  async findByIds(ids: string[], db: Tx = this.db.manager): Promise<Program[]> {
+  /** Several programmes at once, in no particular order (ids that are not programmes are left out). */
+  async findByIds(db: Tx, ids: string[]): Promise<Program[]> {
     const wanted = ids.filter(isUuid);
     if (wanted.length === 0) return [];
     const rows: ProgramRow[] = await db.query(`SELECT ${PROGRAM_COLUMNS} FROM programs WHERE id = ANY($1::uuid[])`, [wanted]);

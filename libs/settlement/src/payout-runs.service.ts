@@ -99,7 +99,7 @@ export class PayoutRunsService {
     if (q.programCode !== undefined && !program) return { items: [], nextCursor: null };
     const rows = await this.runs.listRuns({ programId: program?.id, after, limit: limit + 1 });
     const page = rows.slice(0, limit);
-    const codes = new Map((await this.programs.findByIds([...new Set(page.map((r) => r.programId))])).map((p) => [p.id, p.code]));
+    const codes = new Map((await this.programs.findByIds(this.db.manager, [...new Set(page.map((r) => r.programId))])).map((p) => [p.id, p.code]));
     const last = page[page.length - 1];
     return {
       items: page.map((run) => ({
@@ -268,7 +268,7 @@ export class PayoutRunsService {
   }
 
   private async programCode(programId: string): Promise<string> {
-    const [program] = await this.programs.findByIds([programId]);
+    const [program] = await this.programs.findByIds(this.db.manager, [programId]);
     if (!program) throw new Error(`settlement: the run's programme ${programId} is gone`);
     return program.code;
   }

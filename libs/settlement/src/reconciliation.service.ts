@@ -71,7 +71,7 @@ export class ReconciliationService {
   private async findRun(id: string): Promise<RunWithCode | undefined> {
     const run = await this.runs.findRun(id);
     if (!run) return undefined;
-    const [program] = await this.programs.findByIds([run.programId]);
+    const [program] = await this.programs.findByIds(this.db.manager, [run.programId]);
     return { ...run, programCode: program.code };
   }
 

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ClaimSettlementRepository } from '@huanxin/claims';
 import { Actor, cursorTime, DomainError, isUuid, toShanghaiIso, requireAccess } from '@huanxin/core';
+import { TransactionService } from '@huanxin/database';
 import { ProgramsRepository } from '@huanxin/programs';
 import { RetailersRepository } from '@huanxin/retailers';
 import { ClawbacksRepository } from './clawbacks.repository';
@@ -40,6 +41,7 @@ export class RetailerPayoutsService {
     private readonly claims: ClaimSettlementRepository,
     private readonly programs: ProgramsRepository,
     private readonly retailers: RetailersRepository,
+    private readonly db: TransactionService,
   ) {}
 
   async list(actor: Actor, q: { limit?: number; cursor?: string }): Promise<{ items: RetailerPayoutView[]; nextCursor: string | null }> {
@@ -53,7 +55,7 @@ export class RetailerPayoutsService {
     const page = rows.slice(0, limit);
     const ids = page.map((p) => p.id);
     const [lines, recoveries, programs] = await Promise.all([
-      this.payouts.claimLines(ids), this.clawbacks.statementRecoveries(ids), this.programs.findByIds([...new Set(page.map((p) => p.programId))]),
+      this.payouts.claimLines(ids), this.clawbacks.statementRecoveries(ids), this.programs.findByIds(this.db.manager, [...new Set(page.map((p) => p.programId))]),
     ]);
     const codes = new Map(programs.map((p) => [p.id, p.code]));
     const details = await this.claims.statementLines([...new Set([...lines.map((l) => l.claimId), ...recoveries.map((r) => r.claimId)])]);

@@ -141,7 +141,7 @@ export class LotteryService {
   async listMine(actor: Actor): Promise<{ items: LotteryEntryView[] }> {
     requireAccess(actor, 'vouchers.take');
     const entries = await this.repo.entriesOfHousehold(actor.id);
-    const codes = new Map((await this.programs.findByIds([...new Set(entries.map((e) => e.programId))])).map((p) => [p.id, p.code]));
+    const codes = new Map((await this.programs.findByIds(this.db.manager, [...new Set(entries.map((e) => e.programId))])).map((p) => [p.id, p.code]));
     const has = new Set(entries.map((e) => `${e.programId}|${e.drawDate}`));
     return {
       items: entries.map((e) => {
@@ -199,7 +199,7 @@ export class LotteryService {
     return this.db.run(async (tx) => {
       const closed = await this.repo.closeDue(tx, now, 100);
       if (!closed.length) return 0;
-      const codes = new Map((await this.programs.findByIds([...new Set(closed.map((c) => c.programId))], tx)).map((p) => [p.id, p.code]));
+      const codes = new Map((await this.programs.findByIds(tx, [...new Set(closed.map((c) => c.programId))])).map((p) => [p.id, p.code]));
       await this.audit.appendMany(tx, SYSTEM_ACTOR, closed.map((c) => ({
         action: 'lottery.window_closed', subjectType: 'lottery_draw', subjectId: `${codes.get(c.programId)}/${c.city}/${c.drawDate}`,
         details: { programCode: codes.get(c.programId), city: c.city, drawDate: c.drawDate, entries: c.entries },
@@ -236,18 +236,19 @@ export class LotteryService {
       if (!draw || draw.drawAt > now) return false;
       const head = await this.audit.firstHeadSignedAtOrAfter(tx, draw.entryClosesAt);
       if (!head) return false;
-      const [program] = await this.programs.findByIds([programId], tx);
+      const [program] = await this.programs.findByIds(tx, [programId]);
       const version = selectVersion(await this.programs.versions(tx, [programId]), now);
       const quota = await this.programs.quota(tx, programId, city);
       const capFen = version?.rules.capFen ?? 0;
       const running = now >= program.startsAt && now < program.endsAt && version !== undefined && capFen > 0;
       // a city switched back to first come since the window opened draws no one (its day is the rush's again)
-      const quotaN = running && quota?.allocation === 'lottery' ? quota.dailyVouchers : 0;
+      const draws = quota?.allocation === 'lottery';
+      const quotaN = running && draws ? quota.dailyVouchers : 0;
 
       // the list: every entry still in the draw, less households that now hold an open voucher of the programme
       await this.repo.withdrawVoucherHolders(tx, programId, city, drawDate, now);
       const entries = await this.repo.entryIds(tx, programId, city, drawDate, ['entered']);
-      const [balance] = await this.ledger.balances(programId, city, tx);
+      const [balance] = await this.ledger.balancesIn(tx, programId, city);
       const affordable = capFen > 0 ? Math.floor(Math.max(0, balance.availableFen) / capFen) : 0;
       const k = Math.min(quotaN, entries.length, affordable);
 
@@ -264,7 +265,7 @@ export class LotteryService {
       if (issued !== k) throw new Error(`lottery: the draw of ${city} on ${drawDate} issued ${issued} vouchers for ${k} winners`);
       // the day's quota is the draw's only while the city draws: one switched back to first come keeps its day for
       // the first-come release (released by its first request, or already half taken) — the draw leaves it alone
-      if (quota?.allocation === 'lottery') {
+      if (draws) {
         await this.vouchers.releaseDay(tx, programId, city, drawDate, k, this.config.voucherSlots);
         await this.repo.exhaustDay(tx, programId, city, drawDate);
       }
@@ -280,7 +281,7 @@ export class LotteryService {
       // not drawn: into the next day's draw, while the city draws and the programme runs
       const nextDate = addDays(drawDate, 1);
       let carried = 0;
-      if (notDrawn.length && quota?.allocation === 'lottery' && shanghaiInstant(nextDate, quota.releaseTime) < program.endsAt) {
+      if (notDrawn.length && draws && shanghaiInstant(nextDate, quota.releaseTime) < program.endsAt) {
         await this.ensureCommitment(tx, program, quota, drawDate);
         const next = notDrawn.map((householdId) => ({ householdId, entryId: lotteryEntryId(this.config.lotterySecret, programId, city, nextDate, householdId) }));
         carried = await this.repo.insertEntries(tx, { programId, city, drawDate: nextDate, entries: next, carried: true, at: now });

@@ -254,7 +254,7 @@ export class VouchersService {
 
   async listMine(actor: Actor): Promise<{ items: VoucherView[] }> {
     const vouchers = await this.repo.listForHousehold(actor.id);
-    const programs = await this.programs.findByIds([...new Set(vouchers.map((v) => v.programId))]);
+    const programs = await this.programs.findByIds(this.db.manager, [...new Set(vouchers.map((v) => v.programId))]);
     const codes = new Map(programs.map((p) => [p.id, p.code]));
     return { items: vouchers.map((v) => toVoucherView(v, codes.get(v.programId)!)) };
   }
@@ -278,7 +278,7 @@ export class VouchersService {
       await this.audit.append(tx, actor, {
         action: 'voucher.given_up', subjectType: 'voucher', subjectId: v.code, details: { city: v.city, releasedFen: v.reservedFen },
       });
-      const [program] = await this.programs.findByIds([v.programId], tx);
+      const [program] = await this.programs.findByIds(tx, [v.programId]);
       return toVoucherView({ ...v, status: 'expired', expiredAt: now }, program.code);
     });
   }

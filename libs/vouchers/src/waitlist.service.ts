@@ -98,7 +98,7 @@ export class WaitlistService {
     requireAccess(actor, 'vouchers.take');
     const today = shanghaiDate(this.clock.now());
     const rows = await this.repo.ofHousehold(actor.id);
-    const codes = new Map((await this.programs.findByIds([...new Set(rows.map((r) => r.programId))])).map((p) => [p.id, p.code]));
+    const codes = new Map((await this.programs.findByIds(this.db.manager, [...new Set(rows.map((r) => r.programId))])).map((p) => [p.id, p.code]));
     return {
       items: rows.map((r) => ({
         programCode: codes.get(r.programId) ?? '', city: r.city, day: r.day,
@@ -125,7 +125,7 @@ export class WaitlistService {
       if (!queue.length) return 0;
       const quota = await this.programs.quota(tx, programId, city);
       if (!quota || quota.allocation !== 'first_come') return 0;
-      const [program] = await this.programs.findByIds([programId], tx);
+      const [program] = await this.programs.findByIds(tx, [programId]);
       const version = selectVersion(await this.programs.versions(tx, [programId]), now);
       if (!program || !version || now >= program.endsAt || version.rules.capFen <= 0) return 0;
       const capFen = version.rules.capFen;
@@ -133,7 +133,7 @@ export class WaitlistService {
       const to = shanghaiInstant(addDays(day, 1), '00:00');
       const returned = (await this.repo.expiredIn(tx, programId, city, from, to)) + (await this.liveClaims.endedInCity(tx, programId, city, from, to));
       const served = await this.repo.servedCount(tx, programId, city, day);
-      const [balance] = await this.ledger.balances(programId, city, tx);
+      const [balance] = await this.ledger.balancesIn(tx, programId, city);
       const places = Math.min(returned - served, quota.dailyVouchers - served, Math.floor(Math.max(0, balance.availableFen) / capFen));
       if (places <= 0) return 0;
 
