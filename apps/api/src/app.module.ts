@@ -9,7 +9,7 @@ import { ApiAuthGuard, AuthModule } from '@huanxin/auth';
 import { AppConfig, ConfigModule } from '@huanxin/config';
 import { CoreModule } from '@huanxin/core';
 import { DatabaseModule } from '@huanxin/database';
-import { IdempotencyInterceptor, IdempotencyModule } from '@huanxin/idempotency';
+import { checkInTransactionRoute, IdempotencyInterceptor, IdempotencyModule } from '@huanxin/idempotency';
 import { AuthController } from './auth/auth.controller';
 import { SessionController } from './auth/session.controller';
 import { HealthController } from './health/health.controller';
@@ -49,6 +49,7 @@ function interceptPostRoutes(controllers: Type[], interceptor: Type): void {
       for (const name of Object.getOwnPropertyNames(proto)) {
         const handler = name === 'constructor' ? undefined : Object.getOwnPropertyDescriptor(proto, name)?.value;
         if (typeof handler !== 'function' || Reflect.getMetadata(METHOD_METADATA, handler) !== RequestMethod.POST) continue;
+        checkInTransactionRoute(proto.constructor, name);
         const current: unknown[] = Reflect.getMetadata(INTERCEPTORS_METADATA, handler) ?? [];
         if (!current.includes(interceptor)) Reflect.defineMetadata(INTERCEPTORS_METADATA, [interceptor, ...current], handler);
       }

@@ -5,7 +5,7 @@ import { AuditService } from '@huanxin/audit-log';
 import { AuthService } from '@huanxin/auth';
 import { CatalogService, modelFacts } from '@huanxin/catalog';
 import { Actor, Clock, DomainError, newId, requireAccess } from '@huanxin/core';
-import { isUniqueViolation, pgConstraint, TransactionService, Tx } from '@huanxin/database';
+import { AnswerInTransaction, isUniqueViolation, pgConstraint, TransactionService, Tx } from '@huanxin/database';
 import { LedgerService, SlotUnfunded } from '@huanxin/ledger';
 import {
   computeSubsidy, decideReview, exceedsStoreBurst, FLAG_PRICE_ABOVE_REFERENCE, FLAG_PRIOR_REJECTIONS, FLAG_RECEIPT_AFTER_SALE,
@@ -125,8 +125,8 @@ export class TradeInService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async submit(actor: Actor, input: TradeInInput): Promise<TradeInResult> {
-    return this.attempt(actor, input, false);
+  async submit(actor: Actor, input: TradeInInput, idempotent?: AnswerInTransaction): Promise<TradeInResult> {
+    return this.attempt(actor, input, false, idempotent);
   }
 
   /**
@@ -140,7 +140,7 @@ export class TradeInService {
     return quote;
   }
 
-  private async attempt(actor: Actor, input: TradeInInput, dryRun: boolean): Promise<TradeInResult> {
+  private async attempt(actor: Actor, input: TradeInInput, dryRun: boolean, idempotent?: AnswerInTransaction): Promise<TradeInResult> {
     requireAccess(actor, 'till.use');
     const serial = normaliseIdentifier(input.serialNumber);
     const invoice = normaliseIdentifier(input.invoiceNumber);
@@ -152,7 +152,7 @@ export class TradeInService {
     // Twice at most: a first run whose voucher's ledger slot cannot cover the movement rolls back (LedgerService
     // .commitInSlot) and the second posts through the city lock.
     const run = async (cityPath: boolean): Promise<TradeInResult> => {
-      if (!dryRun) return this.db.run((tx) => this.submitInTx(sale(tx, cityPath)));
+      if (!dryRun) return this.db.run((tx) => this.submitInTx(sale(tx, cityPath)), idempotent);
       try {
         await this.db.run(async (tx) => {
           throw new RolledBack(await this.submitInTx(sale(tx, cityPath)));

@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Readable } from 'node:stream';
 import type { Pool } from 'pg';
@@ -9,10 +8,15 @@ import { copyOut } from './copy-out';
 export type Tx = EntityManager;
 
 /**
- * Set by the idempotency interceptor around a request whose answer must be saved in the same transaction
- * as the work (a trade-in, a voucher): the first transaction of the request that succeeds calls `save`
- * before it commits, so a committed trade-in can never lose its answer to a crash or an outage between
+ * Made by the idempotency interceptor for a request whose answer must be saved in the same transaction as the
+ * work (a trade-in, a voucher), and handed by the route to its service (`@InTransactionAnswer()`), which passes
+ * it to `TransactionService.run` for the work's transaction: the first such transaction that succeeds calls
+ * `save` before it commits, so a committed trade-in can never lose its answer to a crash or an outage between
  * the commit and a separate write.
+ *
+ * Passed by hand, not through an AsyncLocalStorage: a storage in use turns on Node's promise hooks for every
+ * promise of the process (issue 11: measured 4–8 % of a request's cost in the API), and a
+ * transaction the work opens on the side (the day's release) can only save the answer by being given it.
  */
 export interface AnswerInTransaction {
   save(tx: Tx, result: unknown): Promise<void>;
@@ -20,15 +24,13 @@ export interface AnswerInTransaction {
   saved: boolean;
 }
 
-export const answerInTransaction = new AsyncLocalStorage<AnswerInTransaction>();
-
 /** The one way to open a transaction (STYLE.md): repositories take the transaction's EntityManager. */
 @Injectable()
 export class TransactionService {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async run<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
-    const answer = answerInTransaction.getStore();
+  /** `answer`: the request's answer to save before COMMIT (the route's `@InTransactionAnswer()`), if it has one. */
+  async run<T>(work: (tx: Tx) => Promise<T>, answer?: AnswerInTransaction): Promise<T> {
     // READ COMMITTED is every session's default (data-source.ts): naming it here would cost a round trip per transaction
     if (!answer || answer.saved) return this.dataSource.transaction(work);
     let saving = false;

@@ -1,5 +1,5 @@
-import { CallHandler, ExecutionContext, HttpStatus, Inject, Injectable, NestInterceptor, SetMetadata } from '@nestjs/common';
-import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
+import { CallHandler, createParamDecorator, ExecutionContext, HttpStatus, Inject, Injectable, NestInterceptor, SetMetadata } from '@nestjs/common';
+import { HTTP_CODE_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { createHash } from 'node:crypto';
@@ -8,7 +8,7 @@ import { catchError, mergeMap } from 'rxjs/operators';
 import canonicalize from 'canonicalize';
 import { APP_CONFIG, AppConfig } from '@huanxin/config';
 import { Actor, DomainError } from '@huanxin/core';
-import { AnswerInTransaction, answerInTransaction } from '@huanxin/database';
+import type { AnswerInTransaction } from '@huanxin/database';
 import { IdempotencyRepository } from './idempotency.repository';
 
 export const IDEMPOTENCY_REQUIRED = 'huanxin:idempotency-required';
@@ -37,6 +37,33 @@ export const IdempotentWithoutSecrets = (...fields: string[]) => SetMetadata(IDE
  */
 export const IdempotentInTransaction = (opts: { claimFirst?: boolean; duplicateCodes?: string[] } = {}) =>
   SetMetadata(IDEMPOTENCY_MODE, { inTransaction: true, claimFirst: opts.claimFirst ?? true, duplicateCodes: opts.duplicateCodes ?? [] });
+
+/** The answer each request of an `IdempotentInTransaction` route is to save in its work's transaction. */
+const ANSWERS = new WeakMap<object, AnswerInTransaction>();
+
+const answerOf = (_: unknown, ctx: ExecutionContext): AnswerInTransaction | undefined => ANSWERS.get(ctx.switchToHttp().getRequest<object>());
+
+/**
+ * The route's parameter for `IdempotentInTransaction`: what its service passes to `TransactionService.run` for
+ * the work's transaction, so the answer is saved under the Idempotency-Key before COMMIT (undefined when the
+ * request sent no key). A route marked `IdempotentInTransaction` without it would have its answer saved only
+ * after the commit: `checkInTransactionRoute` refuses such a route when the API starts.
+ */
+export const InTransactionAnswer = createParamDecorator(answerOf);
+
+/**
+ * Throws when `controller.prototype[name]` is marked `IdempotentInTransaction` but takes no `@InTransactionAnswer()`
+ * (its service could not save the answer in the work's transaction). Called for every POST route at start.
+ */
+export function checkInTransactionRoute(controller: abstract new (...args: never[]) => unknown, name: string): void {
+  const handler = (controller.prototype as Record<string, unknown>)[name] as object;
+  const mode = Reflect.getMetadata(IDEMPOTENCY_MODE, handler) as IdempotencyMode | undefined;
+  if (!mode?.inTransaction) return;
+  const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, name) ?? {}) as Record<string, { factory?: unknown }>;
+  if (!Object.values(args).some((a) => a.factory === answerOf)) {
+    throw new Error(`${controller.name}.${name} is IdempotentInTransaction but takes no @InTransactionAnswer(): its answer could not be saved in its transaction`);
+  }
+}
 
 interface IdempotencyMode {
   skip?: boolean;
@@ -133,9 +160,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
           saved: false,
           save: (tx, result) => this.repo.complete(tx, scope, key, this.statusOf(ctx), withoutFields(result, omit)),
         };
-        const handled = mode?.inTransaction
-          ? new Observable<unknown>((subscriber) => answerInTransaction.run(answer, () => next.handle().subscribe(subscriber)))
-          : next.handle();
+        if (mode?.inTransaction) ANSWERS.set(req, answer);
+        const handled = next.handle();
         return handled.pipe(
           mergeMap(async (body) => {
             if (!answer.saved) await this.repo.completeAfterCommit(scope, key, res.statusCode, withoutFields(body, omit));
@@ -178,7 +204,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
             if (!(await this.repo.insertCompleted(tx, scope, key, hash, status, withoutFields(result, omit), ttl))) throw new KeyTaken();
           },
         };
-        return new Observable<unknown>((subscriber) => answerInTransaction.run(answer, () => next.handle().subscribe(subscriber))).pipe(
+        ANSWERS.set(ctx.switchToHttp().getRequest<object>(), answer);
+        return next.handle().pipe(
           mergeMap(async (body) => {
             // work that answered without a transaction of its own: its answer is kept from the pool
             if (!answer.saved) await this.repo.insertCompleted(this.repo.pool, scope, key, hash, res.statusCode, withoutFields(body, omit), ttl);

@@ -6,7 +6,7 @@ import {
   Actor, addDays, Clock, DomainError, isCityCode, LIVE_CLAIMS, LiveClaims, newId, requireAccess, shanghaiDate, shanghaiInstant, SYSTEM_ACTOR,
   toShanghaiIso,
 } from '@huanxin/core';
-import { isUniqueViolation, TransactionService, Tx } from '@huanxin/database';
+import { AnswerInTransaction, isUniqueViolation, TransactionService, Tx } from '@huanxin/database';
 import { LedgerService } from '@huanxin/ledger';
 import { selectVersion } from '@huanxin/policy';
 import { Program, PROGRAM_CODE_RE, ProgramsRepository, Quota } from '@huanxin/programs';
@@ -89,7 +89,7 @@ export class LotteryService {
   ) {}
 
   /** POST /v1/household/lottery-entries: the household enters tomorrow's draw of its city. */
-  async enter(actor: Actor, programCode: string): Promise<{ programCode: string; drawDate: string; drawAt: string; city: string; entryId: string; status: 'entered' }> {
+  async enter(actor: Actor, programCode: string, idempotent?: AnswerInTransaction): Promise<{ programCode: string; drawDate: string; drawAt: string; city: string; entryId: string; status: 'entered' }> {
     requireAccess(actor, 'vouchers.take');
     const city = actor.kind === 'user' && actor.role === 'household' && actor.city ? actor.city : await this.users.householdCity(actor.id);
     if (city === undefined) throw new DomainError('forbidden', 'Only households enter draws');
@@ -128,7 +128,7 @@ export class LotteryService {
           action: 'lottery.entered', subjectType: 'lottery_entry', subjectId: entryId, details: { programCode, city, drawDate: w.drawDate },
         });
         return answer;
-      });
+      }, idempotent);
     } catch (err) {
       if (isUniqueViolation(err, 'lottery_entries_pkey') || isUniqueViolation(err, 'lottery_entries_one_pending') || isUniqueViolation(err, 'lottery_entries_entry_id')) {
         throw new DomainError('already_entered', 'This household is already in a draw of this programme that has not been drawn yet');

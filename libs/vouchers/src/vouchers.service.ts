@@ -7,7 +7,7 @@ import {
   Actor, addDays, Clock, DomainError, LIVE_CLAIMS, LiveClaims, newId, shanghaiDate, shanghaiInstant, SYSTEM_ACTOR, toShanghaiIso, requireAccess,
   ZHEJIANG_CITIES,
 } from '@huanxin/core';
-import { answerInTransaction, isUniqueViolation, ReadDatabase, TransactionService, Tx } from '@huanxin/database';
+import { AnswerInTransaction, isUniqueViolation, ReadDatabase, TransactionService, Tx } from '@huanxin/database';
 import { LedgerService, SlotUnfunded } from '@huanxin/ledger';
 import { selectVersion } from '@huanxin/policy';
 import { Program, ProgramsRepository, PublishedPolicyVersion, Quota } from '@huanxin/programs';
@@ -88,7 +88,7 @@ export class VouchersService {
     private readonly clock: Clock,
   ) {}
 
-  async issue(actor: Actor, programCode: string): Promise<VoucherView> {
+  async issue(actor: Actor, programCode: string, idempotent?: AnswerInTransaction): Promise<VoucherView> {
     requireAccess(actor, 'vouchers.take');
     // Reads of other rows that nothing here locks or changes, taken before the transaction opens: the household's
     // city — its access token's, signed from its user row (a household's city never changes), or that row's — then
@@ -163,7 +163,7 @@ export class VouchersService {
             code: voucher.code, programCode, status: 'open' as const, city, issuedAt: toShanghaiIso(now), expiresAt: toShanghaiIso(expiresAt),
             reservedFen: capFen, policyVersion: version.version, usedAt: null,
           };
-        });
+        }, idempotent);
       } catch (err) {
         if (err instanceof SlotUnfunded && !fundFirst) continue;
         if (isUniqueViolation(err, 'vouchers_one_open')) throw new DomainError('voucher_already_open', 'This household already holds an open voucher');
@@ -212,8 +212,8 @@ export class VouchersService {
     let release = this.released.get(key);
     if (!release) {
       if (this.released.size > 10_000) this.released.clear();
-      // its own transaction, not the request's: the idempotency answer is saved by the request's transaction
-      release = answerInTransaction.exit(() => this.release(programId, city, day, dailyVouchers, capFen));
+      // its own transactions, not the request's (they are not given the request's idempotency answer)
+      release = this.release(programId, city, day, dailyVouchers, capFen);
       release.catch(() => this.released.delete(key));
       this.released.set(key, release);
     }

@@ -4,7 +4,7 @@ import { UsersRepository } from '@huanxin/auth';
 import {
   Actor, addDays, Clock, DomainError, LIVE_CLAIMS, LiveClaims, newId, requireAccess, shanghaiDate, shanghaiInstant, SYSTEM_ACTOR, toShanghaiIso,
 } from '@huanxin/core';
-import { isUniqueViolation, TransactionService } from '@huanxin/database';
+import { AnswerInTransaction, isUniqueViolation, TransactionService } from '@huanxin/database';
 import { LedgerService } from '@huanxin/ledger';
 import { selectVersion } from '@huanxin/policy';
 import { ProgramsRepository } from '@huanxin/programs';
@@ -57,7 +57,7 @@ export class WaitlistService {
   ) {}
 
   /** POST /v1/household/waitlist */
-  async join(actor: Actor, programCode: string): Promise<{ programCode: string; city: string; day: string; status: 'waiting'; position: number }> {
+  async join(actor: Actor, programCode: string, idempotent?: AnswerInTransaction): Promise<{ programCode: string; city: string; day: string; status: 'waiting'; position: number }> {
     requireAccess(actor, 'vouchers.take');
     const city = actor.kind === 'user' && actor.role === 'household' && actor.city ? actor.city : await this.users.householdCity(actor.id);
     if (city === undefined) throw new DomainError('forbidden', 'Only households join the waitlist');
@@ -86,7 +86,7 @@ export class WaitlistService {
         const position = await this.repo.join(tx, { programId: program.id, city, day, householdId: actor.id, at: now });
         await this.audit.append(tx, actor, { action: 'waitlist.joined', subjectType: 'waitlist', subjectId: `${programCode}/${city}/${day}`, details: { programCode, city, day, position } });
         return { programCode, city, day, status: 'waiting' as const, position };
-      });
+      }, idempotent);
     } catch (err) {
       if (isUniqueViolation(err, 'waitlist_entries_pkey')) throw new DomainError('already_waitlisted', "This household is already on today's waitlist");
       throw err;

@@ -2,7 +2,8 @@ import { Body, Controller, Get, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentActor, Roles } from '@huanxin/auth';
 import type { Actor } from '@huanxin/core';
-import { IdempotentInTransaction } from '@huanxin/idempotency';
+import { IdempotentInTransaction, InTransactionAnswer } from '@huanxin/idempotency';
+import type { AnswerInTransaction } from '@huanxin/database';
 import { LotteryService, WaitlistService } from '@huanxin/vouchers';
 import { ApiAuth, ApiProblems } from '../http/api-docs';
 import { RequestVoucherDto } from './household.dto';
@@ -21,8 +22,8 @@ export class HouseholdAllocationController {
   @ApiOperation({ summary: "Enter tomorrow's draw of the household's city (lottery cities, during the entry window)" })
   @ApiCreatedResponse({ type: LotteryEntryCreatedDto })
   @ApiProblems('not_found', 'not_a_lottery_city', 'entry_window_closed', 'already_entered', 'voucher_already_open', 'household_limit_reached', 'program_not_active')
-  enter(@CurrentActor() actor: Actor, @Body() dto: RequestVoucherDto): Promise<LotteryEntryCreatedDto> {
-    return this.lottery.enter(actor, dto.programCode);
+  enter(@CurrentActor() actor: Actor, @Body() dto: RequestVoucherDto, @InTransactionAnswer() answer?: AnswerInTransaction): Promise<LotteryEntryCreatedDto> {
+    return this.lottery.enter(actor, dto.programCode, answer);
   }
 
   @Get('lottery-entries')
@@ -38,8 +39,8 @@ export class HouseholdAllocationController {
   @ApiOperation({ summary: "Join today's waitlist of the household's city after it sold out (first-come cities)" })
   @ApiCreatedResponse({ type: WaitlistJoinedDto })
   @ApiProblems('not_found', 'allocation_by_lottery', 'quota_not_exhausted', 'already_waitlisted', 'voucher_already_open', 'household_limit_reached', 'program_not_active')
-  joinWaitlist(@CurrentActor() actor: Actor, @Body() dto: RequestVoucherDto): Promise<WaitlistJoinedDto> {
-    return this.waitlist.join(actor, dto.programCode);
+  joinWaitlist(@CurrentActor() actor: Actor, @Body() dto: RequestVoucherDto, @InTransactionAnswer() answer?: AnswerInTransaction): Promise<WaitlistJoinedDto> {
+    return this.waitlist.join(actor, dto.programCode, answer);
   }
 
   @Get('waitlist')

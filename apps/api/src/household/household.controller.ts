@@ -1,4 +1,5 @@
-import { IdempotentInTransaction } from '@huanxin/idempotency';
+import type { AnswerInTransaction } from '@huanxin/database';
+import { IdempotentInTransaction, InTransactionAnswer } from '@huanxin/idempotency';
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentActor, Roles } from '@huanxin/auth';
@@ -27,8 +28,8 @@ export class HouseholdController {
   @ApiOperation({ summary: "Take a voucher from today's quota of the household's city" })
   @ApiCreatedResponse({ type: VoucherDto })
   @ApiProblems('not_found', 'quota_exhausted', 'budget_exhausted', 'voucher_already_open', 'household_limit_reached', 'program_not_active', 'rate_limited', 'allocation_by_lottery')
-  request(@CurrentActor() actor: Actor, @Body() dto: RequestVoucherDto): Promise<VoucherDto> {
-    return this.vouchers.issue(actor, dto.programCode);
+  request(@CurrentActor() actor: Actor, @Body() dto: RequestVoucherDto, @InTransactionAnswer() answer?: AnswerInTransaction): Promise<VoucherDto> {
+    return this.vouchers.issue(actor, dto.programCode, answer);
   }
 
   @Post('vouchers/:code/give-up')

@@ -4,6 +4,7 @@ import type { Request, Response } from 'express';
 import { APP_CONFIG, AppConfig } from '@huanxin/config';
 import { DomainError, ErrorCode, FieldError, safeError, statusOf } from '@huanxin/core';
 import { isDatabaseUnavailable } from '@huanxin/database';
+import { requestOf } from './logging';
 import { ProblemDrift } from './problem-drift';
 
 const TITLES: Record<number, string> = {
@@ -64,7 +65,7 @@ export class ProblemFilter implements ExceptionFilter {
   toProblem(exception: unknown, req?: Request): Problem {
     if (isDatabaseUnavailable(exception)) {
       // an outage, not a bug: a short line (no stack), and the client is told to come back
-      this.logger.warn({ err: safeError(exception), path: req?.path }, 'database unavailable');
+      this.logger.warn({ err: safeError(exception), req: req && requestOf(req) }, 'database unavailable');
       return problem('service_unavailable', 503, 'The service is briefly unavailable; try again shortly');
     }
     if (exception instanceof DomainError) {
@@ -80,7 +81,7 @@ export class ProblemFilter implements ExceptionFilter {
       const code = (typeof resp === 'object' && resp.code) || GENERIC_CODES[status] || (status >= 500 ? 'internal_error' : 'bad_request');
       return problem(code, status, status === 404 && !resp ? 'Not found' : String(message));
     }
-    this.logger.error({ err: safeError(exception), path: req?.path }, 'unhandled error');
+    this.logger.error({ err: safeError(exception), req: req && requestOf(req) }, 'unhandled error');
     return problem('internal_error', 500, 'An unexpected error occurred');
   }
 }

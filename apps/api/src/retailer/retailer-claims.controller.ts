@@ -4,7 +4,8 @@ import { CurrentActor, Roles } from '@huanxin/auth';
 import { ClaimAppealsService, ClaimsService, TradeInService } from '@huanxin/claims';
 import { ParseIdPipe } from '@huanxin/core';
 import type { Actor } from '@huanxin/core';
-import { IdempotencyRequired, IdempotentInTransaction, NotIdempotent } from '@huanxin/idempotency';
+import type { AnswerInTransaction } from '@huanxin/database';
+import { IdempotencyRequired, IdempotentInTransaction, InTransactionAnswer, NotIdempotent } from '@huanxin/idempotency';
 import { ApiAuth, ApiProblems, ProblemDeclaration } from '../http/api-docs';
 import { AppealFiledDto, AppealRequestDto, PartyClaimDto, PartyClaimPageDto } from './party-claim.dto';
 import { CancelClaimDto, ClaimListQueryDto, TradeInDto, TradeInQuoteDto, TradeInResultDto } from './trade-in.dto';
@@ -35,8 +36,8 @@ export class RetailerClaimsController {
   @ApiHeader({ name: 'Idempotency-Key', required: true, description: 'retries with the same key return the same answer' })
   @ApiCreatedResponse({ type: TradeInResultDto })
   @ApiProblems(...TRADE_IN_PROBLEMS, 'idempotency_in_progress')
-  submit(@CurrentActor() actor: Actor, @Body() dto: TradeInDto): Promise<TradeInResultDto> {
-    return this.tradeIns.submit(actor, dto);
+  submit(@CurrentActor() actor: Actor, @Body() dto: TradeInDto, @InTransactionAnswer() answer?: AnswerInTransaction): Promise<TradeInResultDto> {
+    return this.tradeIns.submit(actor, dto, answer);
   }
 
   @Post('trade-ins/quote')
