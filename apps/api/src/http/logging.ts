@@ -21,7 +21,7 @@ export function requestOf(req: IncomingMessage & { originalUrl?: string; id?: un
 const quiet = (path: string) => path.startsWith('/health') || path === '/metrics';
 
 export interface HttpLogging {
-  /** for LoggerModule.forRoot: the application's logs go to `root`, inside a request to the request's logger */
+  /** for LoggerModule.forRoot: the application's logs (Nest's `Logger`) go to `root` */
   params: Params;
   /** Express middleware: the request id, and one line when the answer is sent */
   middleware: (req: Request, res: Response, next: NextFunction) => void;
@@ -38,7 +38,7 @@ export interface HttpLogging {
  * No request context (issue 11): nestjs-pino would bind a request's logger to its async context with an
  * AsyncLocalStorage, and a storage in use turns on Node's promise hooks for every promise of the process — the
  * API answered 4–8 % more requests a second without it. `Logger` calls go to the root logger; the lines that
- * concern a request (the problem filter's, the drift check's) name its `req.id` themselves (`requestOf`).
+ * concern a request (the problem filter's) name it themselves (`requestOf`: its id, method and path).
  */
 export function httpLogging(level: string, stream?: DestinationStream, format: 'pretty' | 'json' = 'json'): HttpLogging {
   const options = baseLoggerOptions(level, 'huanxin-api');
