@@ -116,6 +116,41 @@ describe('payout details changed by four eyes (e2e)', () => {
     await propose(r.id, { stripeAccountId: 'acct_1Second' }).expect(201);
   });
 
+  it("an admin of the proposer's lineage may not approve, made before the proposal or not: one it made, one made by that one, the one that made it (403 four_eyes_required); a sibling may", async () => {
+    let n = 0;
+    /** an admin account made through POST /v1/admin/users by `maker`, signed in */
+    const madeBy = async (maker: SignedIn): Promise<SignedIn> => {
+      const email = `lineage-${Date.now()}-${++n}@example.gov.cn`;
+      const password = `pw-lineage-${n}-secret`;
+      const made = await t.http().post('/v1/admin/users').set(maker.auth).send({ email, password, name: `管理员 ${n}`, role: 'admin' }).expect(201);
+      const { token, refreshToken } = await t.make.login(email, password);
+      return { id: made.body.id, token, refreshToken, auth: { Authorization: `Bearer ${token}` } };
+    };
+    const root = await t.make.admin();
+    const child = await madeBy(root);
+    const grandchild = await madeBy(child);
+    const sibling = await madeBy(root);
+    const [row] = await t.db.query(`SELECT created_by FROM users WHERE id = $1`, [grandchild.id]);
+    expect(row.created_by).toBe(child.id);
+
+    const r = await t.make.retailer();
+    const { changeId } = (await propose(r.id, { stripeAccountId: 'acct_1Lineage' }, child).expect(201)).body;
+    for (const who of [grandchild, root]) {
+      const res = await approve(changeId, who);
+      expect(res.status).toBe(403);
+      expect(res.body.code).toBe('four_eyes_required');
+    }
+    expect((await t.db.query(`SELECT status FROM payout_details_changes WHERE id = $1`, [changeId]))[0].status).toBe('pending_approval');
+    expect((await retailerView(r.id)).payout.stripeAccountId).toBeNull();
+    // made by the same admin, neither made the other: two people
+    const ok = await approve(changeId, sibling).expect(200);
+    expect(ok.body).toMatchObject({ changeId, status: 'approved', decidedBy: sibling.id, proposedBy: child.id });
+    // a lineage may still reject (a refusal moves no money)
+    const second = (await propose(r.id, { stripeAccountId: 'acct_1Lineage2' }, root).expect(201)).body.changeId;
+    expect((await approve(second, grandchild)).body.code).toBe('four_eyes_required');
+    await reject(second, { reason: '账户不符' }, grandchild).expect(200);
+  });
+
   it('the proposer may not decide (403 four_eyes_required); another admin approves: applied at once, version 2, audited; decided is 409 change_already_decided', async () => {
     const r = await t.make.retailer();
     const first = bank();

@@ -185,6 +185,7 @@ export class AuthService {
     try {
       await this.users.insert(tx, {
         id, role: input.role, email: input.email.toLowerCase(), passwordHash, name: input.name, retailerId: input.retailerId,
+        createdBy: actor.kind === 'user' ? actor.id : null,
       });
     } catch (err) {
       if (isUniqueViolation(err)) {

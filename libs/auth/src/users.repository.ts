@@ -30,6 +30,8 @@ export interface NewUser {
   idNumberHash?: string | null;
   idNumberLast4?: string | null;
   retailerId?: string | null;
+  /** the admin whose request made this staff account (null: a household, the bootstrap admin, the system) */
+  createdBy?: string | null;
 }
 
 const COLUMNS = `id, role, email, phone_masked, password_hash, name, city, id_number_last4, retailer_id, disabled_at, created_at`;
@@ -59,11 +61,29 @@ export class UsersRepository {
 
   async insert(tx: Tx, u: NewUser): Promise<void> {
     await tx.query(
-      `INSERT INTO users (id, role, email, phone_hash, phone_masked, password_hash, name, city, id_number_hash, id_number_last4, retailer_id)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)`,
+      `INSERT INTO users (id, role, email, phone_hash, phone_masked, password_hash, name, city, id_number_hash, id_number_last4, retailer_id, created_by)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)`,
       [u.id, u.role, u.email ?? null, u.phone ? this.phoneHash(u.phone) : null, u.phone ? maskPhone(u.phone.trim()) : null,
-        u.passwordHash, u.name, u.city ?? null, u.idNumberHash ?? null, u.idNumberLast4 ?? null, u.retailerId ?? null],
+        u.passwordHash, u.name, u.city ?? null, u.idNumberHash ?? null, u.idNumberLast4 ?? null, u.retailerId ?? null, u.createdBy ?? null],
     );
+  }
+
+  /**
+   * True when one of the two accounts made the other, directly or through accounts it made (`users.created_by`,
+   * walked upwards from each; made by no one ends a walk). The four-eyes rule's "one person, two accounts".
+   */
+  async oneLineage(tx: Tx, a: string, b: string): Promise<boolean> {
+    const [row] = await tx.query(
+      `WITH RECURSIVE up (account, maker, depth) AS (
+         SELECT id, created_by, 1 FROM users WHERE id IN ($1::uuid, $2::uuid) AND created_by IS NOT NULL
+         UNION ALL
+         SELECT up.account, u.created_by, up.depth + 1 FROM up JOIN users u ON u.id = up.maker
+          WHERE u.created_by IS NOT NULL AND up.depth < 1000
+       )
+       SELECT EXISTS (SELECT 1 FROM up WHERE (account = $1::uuid AND maker = $2::uuid) OR (account = $2::uuid AND maker = $1::uuid)) AS related`,
+      [a, b],
+    );
+    return row.related === true;
   }
 
   async findByUsername(username: string): Promise<User | undefined> {

@@ -90,6 +90,11 @@ export class PayoutDetailsService {
       if (!approver || approver.createdAt.getTime() >= c.proposedAt.getTime()) {
         throw new DomainError('four_eyes_required', 'An admin account created after the change was proposed may not approve it: another admin must');
       }
+      // nor one the proposer made, directly or through admins it made, nor one that made the proposer's account: an
+      // admin who made a second account beforehand, to propose with one and approve with the other, is one person
+      if (await this.users.oneLineage(tx, c.proposedBy, actor.id)) {
+        throw new DomainError('four_eyes_required', "Your account and the proposer's are of one lineage (one made the other, or made the admin who did): another admin must approve");
+      }
       // the retailer first (the order every writer of its details takes), then the change's row
       const current = await this.retailers.lockStoredPayout(tx, c.retailerId);
       if (!current) throw new Error(`payout details change ${c.id}: its retailer ${c.retailerId} is gone`);

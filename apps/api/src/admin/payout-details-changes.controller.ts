@@ -35,7 +35,7 @@ export class AdminPayoutDetailsChangesController {
   @HttpCode(200)
   @ApiOperation({ summary: "Approve another admin's proposal: the retailer's payout details change now, in the same transaction; the next payout run uses them" })
   @ApiOkResponse({ type: PayoutDetailsChangeDto })
-  @ApiProblems('not_found', ['four_eyes_required', 'you proposed it'], ['change_already_decided', 'approved or rejected already'])
+  @ApiProblems('not_found', ['four_eyes_required', "you proposed it, your account is younger than the proposal, or it and the proposer's are one lineage (one made the other, directly or through admins it made)"], ['change_already_decided', 'approved or rejected already'])
   approve(@CurrentActor() actor: Actor, @Param('changeId', ParseIdPipe) changeId: string): Promise<PayoutDetailsChangeDto> {
     return this.payoutDetails.approve(actor, changeId);
   }

@@ -6455,7 +6455,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description forbidden, four_eyes_required (you proposed it) */
+            /** @description forbidden, four_eyes_required (you proposed it, your account is younger than the proposal, or it and the proposer's are one lineage (one made the other, directly or through admins it made)) */
             403: {
                 headers: {
                     [name: string]: unknown;
