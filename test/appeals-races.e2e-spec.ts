@@ -40,13 +40,9 @@ describe('appeal races between two API processes (e2e)', () => {
   }, 30_000);
 
   async function rejected(): Promise<{ id: string; amountFen: number; h: Household }> {
-    const h = await s.household();
-    const v = await s.voucher(h);
-    const modelCode = await s.model({ referencePriceFen: 300000 });
-    const res = await s.tradeIn(await s.tradeInBody(h, v.code, { modelCode, salePriceFen: 599900 })).expect(201);
-    expect(res.body.status).toBe('pending_review');
-    await t.http().post(`/v1/auditor/claims/${res.body.claimId}/decision`).set(rejecter.auth).send({ decision: 'reject', reason: '可疑' }).expect(200);
-    return { id: res.body.claimId, amountFen: res.body.subsidy.amountFen, h };
+    const c = await s.rejectedClaim(rejecter);
+    expect(c.status).toBe('pending_review');
+    return c;
   }
 
   it('two auditors decide one appeal at once, on two processes: exactly one decision, the money moved once', async () => {

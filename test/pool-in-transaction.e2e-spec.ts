@@ -24,18 +24,9 @@ describe('no pool query inside a transaction (e2e, a pool of two)', () => {
     await t?.close();
   });
 
-  async function rejected(): Promise<{ id: string; h: Household }> {
-    const h = await s.household();
-    const v = await s.voucher(h);
-    const modelCode = await s.model({ referencePriceFen: 300000 });
-    const res = await s.tradeIn(await s.tradeInBody(h, v.code, { modelCode, salePriceFen: 599900 })).expect(201);
-    await t.http().post(`/v1/auditor/claims/${res.body.claimId}/decision`).set(rejecter.auth).send({ decision: 'reject', reason: '可疑' }).expect(200);
-    return { id: res.body.claimId, h };
-  }
-
   it('six appeals filed at once all answer 201', async () => {
     const claims: { id: string; h: Household }[] = [];
-    for (let i = 0; i < 6; i++) claims.push(await rejected());
+    for (let i = 0; i < 6; i++) claims.push(await s.rejectedClaim(rejecter));
     const answers = await Promise.all(claims.map((c) => t.http().post(`/v1/household/claims/${c.id}/appeal`).set(c.h.auth).send({ reason: '请复核' })));
     expect(answers.map((r) => r.status)).toEqual([201, 201, 201, 201, 201, 201]);
   });

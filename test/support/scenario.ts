@@ -117,6 +117,19 @@ export class Scenario {
     return this.t.http().post('/v1/retailer/trade-ins').set(auth).set('Idempotency-Key', key).send(body);
   }
 
+  /**
+   * A claim made by a new household and rejected by `rejecter` (an auditor): priced far above its model's reference,
+   * so it is held for review; `status` is what the trade-in answered before the rejection.
+   */
+  async rejectedClaim(rejecter: SignedIn): Promise<{ id: string; amountFen: number; status: string; h: Household }> {
+    const h = await this.household();
+    const v = await this.voucher(h);
+    const modelCode = await this.model({ referencePriceFen: 300000 });
+    const res = await this.tradeIn(await this.tradeInBody(h, v.code, { modelCode, salePriceFen: 599900 })).expect(201);
+    await this.t.http().post(`/v1/auditor/claims/${res.body.claimId}/decision`).set(rejecter.auth).send({ decision: 'reject', reason: '可疑' }).expect(200);
+    return { id: res.body.claimId, amountFen: res.body.subsidy.amountFen, status: res.body.status, h };
+  }
+
   /** Everything a failed request must leave untouched. */
   async snapshot(): Promise<Record<string, unknown>> {
     const q = async (sql: string) => (await this.t.db.query(sql))[0];

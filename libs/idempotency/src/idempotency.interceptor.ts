@@ -57,7 +57,8 @@ export const InTransactionAnswer = createParamDecorator(answerOf);
  */
 export function checkInTransactionRoute(controller: abstract new (...args: never[]) => unknown, name: string): void {
   const handler = (controller.prototype as Record<string, unknown>)[name] as object;
-  const mode = Reflect.getMetadata(IDEMPOTENCY_MODE, handler) as IdempotencyMode | undefined;
+  // as the interceptor reads it (Reflector.getAllAndOverride): the route's own, else its controller's
+  const mode = (Reflect.getMetadata(IDEMPOTENCY_MODE, handler) ?? Reflect.getMetadata(IDEMPOTENCY_MODE, controller)) as IdempotencyMode | undefined;
   if (!mode?.inTransaction) return;
   const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, name) ?? {}) as Record<string, { factory?: unknown }>;
   if (!Object.values(args).some((a) => a.factory === answerOf)) {
@@ -146,7 +147,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
       .update(`${req.method} ${req.baseUrl}${req.path}\n${canonicalize(req.body ?? null) ?? ''}`)
       .digest('hex');
     const scope = actor ? `${actor.kind}:${actor.id}` : `anonymous:${hash}`;
-    if (mode?.inTransaction && mode.claimFirst === false) return this.withoutClaim(ctx, next, res, scope, key, hash, mode);
+    if (mode?.inTransaction && mode.claimFirst === false) return this.withoutClaim(ctx, next, req, res, scope, key, hash, mode);
 
     return from(this.acquire(scope, key, hash)).pipe(
       mergeMap((replay) => {
@@ -161,8 +162,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
           save: (tx, result) => this.repo.complete(tx, scope, key, this.statusOf(ctx), withoutFields(result, omit)),
         };
         if (mode?.inTransaction) ANSWERS.set(req, answer);
-        const handled = next.handle();
-        return handled.pipe(
+        return next.handle().pipe(
           mergeMap(async (body) => {
             if (!answer.saved) await this.repo.completeAfterCommit(scope, key, res.statusCode, withoutFields(body, omit));
             return body;
@@ -179,7 +179,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
    * answer what the key holds now (a replay, or 422 for another request under the same key).
    */
   private withoutClaim(
-    ctx: ExecutionContext, next: CallHandler, res: Response, scope: string, key: string, hash: string, mode: IdempotencyMode,
+    ctx: ExecutionContext, next: CallHandler, req: Request, res: Response, scope: string, key: string, hash: string, mode: IdempotencyMode,
   ): Observable<unknown> {
     const omit = [...NEVER_STORED_FIELDS, ...(mode.omit ?? [])];
     const { idempotencyTtlHours: ttl } = this.config;
@@ -204,7 +204,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
             if (!(await this.repo.insertCompleted(tx, scope, key, hash, status, withoutFields(result, omit), ttl))) throw new KeyTaken();
           },
         };
-        ANSWERS.set(ctx.switchToHttp().getRequest<object>(), answer);
+        ANSWERS.set(req, answer);
         return next.handle().pipe(
           mergeMap(async (body) => {
             // work that answered without a transaction of its own: its answer is kept from the pool

@@ -13,8 +13,14 @@ const pathOf = (req: IncomingMessage & { originalUrl?: string }) => {
 };
 
 /** `{id, method, url}` of a request, as its request line names it: for log lines written while answering it. */
-export function requestOf(req: IncomingMessage & { originalUrl?: string; id?: unknown }): { id: unknown; method: string | undefined; url: string } {
-  return { id: req.id, method: req.method, url: pathOf(req) };
+export function requestOf(req: IncomingMessage & { originalUrl?: string; id?: unknown }): RequestInfo {
+  return { id: req.id, method: req.method ?? '', url: pathOf(req) };
+}
+
+interface RequestInfo {
+  id: unknown;
+  method: string;
+  url: string;
 }
 
 /** Probes and scrapes are not request-logged (they would drown the log). */
@@ -47,18 +53,16 @@ export function httpLogging(level: string, stream?: DestinationStream, format: '
   const requestLines = root.isLevelEnabled('info');
 
   function middleware(req: Request, res: Response, next: NextFunction): void {
-    const id = requestId(req, res);
-    const path = pathOf(req);
-    const reqInfo = { id, method: req.method, url: path };
-    (req as Request & { id?: string }).id = id;
-    if (requestLines && !quiet(path)) {
+    (req as Request & { id?: string }).id = requestId(req, res);
+    const reqInfo = requestOf(req);
+    if (requestLines && !quiet(reqInfo.url)) {
       const start = Date.now();
       res.once('close', () => logAnswer(reqInfo, res, Date.now() - start));
     }
     next();
   }
 
-  function logAnswer(reqInfo: { id: string; method: string; url: string }, res: ServerResponse, ms: number): void {
+  function logAnswer(reqInfo: RequestInfo, res: ServerResponse, ms: number): void {
     const status = res.statusCode;
     const line = { req: reqInfo, res: { statusCode: status }, responseTime: ms };
     if (status >= 500) root.info(line, `${reqInfo.method} ${reqInfo.url} ${status} failed`);
