@@ -1,5 +1,5 @@
 import { canonicalJsonFast } from './fast-canonical';
-import { leafHash } from './merkle';
+import { textLeafHash } from './merkle';
 
 /**
  * One audit event exactly as the API serves it (`GET /v1/audit/entries` items[].event, the export's lines)
@@ -53,5 +53,5 @@ export function eventFromRow(row: AuditEventRow): AuditEvent {
 
 /** SHA-256(0x00 ‖ JCS(event)): the leaf an event is sealed as (merkle's eventLeafHash, on the fast path). */
 export function auditLeafHash(event: AuditEvent): Buffer {
-  return leafHash(Buffer.from(canonicalJsonFast(event), 'utf8'));
+  return textLeafHash(canonicalJsonFast(event));
 }

@@ -1,5 +1,5 @@
 import { canonicalJsonFast } from './fast-canonical';
-import { EMPTY_ROOT_HEX, leafHash, nodeHash, toHex } from './merkle';
+import { EMPTY_ROOT_HEX, nodeHash, textLeafHash, toHex } from './merkle';
 import { checkTreeHeadShape, SignedTreeHead, verifyTreeHeadSignature } from './tree-head';
 
 /** The first export entry that does not match, and why. */
@@ -126,7 +126,7 @@ export function checkBatch(lines: string[], firstIndex: number, firstLine: numbe
         : `expected index ${expected}, found ${JSON.stringify(entry.index)}`;
       return { leaves, count, mismatches, firstMismatch: firstMismatch ?? at(reason), broken: true };
     }
-    const computed = leafHash(Buffer.from(canonicalJsonFast(entry.event), 'utf8'));
+    const computed = textLeafHash(canonicalJsonFast(entry.event));
     leaves.set(computed, 32 * count);
     count++;
     if (typeof entry.leafHash === 'string' && entry.leafHash.length === 64 && computed.toString('hex') === entry.leafHash) continue;

@@ -1,5 +1,5 @@
 import canonicalize from 'canonicalize';
-import { leafHash, toHex } from './hash';
+import { textLeafHash, toHex } from './hash';
 
 /**
  * RFC 8785 (JCS) canonical JSON. The leaf hash must not depend on key order or number formatting
@@ -18,5 +18,5 @@ export function canonicalJson(value: unknown): string {
 
 /** Lower-case hex leaf hash of an audit event: SHA-256(0x00 ‖ utf8(JCS(event))). */
 export function eventLeafHash(event: object): string {
-  return toHex(leafHash(Buffer.from(canonicalJson(event), 'utf8')));
+  return toHex(textLeafHash(canonicalJson(event)));
 }

@@ -1,21 +1,36 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** Bytes in a SHA-256 digest; every tree node and proof element has exactly this length. */
 export const HASH_SIZE = 32;
 
 // Domain separation (RFC 6962 §2.1): without distinct prefixes a leaf could be passed off as an
 // interior node whose children concatenate to the same bytes (second-preimage attack).
-const LEAF_PREFIX = Buffer.from([0x00]);
-const NODE_PREFIX = Buffer.from([0x01]);
+const LEAF_PREFIX = 0x00;
+const NODE_PREFIX = 0x01;
+
+// Node's one-shot crypto.hash (Node ≥ 20.12) over the prefixed bytes: a third less time per hash than a Hash
+// object fed three updates, which a million leaves and as many interior nodes feel (sealing, verifying).
 
 /** SHA-256(0x00 ‖ data): the hash of one leaf. */
 export function leafHash(data: Uint8Array): Buffer {
-  return createHash('sha256').update(LEAF_PREFIX).update(data).digest();
+  const input = Buffer.allocUnsafe(data.length + 1);
+  input[0] = LEAF_PREFIX;
+  input.set(data, 1);
+  return hash('sha256', input, 'buffer');
+}
+
+/** leafHash of a string's UTF-8 bytes, without encoding it into a buffer of its own first. */
+export function textLeafHash(text: string): Buffer {
+  return hash('sha256', `\u0000${text}`, 'buffer');
 }
 
 /** SHA-256(0x01 ‖ left ‖ right): the hash of an interior node. */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
-  return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
+  const input = Buffer.allocUnsafe(1 + left.length + right.length);
+  input[0] = NODE_PREFIX;
+  input.set(left, 1);
+  input.set(right, 1 + left.length);
+  return hash('sha256', input, 'buffer');
 }
 
 /** MTH({}) = SHA-256(""), the root of the empty tree (RFC 6962 §2.1). */

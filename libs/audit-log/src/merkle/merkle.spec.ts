@@ -20,6 +20,7 @@ import {
   NodeReader,
   nodeHash,
   rootAt,
+  textLeafHash,
   toHex,
   TreeNode,
   verifyConsistency,
@@ -258,6 +259,20 @@ describe('hashing', () => {
 
   it.each(vectors.hasher)('$desc', (kat) => {
     expect(toHex(hasherResult(kat))).toBe(kat.hash_hex);
+  });
+
+  it('leafHash, textLeafHash and nodeHash are SHA-256 over the prefixed bytes, for any input', () => {
+    const sha = (...parts: Uint8Array[]) => parts.reduce((h, p) => h.update(p), createHash('sha256')).digest('hex');
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 600 }), fc.uint8Array({ maxLength: 40 }), (a, b) => {
+      expect(toHex(leafHash(a))).toBe(sha(Buffer.from([0]), a));
+      expect(toHex(nodeHash(a, b))).toBe(sha(Buffer.from([1]), a, b));
+    }), { numRuns: 300 });
+    // a string's UTF-8 bytes, non-ASCII and astral characters included, as Buffer.from encodes them
+    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (text) => {
+      expect(toHex(textLeafHash(text))).toBe(toHex(leafHash(Buffer.from(text, 'utf8'))));
+    }), { numRuns: 300 });
+    expect(toHex(textLeafHash('{"city":"杭州","note":"📺 4K"}'))).toBe(sha(Buffer.from([0]), Buffer.from('{"city":"杭州","note":"📺 4K"}', 'utf8')));
+    expect(toHex(textLeafHash(''))).toBe(sha(Buffer.from([0])));
   });
 
   it('EMPTY_ROOT is SHA-256 of the empty string', () => {
