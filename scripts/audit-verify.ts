@@ -1,7 +1,7 @@
 /**
  * Offline verifier of an audit-log export (DESIGN.md "The audit log"):
  *
- *   npm run audit:verify -- export.jsonl [--tree-head head.json] [--public-key key.json]
+ *   npm run audit:verify -- export.jsonl [--tree-head head.json] [--public-key key.json] [--threads N]
  *
  * export.jsonl from GET /v1/audit/export.jsonl, head.json from GET /v1/audit/tree-head, key.json from
  * GET /v1/audit/public-key. Recomputes every leaf from its event, rebuilds the tree, checks the head's root at
@@ -9,19 +9,21 @@
  * 1: something does not (the first entry that does not match is named); 2: bad usage or unreadable input.
  * A thin wrapper: the checks are verifyExport() in libs/audit-log, which the tests exercise.
  */
-import { createReadStream, statSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { statSync } from 'node:fs';
 // The verifier module alone, not the library's index: that would load Nest and TypeORM, a second of start-up
 // for a tool that needs neither.
-import { verifyExport, type ExportReport } from '../libs/audit-log/src/export-verifier';
+import type { ExportReport } from '../libs/audit-log/src/export-verifier';
+import { verifierThreads, verifyExportFile } from '../libs/audit-log/src/export-verifier-file';
 import { readJson, UsageError } from './cli-args';
 
-const USAGE = 'usage: npm run audit:verify -- export.jsonl [--tree-head head.json] [--public-key key.json]';
+const USAGE = 'usage: npm run audit:verify -- export.jsonl [--tree-head head.json] [--public-key key.json] [--threads N]';
 
 interface Args {
   exportPath: string;
   treeHeadPath?: string;
   publicKeyPath?: string;
+  /** worker threads that parse and hash the lines (default: the machine's available parallelism, at most 8) */
+  threads?: number;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -30,7 +32,7 @@ function parseArgs(argv: string[]): Args {
   for (let k = 0; k < argv.length; k++) {
     const arg = argv[k];
     if (arg === '-h' || arg === '--help') throw new UsageError('');
-    const m = /^--(tree-head|public-key)(?:=(.*))?$/.exec(arg);
+    const m = /^--(tree-head|public-key|threads)(?:=(.*))?$/.exec(arg);
     if (m) {
       const value = m[2] ?? argv[++k];
       if (!value) throw new UsageError(`--${m[1]} needs a value`);
@@ -43,7 +45,9 @@ function parseArgs(argv: string[]): Args {
   }
   if (positional.length !== 1) throw new UsageError('give exactly one export file');
   if (named['public-key'] && !named['tree-head']) throw new UsageError('--public-key checks a tree head: give --tree-head too');
-  return { exportPath: positional[0], treeHeadPath: named['tree-head'], publicKeyPath: named['public-key'] };
+  const threads = named.threads === undefined ? undefined : Number(named.threads);
+  if (threads !== undefined && (!Number.isSafeInteger(threads) || threads < 1 || threads > 64)) throw new UsageError('--threads takes a whole number from 1 to 64');
+  return { exportPath: positional[0], treeHeadPath: named['tree-head'], publicKeyPath: named['public-key'], threads };
 }
 
 function report(r: ExportReport, seconds: number): string[] {
@@ -92,18 +96,14 @@ async function main(): Promise<number> {
     return 2;
   }
 
-  const input = createReadStream(args.exportPath);
-  const lines = createInterface({ input, crlfDelay: Infinity });
   const started = process.hrtime.bigint();
   const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
-  process.stderr.write(`verifying ${args.exportPath} (${(size / 1e6).toFixed(1)} MB)\n`);
-  const result = await verifyExport(lines, {
+  process.stderr.write(`verifying ${args.exportPath} (${(size / 1e6).toFixed(1)} MB, up to ${verifierThreads(args.threads)} threads)\n`);
+  const result = await verifyExportFile(args.exportPath, {
     treeHead,
     publicKey,
-    onProgress: (n) => {
-      const pct = size > 0 ? ` ${((100 * input.bytesRead) / size).toFixed(0)}% read,` : '';
-      process.stderr.write(`  ${n.toLocaleString('en')} entries,${pct} ${seconds().toFixed(1)} s\n`);
-    },
+    threads: args.threads,
+    onProgress: (n) => process.stderr.write(`  ${n.toLocaleString('en')} entries, ${seconds().toFixed(1)} s\n`),
   });
   process.stdout.write(`${report(result, seconds()).join('\n')}\n`);
   return result.ok ? 0 : 1;

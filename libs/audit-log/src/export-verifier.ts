@@ -139,6 +139,79 @@ export function checkBatch(lines: string[], firstIndex: number, firstLine: numbe
 }
 
 /**
+ * What verifyExport keeps between batches: the tree folded so far from the recomputed leaves, in order, the root at
+ * the tree head's size when it passes it, and the first mismatch. Batches are added in the export's order, from one
+ * reader or from several threads' ranges put back in order (verifyExportFile).
+ */
+export class ExportFold {
+  private readonly frontier = new RightEdge();
+  private readonly every: number;
+  private readonly headShape: ReturnType<typeof checkTreeHeadShape> | null;
+  private readonly headSize: number;
+  private rootAtHead: string | null;
+  firstMismatch: ExportMismatch | null = null;
+  mismatches = 0;
+  broken = false;
+
+  constructor(private readonly opts: ExportVerifyOptions = {}) {
+    this.every = opts.progressEvery ?? 100_000;
+    this.headShape = opts.treeHead === undefined ? null : checkTreeHeadShape(opts.treeHead);
+    this.headSize = this.headShape?.ok ? (opts.treeHead as SignedTreeHead).treeSize : -1;
+    this.rootAtHead = this.headSize === 0 ? EMPTY_ROOT_HEX : null;
+  }
+
+  /** entries folded so far: the index the next entry must hold */
+  get size(): number {
+    return this.frontier.size;
+  }
+
+  add(check: BatchCheck): void {
+    for (let k = 0; k < check.count; k++) {
+      this.frontier.append(Buffer.from(check.leaves.buffer, check.leaves.byteOffset + 32 * k, 32));
+      if (this.frontier.size === this.headSize) this.rootAtHead = this.frontier.root();
+      if (this.opts.onProgress && this.frontier.size % this.every === 0) this.opts.onProgress(this.frontier.size);
+    }
+    this.mismatches += check.mismatches;
+    this.firstMismatch ??= check.firstMismatch;
+    this.broken = check.broken;
+  }
+
+  report(): ExportReport {
+    const head = this.opts.treeHead;
+    let treeHead: TreeHeadReport | null = null;
+    if (head !== undefined) {
+      const h = head as SignedTreeHead;
+      if (!this.headShape?.ok) {
+        treeHead = {
+          treeSize: null, rootHash: '', computedRoot: null, rootMatches: false, signature: 'not_checked',
+          reason: this.headShape && !this.headShape.ok ? this.headShape.reason : 'malformed tree head',
+        };
+      } else {
+        const sig = this.opts.publicKey === undefined ? null : verifyTreeHeadSignature(h, this.opts.publicKey);
+        treeHead = {
+          treeSize: h.treeSize,
+          rootHash: h.rootHash,
+          computedRoot: this.rootAtHead,
+          rootMatches: this.rootAtHead !== null && this.rootAtHead === h.rootHash,
+          signature: sig === null ? 'not_checked' : sig.ok ? 'valid' : 'invalid',
+          ...(sig && !sig.ok ? { reason: sig.reason } : {}),
+        };
+      }
+    }
+    const headOk = treeHead === null || (treeHead.rootMatches && treeHead.signature !== 'invalid');
+    return {
+      ok: this.firstMismatch === null && headOk,
+      entries: this.frontier.size,
+      rootHash: this.frontier.root(),
+      firstMismatch: this.firstMismatch,
+      mismatches: this.mismatches,
+      broken: this.broken,
+      treeHead,
+    };
+  }
+}
+
+/**
  * The offline verifier's core (`npm run audit:verify`): reads an export line by line, recomputes every leaf
  * hash from its event (RFC 8785 canonical JSON, RFC 6962 leaf), checks it against the line's sealed leafHash
  * and that indices run 0, 1, 2, … without a gap, rebuilds the tree from the recomputed leaves in O(log n)
@@ -149,32 +222,12 @@ export function checkBatch(lines: string[], firstIndex: number, firstLine: numbe
  * built from what the events say, not from the claimed hashes, so a changed event also changes the root and
  * fails the signed head even when its line's leafHash was changed to match.
  *
- * Lines are checked in batches (checkBatch); the tree is folded here, in order.
+ * Lines are checked in batches (checkBatch); the tree is folded here, in order. verifyExportFile spreads a file's
+ * lines over threads and gives the same report.
  */
 export async function verifyExport(lines: AsyncIterable<string> | Iterable<string>, opts: ExportVerifyOptions = {}): Promise<ExportReport> {
-  const every = opts.progressEvery ?? 100_000;
   const batchSize = opts.batchSize ?? 2000;
-  const head = opts.treeHead;
-  const headShape = head === undefined ? null : checkTreeHeadShape(head);
-  const headSize = headShape?.ok ? (head as SignedTreeHead).treeSize : -1;
-
-  const frontier = new RightEdge();
-  let rootAtHead: string | null = headSize === 0 ? EMPTY_ROOT_HEX : null;
-  let firstMismatch: ExportMismatch | null = null;
-  let mismatches = 0;
-  let broken = false;
-
-  const fold = (check: BatchCheck): void => {
-    for (let k = 0; k < check.count; k++) {
-      frontier.append(Buffer.from(check.leaves.buffer, check.leaves.byteOffset + 32 * k, 32));
-      if (frontier.size === headSize) rootAtHead = frontier.root();
-      if (opts.onProgress && frontier.size % every === 0) opts.onProgress(frontier.size);
-    }
-    mismatches += check.mismatches;
-    firstMismatch ??= check.firstMismatch;
-    broken = check.broken;
-  };
-
+  const fold = new ExportFold(opts);
   // Each batch is checked knowing the index its first entry must hold: the non-blank lines before it.
   let batch: string[] = [];
   let batchLine = 1;
@@ -183,43 +236,12 @@ export async function verifyExport(lines: AsyncIterable<string> | Iterable<strin
     lineNo++;
     batch.push(raw);
     if (batch.length >= batchSize) {
-      fold(checkBatch(batch, frontier.size, batchLine));
+      fold.add(checkBatch(batch, fold.size, batchLine));
       batch = [];
       batchLine = lineNo + 1;
-      if (broken) break;
+      if (fold.broken) break;
     }
   }
-  if (!broken && batch.length > 0) fold(checkBatch(batch, frontier.size, batchLine));
-
-  let treeHead: TreeHeadReport | null = null;
-  if (head !== undefined) {
-    const h = head as SignedTreeHead;
-    if (!headShape?.ok) {
-      treeHead = {
-        treeSize: null, rootHash: '', computedRoot: null, rootMatches: false, signature: 'not_checked',
-        reason: headShape && !headShape.ok ? headShape.reason : 'malformed tree head',
-      };
-    } else {
-      const sig = opts.publicKey === undefined ? null : verifyTreeHeadSignature(h, opts.publicKey);
-      treeHead = {
-        treeSize: h.treeSize,
-        rootHash: h.rootHash,
-        computedRoot: rootAtHead,
-        rootMatches: rootAtHead !== null && rootAtHead === h.rootHash,
-        signature: sig === null ? 'not_checked' : sig.ok ? 'valid' : 'invalid',
-        ...(sig && !sig.ok ? { reason: sig.reason } : {}),
-      };
-    }
-  }
-
-  const headOk = treeHead === null || (treeHead.rootMatches && treeHead.signature !== 'invalid');
-  return {
-    ok: firstMismatch === null && headOk,
-    entries: frontier.size,
-    rootHash: frontier.root(),
-    firstMismatch,
-    mismatches,
-    broken,
-    treeHead,
-  };
+  if (!fold.broken && batch.length > 0) fold.add(checkBatch(batch, fold.size, batchLine));
+  return fold.report();
 }

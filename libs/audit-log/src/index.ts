@@ -5,6 +5,7 @@ export * from './audit-log.repository';
 export * from './audit-log.service';
 export * from './audit-sealer.service';
 export * from './export-verifier';
+export * from './export-verifier-file';
 export * from './fast-canonical';
 export * from './tree-head';
 export * from './tree-head-signer';
