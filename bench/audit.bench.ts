@@ -31,6 +31,9 @@ const fmt = (n: number, digits = 0) => n.toLocaleString('en', { maximumFractionD
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const seconds = (since: bigint) => Number(process.hrtime.bigint() - since) / 1e9;
 
+/** "1 thread", "2 threads": how many threads the offline verifier used */
+export const threadsLabel = (n: number) => `${n} thread${n === 1 ? '' : 's'}`;
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
@@ -217,7 +220,7 @@ export async function runAuditBench(opts: { events: number; proofs?: number; ser
       ['inclusion proof', `p50 ${fmt(percentile(inclusion, 50), 2)} · p99 ${fmt(percentile(inclusion, 99), 2)} · max ${fmt(inclusion[inclusion.length - 1], 2)} ms`, '≤ 20 ms', `p50 ${fmt(percentile(inclusion, 50) / rtt, 1)}× a SELECT 1`],
       ['consistency proof', `p50 ${fmt(percentile(consistency, 50), 2)} · p99 ${fmt(percentile(consistency, 99), 2)} · max ${fmt(consistency[consistency.length - 1], 2)} ms`, '≤ 20 ms', `p50 ${fmt(percentile(consistency, 50) / rtt, 1)}× a SELECT 1`],
       ['export (service → file)', `${fmt(exportSeconds, 1)} s, ${fmt(exportBytes / 1e6)} MB`, '—', `${fmt(exportSeconds / baseline, 1)}× the SHA-256 floor`],
-      ['offline verification', `${fmt(verifySeconds, 2)} s (${fmt(events / verifySeconds)} entries/s, ${report.threads} thread${report.threads === 1 ? '' : 's'})`, '≤ 10 s', `${fmt(verifySeconds / baseline, 1)}× the SHA-256 floor`],
+      ['offline verification', `${fmt(verifySeconds, 2)} s (${fmt(events / verifySeconds)} entries/s, ${threadsLabel(report.threads)})`, '≤ 10 s', `${fmt(verifySeconds / baseline, 1)}× the SHA-256 floor`],
     ];
     const table = [
       `baselines: SHA-256 of ${fmt(events)} leaves ${fmt(baseline, 2)} s (${fmt(events / baseline)} /s) · SELECT 1 round trip p50 ${fmt(rtt, 3)} ms`,

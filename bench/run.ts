@@ -31,7 +31,7 @@ import { Client } from 'pg';
 import { loadConfig } from '@huanxin/config';
 import { resolveDatabase, runMigrations } from '@huanxin/database';
 import { seedScale } from '../scripts/seed-scale';
-import { runAuditBench } from './audit.bench';
+import { runAuditBench, threadsLabel } from './audit.bench';
 import { BASELINE_SCHEMA } from './baseline-app';
 import {
   Api, BenchHousehold, CAP_FEN, makeAuditor, makeHouseholds, makeModel, makeProgram, makeRecycler, makeRetailers, takeVouchers, tradeInBody,
@@ -500,7 +500,7 @@ async function audit(run: Run): Promise<void> {
       values: { value: r.inclusionMs.p99, ...r.inclusionMs },
     });
     run.add({
-      id: '6c', workload: 'audit log: offline verification of the export', measured: `${fmt(r.verifySeconds, 2)} s (${r.verifyThreads} thread${r.verifyThreads === 1 ? '' : 's'})`,
+      id: '6c', workload: 'audit log: offline verification of the export', measured: `${fmt(r.verifySeconds, 2)} s (${threadsLabel(r.verifyThreads)})`,
       baseline: `SHA-256 alone ${fmt(r.sha256Seconds, 2)} s`, ratio: r.verifySeconds / r.sha256Seconds, target: '≤ 10 s', met: r.verifySeconds <= 10,
       values: { value: r.verifySeconds, verifySeconds: r.verifySeconds, verifyThreads: r.verifyThreads, exportSeconds: r.exportSeconds },
     });

@@ -27,8 +27,9 @@ async function checkRange(task: RangeTask, send: (m: RangeMessage, transfer?: Ar
     lineNo++;
     if (!started && raw.trim() !== '') {
       started = true;
-      firstIndex = namedIndex(raw) ?? 0;
-      send({ kind: 'start', line: raw, lineNo, assumed: namedIndex(raw) });
+      const assumed = namedIndex(raw);
+      firstIndex = assumed ?? 0;
+      send({ kind: 'start', line: raw, lineNo, assumed });
     }
     if (batch.length === 0) batchLine = lineNo;
     batch.push(raw);
